@@ -5,8 +5,6 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
-# cci keeps its keychain and logs under the checkout, never in the user's home.
-export CUMULUSCI_KEYCHAIN_CLASS := EnvironmentProjectKeychain
 export SF_DISABLE_TELEMETRY := true
 export SF_AUTOUPDATE_DISABLE := true
 
