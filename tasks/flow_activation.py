@@ -1,0 +1,181 @@
+"""Activate (or deactivate) one flow, strictly, and verify the org took the change."""
+
+from typing import Optional
+
+from simple_salesforce.exceptions import SalesforceError
+
+from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
+from cumulusci.tasks.salesforce import BaseSalesforceApiTask
+from cumulusci.utils.options import CCIOptions, Field
+
+
+class FlowActivationError(CumulusCIFailure):
+    """The flow is missing, or the org refused or did not apply the activation."""
+
+
+def split_api_name(api_name: str, default_namespace: Optional[str]):
+    """Split "Calendly__CreateEventTemplate" into ("Calendly", "CreateEventTemplate").
+
+    Flow API names cannot contain "__", so a double underscore always marks a
+    namespace prefix. Names without one use ``default_namespace`` (None = the org's
+    own, unnamespaced flows).
+    """
+    if "__" in api_name:
+        namespace, name = api_name.split("__", 1)
+        return namespace, name
+    return (default_namespace or None), api_name
+
+
+class ActivateFlow(BaseSalesforceApiTask):
+    """Activate the latest (or a given) version of one flow, or deactivate it.
+
+    Stock ``activate_flow`` is not enough here: it only warns when a flow name does
+    not exist, reads its ``status`` option as truthy text (so "False" activates),
+    ignores namespaces, and never checks that the org applied the change.
+
+    Activation goes through the Tooling API, the documented way to switch versions:
+    PATCH ``tooling/sobjects/FlowDefinition/<Id>`` with
+    ``{"Metadata": {"activeVersionNumber": N}}`` (0 deactivates). See
+    https://developer.salesforce.com/docs/atlas.en-us.api_tooling.meta/api_tooling/tooling_api_objects_flowdefinition.htm
+    and https://developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/meta_flowdefinition.htm
+    ("To deactivate an active flow version, set the activeVersionNumber to 0").
+
+    After the PATCH the definition is read again. If the org refused the change, or
+    the re-read shows a different active version, the previously active version is
+    put back and the task fails: the org ends as it started.
+    """
+
+    class Options(CCIOptions):
+        developer_name: str = Field(
+            ...,
+            description="Flow API name, e.g. CreateEventTemplate or Calendly__CreateEventTemplate.",
+        )
+        namespace: str = Field(
+            None,
+            description="Namespace prefix for a developer_name without one "
+            "(default: the project's package namespace; none = the org's own flows).",
+        )
+        active: bool = Field(True, description="True activates; False deactivates.")
+        version: int = Field(
+            None, description="Version number to activate (default: the latest version)."
+        )
+        dry_run: bool = Field(False, description="Report what would change; write nothing.")
+
+    parsed_options: Options
+
+    def _init_options(self, kwargs):
+        super()._init_options(kwargs)
+        opts = self.parsed_options
+        if opts.version is not None and opts.version < 1:
+            raise TaskOptionsError(f"version must be 1 or more, not {opts.version}.")
+        if opts.version is not None and not opts.active:
+            raise TaskOptionsError("version cannot be combined with active: False.")
+        namespace = opts.namespace or self.project_config.project__package__namespace
+        self.namespace, self.name = split_api_name(opts.developer_name, namespace)
+        self.api_name = f"{self.namespace}__{self.name}" if self.namespace else self.name
+
+    def _run_task(self):
+        definition = self._read_definition()
+        before = self._active_number(definition)
+        target = self._target_number(definition)
+        self.return_values = {
+            "developer_name": self.api_name,
+            "previous_version": before,
+            "active_version": before,
+            "changed": False,
+        }
+        if before == target:
+            state = f"version {target} is active" if target else "it is inactive"
+            self.logger.info(f"Flow {self.api_name}: nothing to do, {state}.")
+            return
+        change = f"version {target} active" if target else "inactive"
+        if self.parsed_options.dry_run:
+            self.logger.info(
+                f"Dry run: would make flow {self.api_name} {change} "
+                f"(now: {self._describe(before)}). Nothing written."
+            )
+            self.return_values["would_change_to"] = target
+            return
+        self.logger.info(f"Making flow {self.api_name} {change} (was: {self._describe(before)}).")
+        self._set_active(definition, target, before)
+        self.return_values.update(active_version=target, changed=True)
+
+    def _read_definition(self) -> dict:
+        ns_clause = f"= '{self.namespace}'" if self.namespace else "= null"
+        result = self.tooling.query(
+            "SELECT Id, DeveloperName, NamespacePrefix, ActiveVersionId, LatestVersionId, "
+            "ActiveVersion.VersionNumber, LatestVersion.VersionNumber FROM FlowDefinition "
+            f"WHERE DeveloperName = '{self.name}' AND NamespacePrefix {ns_clause}"
+        )
+        if not result["records"]:
+            raise FlowActivationError(
+                f"Flow {self.api_name} does not exist in org {self.org_config.name}. "
+                "Check the developer_name (and namespace), or deploy the flow first "
+                "(e.g. `cci task run deploy -o path flows`)."
+            )
+        return result["records"][0]
+
+    @staticmethod
+    def _active_number(definition: dict) -> int:
+        active = definition.get("ActiveVersion")
+        return active["VersionNumber"] if active else 0
+
+    def _target_number(self, definition: dict) -> int:
+        if not self.parsed_options.active:
+            return 0
+        latest = (definition.get("LatestVersion") or {}).get("VersionNumber")
+        if latest is None:
+            raise FlowActivationError(f"Flow {self.api_name} has no version to activate.")
+        wanted = self.parsed_options.version or latest
+        if wanted > latest:
+            raise FlowActivationError(
+                f"Flow {self.api_name} has no version {wanted}; its latest version is "
+                f"{latest}. Omit the version option to activate the latest one."
+            )
+        return wanted
+
+    @staticmethod
+    def _describe(number: int) -> str:
+        return f"version {number} active" if number else "inactive"
+
+    def _patch(self, definition_id: str, number: int):
+        flow_definition = self._get_tooling_object("FlowDefinition")
+        flow_definition.update(definition_id, {"Metadata": {"activeVersionNumber": number}})
+
+    def _set_active(self, definition: dict, target: int, before: int):
+        try:
+            self._patch(definition["Id"], target)
+        except SalesforceError as err:
+            # A 4xx means nothing changed; a 5xx may have half-applied: check and restore.
+            self._restore_if_changed(definition["Id"], before)
+            raise FlowActivationError(
+                f"The org refused to make flow {self.api_name} {self._describe(target)}: "
+                f"{_salesforce_message(err)} The flow is still {self._describe(before)}."
+            ) from err
+        now = self._active_number(self._read_definition())
+        if now != target:
+            self._restore_if_changed(definition["Id"], before)
+            raise FlowActivationError(
+                f"Flow {self.api_name} should be {self._describe(target)} but the org reports "
+                f"{self._describe(now)}. Restored {self._describe(before)}; check the flow "
+                "in Setup > Flows (it may have errors that block activation)."
+            )
+        self.logger.info(f"Verified: flow {self.api_name} is {self._describe(target)}.")
+
+    def _restore_if_changed(self, definition_id: str, before: int):
+        now = self._active_number(self._read_definition())
+        if now != before:
+            self.logger.warning(f"Restoring flow {self.api_name} to {self._describe(before)}.")
+            self._patch(definition_id, before)
+
+
+def _salesforce_message(err: SalesforceError) -> str:
+    """The errorCode: message pairs of a Salesforce REST error body."""
+    content = err.content
+    if isinstance(content, list):
+        return " ".join(
+            f"{item.get('errorCode', 'ERROR')}: {item.get('message', '')}"
+            for item in content
+            if isinstance(item, dict)
+        )
+    return f"HTTP {err.status}: {content}"

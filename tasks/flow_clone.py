@@ -1,0 +1,232 @@
+"""Flow Builder's "Save As": copy a flow under a new API name and label."""
+
+import base64
+import io
+import re
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import simple_salesforce
+from lxml import etree
+from pydantic.v1 import validator
+from typing_extensions import Literal
+
+from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
+from cumulusci.core.tasks import BaseSalesforceTask
+from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
+from cumulusci.utils.options import CCIOptions, Field
+
+MD_NS = "http://soap.sforce.com/2006/04/metadata"
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+WSDL = Path(simple_salesforce.__file__).with_name("metadata.wsdl")
+# Flow API names: letter first, letters/digits/underscores, no "__", no trailing "_", <= 80.
+FLOW_NAME = re.compile(r"^[A-Za-z](?!.*__)[A-Za-z0-9_]{0,79}(?<!_)$")
+PACKAGE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<Package xmlns="http://soap.sforce.com/2006/04/metadata">
+    <types>
+{members}
+        <name>Flow</name>
+    </types>
+    <version>{api_version}</version>
+</Package>
+"""
+
+
+class FlowCloneError(CumulusCIFailure):
+    """The source flow is missing, or the target exists with other content."""
+
+
+@lru_cache(maxsize=1)
+def flow_element_order() -> list:
+    """Child order of <Flow>, from the Metadata API schema shipped in simple_salesforce."""
+    schema = etree.parse(str(WSDL))
+    flow = schema.find(f".//{{{XSD_NS}}}complexType[@name='Flow']")
+    return [el.get("name") for el in flow.iter(f"{{{XSD_NS}}}element")]
+
+
+def set_flow_child(root: etree._Element, tag: str, text: Optional[str]):
+    """Set (or with text=None remove) a direct child of <Flow>, keeping XSD order."""
+    for old in root.findall(f"{{{MD_NS}}}{tag}"):
+        root.remove(old)
+    if text is None:
+        return
+    order = flow_element_order()
+    new = etree.Element(f"{{{MD_NS}}}{tag}")
+    new.text = text
+    position = order.index(tag)
+    for index, child in enumerate(root):
+        name = etree.QName(child).localname if isinstance(child.tag, str) else None
+        if name in order and order.index(name) > position:
+            root.insert(index, new)
+            break
+    else:
+        root.append(new)
+
+
+def canonical(xml: bytes, ignore_status: bool) -> bytes:
+    """Whitespace- and comment-insensitive form of a flow, for "is it the same?" checks."""
+    parser = etree.XMLParser(remove_blank_text=True, remove_comments=True)
+    root = etree.fromstring(xml, parser)
+    if ignore_status:
+        for status in root.findall(f"{{{MD_NS}}}status"):
+            root.remove(status)
+    for element in root.iter():
+        if element.text is not None:
+            element.text = element.text.strip()
+    return etree.tostring(root, method="c14n")
+
+
+class CloneFlow(BaseSalesforceTask):
+    """Copy a flow under a new API name and label, as Flow Builder's "Save As" does.
+
+    No stock CumulusCI task copies a flow. The source is read with the Metadata API
+    (stock ``ApiRetrieveUnpackaged``): the Tooling API's Flow.Metadata is not readable
+    for flows installed from a managed package, such as Calendly's template
+    (https://developer.salesforce.com/docs/atlas.en-us.api_tooling.meta/api_tooling/tooling_api_objects_flow.htm:
+    "You can describe information for a flow installed from a managed package but not
+    its metadata"). ``source_file`` copies a local flow file instead.
+
+    The copy gets the new label, interviewLabel and description, ``status`` (Draft
+    unless told otherwise; activation is a separate step) and loses ``isTemplate`` (a
+    copy is an ordinary flow); everything else is unchanged. The template is never
+    written. The copy is deployed with the stock ``ApiDeploy`` (rollbackOnError).
+
+    Idempotent: the target is retrieved first. Same content (status aside, unless the
+    status option is given) means no deploy; other content is an error unless
+    ``overwrite`` is True (which deploys a new version of the target).
+    """
+
+    class Options(CCIOptions):
+        target: str = Field(..., description="API name of the new flow, e.g. Calendly_Sync.")
+        label: str = Field(..., description="Label of the new flow.")
+        source: str = Field(
+            "Calendly__CreateEventTemplate",
+            description="API name of the org flow to copy (namespace prefix included).",
+        )
+        source_file: Path = Field(
+            None,
+            description="Copy this local flow file (e.g. flows/CreateEventTemplate.flow-meta.xml)"
+            " instead of reading source from the org.",
+        )
+        description: str = Field(None, description="Description (default: names the source).")
+        interview_label: str = Field(
+            None, description="Interview label (default: '<label> {!$Flow.CurrentDateTime}')."
+        )
+        status: Literal["Draft", "Active"] = Field(
+            None, description="Status of the deployed copy (default Draft)."
+        )
+        overwrite: bool = Field(False, description="Replace a target that has other content.")
+        dry_run: bool = Field(False, description="Report what would change; write nothing.")
+
+        @validator("target", "source")
+        def _flow_name(cls, value):
+            bare = value.split("__", 1)[1] if value.count("__") == 1 else value
+            if not FLOW_NAME.match(bare):
+                raise ValueError(
+                    f"{value!r} is not a valid flow API name: start with a letter, use letters, "
+                    "digits and single underscores, no trailing underscore, 80 characters at most"
+                )
+            return value
+
+        @validator("label")
+        def _label(cls, value):
+            if not value.strip() or len(value) > 255:
+                raise ValueError("label must be 1 to 255 characters")
+            return value
+
+    parsed_options: Options
+
+    def _init_options(self, kwargs):
+        super()._init_options(kwargs)
+        opts = self.parsed_options
+        if "__" in opts.target:
+            raise TaskOptionsError(
+                f"target {opts.target!r} has a namespace prefix; the copy lives in the org's own "
+                "namespace, give its name without a prefix."
+            )
+        if opts.source_file is None and opts.target == opts.source:
+            raise TaskOptionsError("target must differ from source: the source is never changed.")
+        if opts.source_file is not None and not opts.source_file.is_file():
+            raise TaskOptionsError(f"source_file {opts.source_file} does not exist.")
+        self.api_version = self.project_config.project__package__api_version
+
+    def _run_task(self):
+        opts = self.parsed_options
+        org_flows = self._retrieve([opts.target] if opts.source_file else [opts.source, opts.target])
+        source_xml = opts.source_file.read_bytes() if opts.source_file else org_flows.get(opts.source)
+        source_name = str(opts.source_file) if opts.source_file else opts.source
+        if source_xml is None:
+            raise FlowCloneError(
+                f"Source flow {opts.source} was not found in org {self.org_config.name}. "
+                "Install or upgrade the Calendly package (2.5+: `cci flow run dependencies`), or "
+                "set source_file to copy the project's flows/CreateEventTemplate.flow-meta.xml."
+            )
+        wanted = self._make_copy(source_xml)
+        existing = org_flows.get(opts.target)
+        self.return_values = {"target": opts.target, "source": source_name}
+
+        if existing is not None:
+            ignore_status = opts.status is None
+            if canonical(existing, ignore_status) == canonical(wanted, ignore_status):
+                self.logger.info(f"Flow {opts.target} already matches {source_name}; nothing to do.")
+                self.return_values["action"] = "unchanged"
+                return
+            if not opts.overwrite:
+                raise FlowCloneError(
+                    f"Flow {opts.target} already exists in org {self.org_config.name} with other "
+                    "content. Choose another target name, or set overwrite: True to deploy a new "
+                    "version of it."
+                )
+        action = "overwrite" if existing is not None else "create"
+        if opts.dry_run:
+            self.logger.info(f"Dry run: would {action} flow {opts.target} from {source_name}.")
+            self.return_values["action"] = f"would {action}"
+            return
+        self.logger.info(f"Deploying flow {opts.target} ({action}) copied from {source_name}.")
+        ApiDeploy(self, self._package_zip(wanted), api_version=self.api_version)()
+        self.return_values["action"] = "overwritten" if existing is not None else "created"
+
+    def _retrieve(self, names: list) -> dict:
+        """Retrieve the named flows; returns {name: xml bytes} for those that exist."""
+        members = "\n".join(f"        <members>{name}</members>" for name in names)
+        package_xml = PACKAGE_XML.format(members=members, api_version=self.api_version)
+        self.logger.info(f"Retrieving flows: {', '.join(names)}")
+        result = ApiRetrieveUnpackaged(self, package_xml, self.api_version)()
+        found = {}
+        for name in names:
+            try:
+                found[name] = result.read(f"flows/{name}.flow")
+            except KeyError:
+                continue
+        return found
+
+    def _make_copy(self, source_xml: bytes) -> bytes:
+        opts = self.parsed_options
+        try:
+            root = etree.fromstring(source_xml, etree.XMLParser(remove_comments=True))
+        except etree.XMLSyntaxError as err:
+            raise FlowCloneError(f"The source flow is not valid XML: {err}") from err
+        if etree.QName(root).localname != "Flow" or etree.QName(root).namespace != MD_NS:
+            raise FlowCloneError("The source is not a Flow metadata file (root must be <Flow>).")
+        source = opts.source_file.name.split(".")[0] if opts.source_file else opts.source
+        set_flow_child(root, "description", opts.description or f"Save As copy of {source}.")
+        set_flow_child(
+            root, "interviewLabel", opts.interview_label or f"{opts.label} {{!$Flow.CurrentDateTime}}"
+        )
+        set_flow_child(root, "isTemplate", None)
+        set_flow_child(root, "label", opts.label)
+        set_flow_child(root, "status", opts.status or "Draft")
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+    def _package_zip(self, flow_xml: bytes) -> str:
+        name = self.parsed_options.target
+        members = f"        <members>{name}</members>"
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(
+                "package.xml", PACKAGE_XML.format(members=members, api_version=self.api_version)
+            )
+            archive.writestr(f"flows/{name}.flow", flow_xml)
+        return base64.b64encode(buffer.getvalue()).decode("ascii")
