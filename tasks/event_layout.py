@@ -7,7 +7,7 @@ from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.core.utils import process_bool_arg, process_list_arg
 from cumulusci.salesforce_api.metadata import ApiListMetadata
 from cumulusci.tasks.metadata_etl import MetadataSingleEntityTransformTask
-from cumulusci.tasks.metadata_etl.layouts import AddFieldsToPageLayout, AddFieldsToLayoutOptions
+from cumulusci.tasks.metadata_etl.layouts import AddFieldsToLayoutOptions, AddFieldsToPageLayout
 
 # Layout-metadata name of Lightning's Attendees field (see /work/prompts/attendees_field.txt:
 # seen as <layoutItems><behavior>Edit</behavior><field>Attendees</field> in Event layouts
@@ -42,7 +42,11 @@ class AddAttendeesToEventLayouts(AddFieldsToPageLayout):
         },
         "field": {"description": f"Field to add (default {ATTENDEES_FIELD})."},
         "dry_run": {"description": "True: report what would change; write nothing."},
-        **{k: v for k, v in MetadataSingleEntityTransformTask.task_options.items() if k != "api_names"},
+        **{
+            k: v
+            for k, v in MetadataSingleEntityTransformTask.task_options.items()
+            if k != "api_names"
+        },
     }
 
     def _init_options(self, kwargs):

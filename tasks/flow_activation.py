@@ -1,19 +1,20 @@
 """Activate (or deactivate) one flow, strictly, and verify the org took the change."""
 
-from typing import Optional
-
-from simple_salesforce.exceptions import SalesforceError
+import re
 
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.tasks.salesforce import BaseSalesforceApiTask
 from cumulusci.utils.options import CCIOptions, Field
+from simple_salesforce.exceptions import SalesforceError
+
+API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class FlowActivationError(CumulusCIFailure):
     """The flow is missing, or the org refused or did not apply the activation."""
 
 
-def split_api_name(api_name: str, default_namespace: Optional[str]):
+def split_api_name(api_name: str, default_namespace: str | None):
     """Split "Calendly__CreateEventTemplate" into ("Calendly", "CreateEventTemplate").
 
     Flow API names cannot contain "__", so a double underscore always marks a
@@ -72,6 +73,12 @@ class ActivateFlow(BaseSalesforceApiTask):
             raise TaskOptionsError("version cannot be combined with active: False.")
         namespace = opts.namespace or self.project_config.project__package__namespace
         self.namespace, self.name = split_api_name(opts.developer_name, namespace)
+        for part in filter(None, (self.namespace, self.name)):
+            if not API_NAME.match(part):
+                raise TaskOptionsError(
+                    f"{opts.developer_name!r} is not a flow API name (letters, digits and "
+                    "single underscores, starting with a letter)."
+                )
         self.api_name = f"{self.namespace}__{self.name}" if self.namespace else self.name
 
     def _run_task(self):
@@ -147,26 +154,35 @@ class ActivateFlow(BaseSalesforceApiTask):
             self._patch(definition["Id"], target)
         except SalesforceError as err:
             # A 4xx means nothing changed; a 5xx may have half-applied: check and restore.
-            self._restore_if_changed(definition["Id"], before)
+            state = self._restore_if_changed(definition["Id"], before)
             raise FlowActivationError(
                 f"The org refused to make flow {self.api_name} {self._describe(target)}: "
-                f"{_salesforce_message(err)} The flow is still {self._describe(before)}."
+                f"{_salesforce_message(err)} {state}"
             ) from err
         now = self._active_number(self._read_definition())
         if now != target:
-            self._restore_if_changed(definition["Id"], before)
+            state = self._restore_if_changed(definition["Id"], before)
             raise FlowActivationError(
                 f"Flow {self.api_name} should be {self._describe(target)} but the org reports "
-                f"{self._describe(now)}. Restored {self._describe(before)}; check the flow "
-                "in Setup > Flows (it may have errors that block activation)."
+                f"{self._describe(now)}. {state} Check the flow in Setup > Flows (it may have "
+                "errors that block activation)."
             )
         self.logger.info(f"Verified: flow {self.api_name} is {self._describe(target)}.")
 
-    def _restore_if_changed(self, definition_id: str, before: int):
-        now = self._active_number(self._read_definition())
-        if now != before:
+    def _restore_if_changed(self, definition_id: str, before: int) -> str:
+        """Put the previous active version back if needed; say what state the flow is in."""
+        try:
+            now = self._active_number(self._read_definition())
+            if now == before:
+                return f"The flow is still {self._describe(before)}."
             self.logger.warning(f"Restoring flow {self.api_name} to {self._describe(before)}.")
             self._patch(definition_id, before)
+            return f"Restored: the flow is {self._describe(before)} again."
+        except SalesforceError as err:
+            return (
+                f"Could not confirm or restore its state ({_salesforce_message(err)}); it was "
+                f"{self._describe(before)}. Re-run this task: it is safe to repeat."
+            )
 
 
 def _salesforce_message(err: SalesforceError) -> str:

@@ -6,17 +6,15 @@ import re
 import zipfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Literal
 
 import simple_salesforce
-from lxml import etree
-from pydantic.v1 import validator
-from typing_extensions import Literal
-
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.core.tasks import BaseSalesforceTask
 from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
 from cumulusci.utils.options import CCIOptions, Field
+from lxml import etree
+from pydantic.v1 import validator
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
@@ -46,7 +44,7 @@ def flow_element_order() -> list:
     return [el.get("name") for el in flow.iter(f"{{{XSD_NS}}}element")]
 
 
-def set_flow_child(root: etree._Element, tag: str, text: Optional[str]):
+def set_flow_child(root: etree._Element, tag: str, text: str | None):
     """Set (or with text=None remove) a direct child of <Flow>, keeping XSD order."""
     for old in root.findall(f"{{{MD_NS}}}{tag}"):
         root.remove(old)
@@ -154,8 +152,12 @@ class CloneFlow(BaseSalesforceTask):
 
     def _run_task(self):
         opts = self.parsed_options
-        org_flows = self._retrieve([opts.target] if opts.source_file else [opts.source, opts.target])
-        source_xml = opts.source_file.read_bytes() if opts.source_file else org_flows.get(opts.source)
+        org_flows = self._retrieve(
+            [opts.target] if opts.source_file else [opts.source, opts.target]
+        )
+        source_xml = (
+            opts.source_file.read_bytes() if opts.source_file else org_flows.get(opts.source)
+        )
         source_name = str(opts.source_file) if opts.source_file else opts.source
         if source_xml is None:
             raise FlowCloneError(
@@ -170,7 +172,9 @@ class CloneFlow(BaseSalesforceTask):
         if existing is not None:
             ignore_status = opts.status is None
             if canonical(existing, ignore_status) == canonical(wanted, ignore_status):
-                self.logger.info(f"Flow {opts.target} already matches {source_name}; nothing to do.")
+                self.logger.info(
+                    f"Flow {opts.target} already matches {source_name}; nothing to do."
+                )
                 self.return_values["action"] = "unchanged"
                 return
             if not opts.overwrite:
@@ -213,7 +217,9 @@ class CloneFlow(BaseSalesforceTask):
         source = opts.source_file.name.split(".")[0] if opts.source_file else opts.source
         set_flow_child(root, "description", opts.description or f"Save As copy of {source}.")
         set_flow_child(
-            root, "interviewLabel", opts.interview_label or f"{opts.label} {{!$Flow.CurrentDateTime}}"
+            root,
+            "interviewLabel",
+            opts.interview_label or f"{opts.label} {{!$Flow.CurrentDateTime}}",
         )
         set_flow_child(root, "isTemplate", None)
         set_flow_child(root, "label", opts.label)
