@@ -1,0 +1,5 @@
+import sys
+
+from metacheck.cli import main
+
+sys.exit(main())
