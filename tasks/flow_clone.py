@@ -11,6 +11,7 @@ from typing import Literal
 import simple_salesforce
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.core.tasks import BaseSalesforceTask
+from cumulusci.salesforce_api.exceptions import MetadataApiError
 from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
 from cumulusci.utils.options import CCIOptions, Field
 from lxml import etree
@@ -189,7 +190,14 @@ class CloneFlow(BaseSalesforceTask):
             self.return_values["action"] = f"would {action}"
             return
         self.logger.info(f"Deploying flow {opts.target} ({action}) copied from {source_name}.")
-        ApiDeploy(self, self._package_zip(wanted), api_version=self.api_version)()
+        try:
+            ApiDeploy(self, self._package_zip(wanted), api_version=self.api_version)()
+        except MetadataApiError as err:
+            # The deploy runs with rollbackOnError: a failed deploy saves nothing.
+            raise FlowCloneError(
+                f"Deploying flow {opts.target} failed; nothing was saved, fix the cause and "
+                f"re-run. Salesforce said: {err}"
+            ) from err
         self.return_values["action"] = "overwritten" if existing is not None else "created"
 
     def _retrieve(self, names: list) -> dict:
