@@ -13,8 +13,9 @@ from cumulusci.tasks.metadata_etl.layouts import AddFieldsToLayoutOptions, AddFi
 # seen as <layoutItems><behavior>Edit</behavior><field>Attendees</field> in Event layouts
 # retrieved from real orgs). The one place this name is written.
 ATTENDEES_FIELD = "Attendees"
-# Put it next to "Show Time As" in "Calendar Event Details"; fall back to the stock default.
-ATTENDEES_POSITION = [{"relative": "after", "field": "ShowAs"}]
+# Where the project's own Event layout has it: after "Related To" (WhatId) in "Calendar Event
+# Details". Layouts without WhatId get the stock default (top of the first section, last column).
+ATTENDEES_POSITION = [{"relative": "after", "field": "WhatId"}]
 
 
 class EventLayoutError(CumulusCIFailure):
@@ -52,8 +53,11 @@ class AddAttendeesToEventLayouts(AddFieldsToPageLayout):
     def _init_options(self, kwargs):
         super()._init_options(kwargs)
         self.layouts = process_list_arg(self.options.get("layouts")) or []
-        self.all_layouts = process_bool_arg(self.options.get("all_layouts") or False)
-        self.dry_run = process_bool_arg(self.options.get("dry_run") or False)
+        try:
+            self.all_layouts = process_bool_arg(self.options.get("all_layouts") or False)
+            self.dry_run = process_bool_arg(self.options.get("dry_run") or False)
+        except TypeError as err:
+            raise TaskOptionsError(f"all_layouts and dry_run take True or False: {err}") from err
         self.field = self.options.get("field") or ATTENDEES_FIELD
         if not self.layouts and not self.all_layouts:
             raise TaskOptionsError(
