@@ -282,7 +282,7 @@ def _explain_enum(node: etree._Element) -> tuple[str, str, bool]:
         return "invalid-value", f"{text}; did you mean '{same_but_case[0]}'?", True
     close = difflib.get_close_matches(value, allowed, n=3)
     if close:
-        return "invalid-value", f"{text}; did you mean {_quoted(close)}?", False
+        return "invalid-value", f"{text}; did you mean {_quoted(close, ' or ')}?", False
     if len(allowed) <= 12:
         return "invalid-value", f"{text}; allowed values: {_quoted(allowed)}", False
     return "invalid-value", f"{text} (see {type_name} in the Metadata API reference)", False
@@ -331,5 +331,5 @@ def _expected_list(detail: str) -> str:
     return " or ".join(f"<{n}>" for n in names[:6]) + (" ..." if len(names) > 6 else "")
 
 
-def _quoted(values: list[str]) -> str:
-    return ", ".join(f"'{v}'" for v in values)
+def _quoted(values: list[str], sep: str = ", ") -> str:
+    return sep.join(f"'{v}'" for v in values)
