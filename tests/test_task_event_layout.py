@@ -1,6 +1,5 @@
 """calendly_patch_event_layout: add Attendees in place, never twice, no deploy when patched."""
 
-import re
 import sys
 from pathlib import Path
 
@@ -11,9 +10,8 @@ from cumulusci.salesforce_api.exceptions import MetadataApiError
 from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
 from lxml import etree
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import MD, FakeOrg, make_task  # noqa: E402
+from task_fake_org import MD, FakeOrg, event_layouts, make_task  # noqa: E402
 
 from metacheck.schema import validate  # noqa: E402
 from tasks.event_layout import (  # noqa: E402
@@ -22,14 +20,8 @@ from tasks.event_layout import (  # noqa: E402
     EventLayoutError,
 )
 
-# The project's layout is Salesforce's stock Event Layout plus Attendees; without that one
-# item it is the stock layout an existing org has.
-PATCHED = (ROOT / "force-app/main/default/layouts/Event-Event Layout.layout-meta.xml").read_bytes()
-STOCK = re.sub(
-    rb"\s*<layoutItems>\s*<behavior>Edit</behavior>\s*<field>Attendees</field>\s*</layoutItems>",
-    b"",
-    PATCHED,
-)
+# Salesforce's stock Event Layout, and the same plus Attendees (force-app's layout).
+STOCK, PATCHED = event_layouts()
 
 
 def fields(xml):

@@ -1,0 +1,150 @@
+"""cumulusci.yml: every project task is documented; calendly_setup runs end to end, twice."""
+
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import responses
+from cumulusci.core.config import BaseProjectConfig, OrgConfig, UniversalConfig
+from cumulusci.core.flowrunner import FlowCoordinator
+from cumulusci.core.keychain import BaseProjectKeychain
+from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
+sys.path.insert(0, str(FIXTURES))
+from task_fake_org import INSTANCE_URL, ORG_ID, FakeOrg, event_layouts  # noqa: E402
+
+PROJECT_TASKS = [
+    "calendly_check_package_version",
+    "calendly_clone_flow",
+    "calendly_activate_flow",
+    "calendly_patch_event_layout",
+]
+
+
+@pytest.fixture
+def project_config():
+    config = BaseProjectConfig(
+        UniversalConfig(),
+        repo_info={
+            "root": str(ROOT),
+            "branch": "main",
+            "name": "CalendlySync",
+            "owner": "o",
+            "url": "https://example.invalid/o/CalendlySync",
+            "commit": "0" * 40,
+        },
+    )
+    config.set_keychain(BaseProjectKeychain(config, None))
+    return config
+
+
+def steps(project_config, flow_name):
+    coordinator = FlowCoordinator(project_config, project_config.get_flow(flow_name))
+    return {step.step_num.__str__(): step for step in coordinator.steps}
+
+
+def test_project_tasks_are_documented_and_importable(project_config):
+    for name in PROJECT_TASKS:
+        task = project_config.get_task(name)
+        assert task.description and task.group == "Calendly Sync"
+        assert task.class_path.startswith("tasks.")
+        task_class = task.get_class()
+        assert task_class.__doc__ and "stock" in task_class.__doc__.lower()
+
+
+def test_dev_org_ends_with_flow_active_and_layout_patched(project_config):
+    config_dev = [
+        (str(step.step_num), step.task_name)
+        for step in FlowCoordinator(project_config, project_config.get_flow("dev_org")).steps
+        if str(step.step_num).startswith("3/")
+    ]
+    assert config_dev == [
+        ("3/0.5", "calendly_check_package_version"),
+        ("3/1", "deploy_post"),  # stock steps kept, in place
+        ("3/2", "update_admin_profile"),
+        ("3/2.1", "deploy"),
+        ("3/2.2", "calendly_activate_flow"),
+        ("3/2.3", "calendly_patch_event_layout"),
+        ("3/90", "load_sample_data"),  # data (and bookings) only after activation
+    ]
+
+
+def test_anonymous_apex_step_is_skipped_on_the_local_org_only(project_config):
+    from cumulusci.core.flowrunner import jinja2_env
+
+    step = steps(project_config, "dev_org")["2/1"]
+    assert step.task_name == "unschedule_apex"
+    when = jinja2_env.compile_expression(step.when)
+    local = OrgConfig({"instance_url": "http://127.0.0.1:8765"}, "local")
+    real = OrgConfig({"instance_url": "https://acme.my.salesforce.com"}, "sandbox")
+    assert not when(project_config=project_config, org_config=local)
+    assert when(project_config=project_config, org_config=real)
+
+
+@pytest.fixture
+def org(monkeypatch):
+    monkeypatch.setattr(ApiRetrieveUnpackaged, "check_interval", 0)
+    monkeypatch.setattr(ApiDeploy, "check_interval", 0)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = FakeOrg()
+        fake.register(rsps)
+        fake.mock = rsps
+        yield fake
+
+
+def org_config(project_config):
+    config = OrgConfig(
+        {
+            "instance_url": INSTANCE_URL,
+            "access_token": "TOKEN",
+            "org_id": ORG_ID,
+            "id": f"{INSTANCE_URL}/id/{ORG_ID}/005000000000001AAA",
+            "username": "admin@acme.test",
+        },
+        "sandbox",
+        keychain=project_config.keychain,
+    )
+    config.refresh_oauth_token = mock.Mock()
+    return config
+
+
+def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_config, org):
+    project_config.config["project"]["custom"] = {"calendly_flow_source": "clone"}
+    template = (FIXTURES / "Calendly__CreateEventTemplate.flow").read_bytes()
+    org.install_package("Calendly", "2.6")
+    org.add_flow("Calendly__CreateEventTemplate", [template], active=1)
+    org.layouts["Event-Event Layout"] = event_layouts()[0]
+
+    flow = project_config.get_flow("calendly_setup")
+    first = FlowCoordinator(project_config, flow)
+    first.run(org_config(project_config))
+    ran = [result.task_name for result in first.results]
+    assert ran == [
+        "calendly_check_package_version",
+        "calendly_clone_flow",
+        "calendly_activate_flow",
+        "calendly_patch_event_layout",
+    ]
+    assert org.flows["Calendly_Participant_Sync"]["active"] == 1  # wired via ^^ return value
+    assert org.flows["Calendly__CreateEventTemplate"]["versions"] == [template]
+    assert b"<field>Attendees</field>" in org.layouts["Event-Event Layout"]
+    writes_after_first = len(org.write_calls(org.mock.calls))
+    assert writes_after_first == 3  # deploy copy, PATCH activation, deploy layout
+
+    second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
+    second.run(org_config(project_config))
+    assert len(org.write_calls(org.mock.calls)) == writes_after_first
+    assert second.results[1].return_values["action"] == "unchanged"
+
+
+def test_calendly_setup_stops_at_an_old_package(project_config, org):
+    from tasks.package_version import PackageVersionError
+
+    org.install_package("Calendly", "2.4")
+    coordinator = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
+    with pytest.raises(PackageVersionError, match="at version 2.4"):
+        coordinator.run(org_config(project_config))
+    assert org.write_calls(org.mock.calls) == []
