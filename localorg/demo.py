@@ -1,0 +1,258 @@
+"""`make demo`: the project's whole job, end to end, on the embedded local org.
+
+1. start a fresh local org (`python -m localorg start --fresh`) and register it with cci;
+2. `cci flow run dev_org --org local`: deploys the stand-in package check, the flows, activates
+   CreateEventTemplate, patches the Event layout and loads datasets/local/ (load_sample_data);
+3. "books" the meetings of datasets/bookings.yml by inserting Calendly__CalendlyAction__c records
+   through the REST API with simple-salesforce, as Calendly's package does (one record: sObject
+   create; several: one sObject Collections call);
+4. reads every Event and EventRelation back through SOQL, prints them as a table and compares
+   them with the file's `expect.events`; ends with `DEMO PASSED: …` or exits non-zero;
+5. stops the org (unless --keep-running). Each run starts fresh, so re-runs give the same result.
+"""
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOKINGS = ROOT / "datasets" / "bookings.yml"
+ORG_NAME = "local"
+API_VERSION = "63.0"
+CHUNK = 200  # ids per IN list and records per Collections call (Salesforce's cap)
+# Key prefixes of the records an EventRelation can point to (RelationId).
+RELATION_TYPES = {"003": "Contact", "00Q": "Lead", "005": "User"}
+
+
+class DemoFailure(Exception):
+    """A step of the demo failed; the message says which and why."""
+
+
+def run(cmd: list, env: dict | None = None, capture: bool = False) -> str:
+    """Runs a command from the checkout; a non-zero exit is a DemoFailure naming the command."""
+    result = subprocess.run(
+        cmd, cwd=ROOT, env=env, text=True,
+        stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE if capture else None,
+    )
+    if result.returncode:
+        detail = (result.stderr or "").strip() if capture else ""
+        raise DemoFailure(f"`{' '.join(cmd[:4])} …` exited with {result.returncode}. {detail}")
+    return result.stdout or ""
+
+
+def localorg(*args: str, capture: bool = False) -> str:
+    return run([sys.executable, "-m", "localorg", *args], capture=capture)
+
+
+def register_env(name: str = ORG_NAME) -> dict:
+    """The environment cci needs for the org: `register` prints `export NAME=VALUE` lines."""
+    env = dict(os.environ)
+    for line in localorg("register", "--name", name, capture=True).splitlines():
+        words = shlex.split(line)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, value = words[1].split("=", 1)
+            env[key] = value
+    key = f"CUMULUSCI_ORG_{name.upper()}"
+    if key not in env:
+        raise DemoFailure(f"`python -m localorg register` did not print {key}; is the org running?")
+    return env
+
+
+def connect(env: dict, name: str = ORG_NAME) -> Salesforce:
+    """A simple-salesforce session on the registered org (token-only, as cci uses it)."""
+    org = json.loads(env[f"CUMULUSCI_ORG_{name.upper()}"])
+    return Salesforce(instance_url=org["instance_url"], session_id=org["access_token"],
+                      version=API_VERSION)
+
+
+def chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def quoted(values) -> str:
+    return ",".join("'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'" for v in values)
+
+
+def insert_bookings(sf: Salesforce, transactions: list) -> None:
+    """Inserts each transaction as one API call, as Calendly does; any error is a DemoFailure."""
+    for number, records in enumerate(transactions, 1):
+        try:
+            if len(records) == 1:
+                sf.Calendly__CalendlyAction__c.create(records[0])
+                continue
+            body = {"allOrNone": True, "records": [
+                {"attributes": {"type": "Calendly__CalendlyAction__c"}, **r} for r in records]}
+            results = sf.restful("composite/sobjects", method="POST", json=body)
+        except SalesforceError as err:
+            raise DemoFailure(f"booking transaction {number} was refused: {err.content}") from err
+        failed = [r for r in results if not r.get("success")]
+        if failed:
+            raise DemoFailure(f"booking transaction {number} was refused: {failed[0]['errors']}")
+
+
+def emails_by_id(sf: Salesforce, ids) -> dict:
+    """Id -> (lower-case email, sObject type) for Users, Contacts and Leads."""
+    found = {}
+    by_type = {}
+    for record_id in {i for i in ids if i}:
+        by_type.setdefault(RELATION_TYPES.get(record_id[:3], "?"), []).append(record_id)
+    for sobject, type_ids in by_type.items():
+        if sobject == "?":
+            raise DemoFailure(f"unexpected record type for ids {type_ids[:3]}")
+        for part in chunks(type_ids):
+            soql = f"SELECT Id, Email FROM {sobject} WHERE Id IN ({quoted(part)})"
+            for rec in sf.query_all(soql)["records"]:
+                found[rec["Id"]] = ((rec["Email"] or "").lower(), sobject)
+    return found
+
+
+def fetch_events(sf: Salesforce, invitee_uuids: list) -> list:
+    """The Events carrying these invitee uuids, with their EventRelations, in the scenario shape."""
+    events = []
+    for part in chunks(sorted(set(invitee_uuids))):
+        soql = ("SELECT Id, Subject, ShowAs, OwnerId, WhoId, Calendly__InviteeUuid__c FROM Event "
+                f"WHERE Calendly__InviteeUuid__c IN ({quoted(part)})")
+        events += sf.query_all(soql)["records"]
+    relations = []
+    for part in chunks([e["Id"] for e in events]):
+        soql = ("SELECT EventId, RelationId, IsInvitee, IsParent FROM EventRelation "
+                f"WHERE EventId IN ({quoted(part)})")
+        relations += sf.query_all(soql)["records"]
+    people = emails_by_id(sf, [e["OwnerId"] for e in events] + [e["WhoId"] for e in events]
+                          + [r["RelationId"] for r in relations])
+    by_event = {}
+    for rel in relations:
+        email, sobject = people[rel["RelationId"]]
+        by_event.setdefault(rel["EventId"], []).append({
+            "relation_email": email, "relation_type": sobject,
+            "is_invitee": rel["IsInvitee"], "is_parent": rel["IsParent"]})
+    return [{
+        "invitee_uuid": e["Calendly__InviteeUuid__c"],
+        "subject": e["Subject"],
+        "owner_email": people[e["OwnerId"]][0],
+        "who_email": people[e["WhoId"]][0] if e["WhoId"] else None,
+        "show_as": e["ShowAs"],
+        "participants": by_event.get(e["Id"], []),
+    } for e in events]
+
+
+def _participant_key(p: dict) -> tuple:
+    return (p["relation_email"].lower(), p["relation_type"], bool(p["is_invitee"]),
+            bool(p["is_parent"]))
+
+
+def compare(expected: list, actual: list) -> list:
+    """Differences between expected and actual Events, as readable lines (empty: they match)."""
+    failures = []
+    actual_by_uuid = {}
+    for event in actual:
+        actual_by_uuid.setdefault(event["invitee_uuid"], []).append(event)
+    for uuid, events in actual_by_uuid.items():
+        if len(events) > 1:
+            failures.append(f"{uuid}: {len(events)} Events, expected at most one")
+    expected_uuids = {e["invitee_uuid"] for e in expected}
+    for uuid in sorted(set(actual_by_uuid) - expected_uuids):
+        failures.append(f"{uuid}: unexpected Event")
+    for exp in expected:
+        uuid = exp["invitee_uuid"]
+        if uuid not in actual_by_uuid:
+            failures.append(f"{uuid}: no Event")
+            continue
+        got = actual_by_uuid[uuid][0]
+        for field in ("subject", "owner_email", "who_email", "show_as"):
+            if field in exp and exp[field] != got[field]:
+                failures.append(f"{uuid}: {field} is {got[field]!r}, expected {exp[field]!r}")
+        want = sorted(_participant_key(p) for p in exp.get("participants", []))
+        have = sorted(_participant_key(p) for p in got["participants"])
+        for missing in sorted(set(want) - set(have)):
+            failures.append(f"{uuid}: missing participant {missing}")
+        for extra in sorted(set(have) - set(want)):
+            failures.append(f"{uuid}: unexpected participant {extra}")
+        if len(have) != len(set(have)):
+            failures.append(f"{uuid}: the same participant appears twice")
+    return failures
+
+
+def table(events: list) -> str:
+    """The Events and their participants as a plain-text table."""
+    lines = []
+    for e in sorted(events, key=lambda e: e["invitee_uuid"]):
+        lines.append(f"{e['invitee_uuid']}  {e['subject']!r}  [{e['show_as']}]  "
+                     f"owner {e['owner_email']}  who {e['who_email'] or '-'}")
+        lines.append(f"    {'participant':<28} {'type':<8} {'invitee':<8} parent")
+        for p in sorted(e["participants"], key=_participant_key):
+            lines.append(f"    {p['relation_email']:<28} {p['relation_type']:<8} "
+                         f"{'yes' if p['is_invitee'] else 'no':<8} "
+                         f"{'yes' if p['is_parent'] else 'no'}")
+    return "\n".join(lines)
+
+
+def load_bookings(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise DemoFailure(f"cannot read the bookings file {path}: {err}") from err
+    if not isinstance(data, dict) or not data.get("transactions") or "expect" not in data:
+        raise DemoFailure(f"{path} needs `transactions` and `expect.events` (see tests/scenarios)")
+    return data
+
+
+def demo(bookings_path: Path) -> str:
+    """Runs steps 2-4; returns the pass line or raises DemoFailure."""
+    bookings = load_bookings(bookings_path)
+    print("== Starting a fresh local org", flush=True)
+    localorg("start", "--fresh")
+    env = register_env()
+    env["CUMULUSCI_DISABLE_REFRESH"] = "1"
+    print("== cci flow run dev_org --org local", flush=True)
+    run([str(Path(sys.executable).parent / "cci"), "flow", "run", "dev_org", "--org", ORG_NAME],
+        env=env)
+    sf = connect(env)
+    print(f"== Booking {sum(len(t) for t in bookings['transactions'])} meetings "
+          f"in {len(bookings['transactions'])} API calls", flush=True)
+    insert_bookings(sf, bookings["transactions"])
+    expected = bookings["expect"]["events"]
+    uuids = {r["Calendly__InviteeUuid__c"] for t in bookings["transactions"] for r in t}
+    actual = fetch_events(sf, sorted(uuids))
+    print(table(actual))
+    failures = compare(expected, actual)
+    if failures:
+        raise DemoFailure("the Events differ from datasets/bookings.yml:\n  "
+                          + "\n  ".join(failures))
+    count = sum(len(e["participants"]) for e in actual)
+    return f"DEMO PASSED: {len(actual)} events, {count} participants as expected"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localorg.demo", description=__doc__.split(
+        "\n")[0])
+    parser.add_argument("--bookings", type=Path, default=BOOKINGS,
+                        help="bookings and expected Events (default datasets/bookings.yml)")
+    parser.add_argument("--keep-running", action="store_true",
+                        help="leave the org running (stop it: python -m localorg stop)")
+    args = parser.parse_args(argv)
+    try:
+        print(demo(args.bookings))
+        return 0
+    except DemoFailure as err:
+        print(f"DEMO FAILED: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if args.keep_running:
+            print("The local org is still running: `cci org browser local` opens it, "
+                  "`python -m localorg stop` stops it.")
+        else:
+            subprocess.run([sys.executable, "-m", "localorg", "stop"], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

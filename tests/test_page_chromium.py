@@ -1,0 +1,113 @@
+"""The local org's read-only Event page (localorg/page.py).
+
+Unit tests render the page from an in-memory org; the browser test opens it in headless
+Chromium through the running local org, before and after the project's layout patch task.
+"""
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from localorg.page import EVENT_LAYOUT_NAME, EventPageError, render_event_page
+from localorg.schema import MD_NS
+from localorg.store import Org
+
+ROOT = Path(__file__).resolve().parents[1]
+PATCHED_LAYOUT = ROOT / "force-app" / "main" / "default" / "layouts" / (
+    EVENT_LAYOUT_NAME + ".layout-meta.xml")
+
+
+def stock_layout() -> bytes:
+    """The project's layout minus the Attendees item: Salesforce's stock Event layout."""
+    root = etree.fromstring(PATCHED_LAYOUT.read_bytes())
+    items = root.xpath("//md:layoutItems[md:field='Attendees']", namespaces={"md": MD_NS})
+    assert len(items) == 1, "the project's Event layout must hold exactly one Attendees item"
+    items[0].getparent().remove(items[0])
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@pytest.fixture
+def booked():
+    """An org with one Event: a Contact as Who, and Contact, Lead and User invitees."""
+    org = Org(":memory:")
+    with org.transaction() as txn:
+        who, guest = txn.insert("Contact", [
+            {"FirstName": "Paula", "LastName": "Prospect", "Email": "paula@client.test"},
+            {"FirstName": "Quinn", "LastName": "Guest", "Email": "quinn@client.test"}])
+        (lead,) = txn.insert("Lead", [{"LastName": "Lead", "FirstName": "Lena",
+                                       "Company": "Lead Co", "Email": "lena@lead.test"}])
+        (user,) = txn.insert("User", [{"FirstName": "Ben", "LastName": "Cohost",
+                                       "Email": "ben@acme.test", "Username": "ben@acme.test.x",
+                                       "Alias": "ben"}])
+        (event,) = txn.insert("Event", [{
+            "Subject": "Discovery <call>", "WhoId": who,
+            "StartDateTime": "2026-12-01T09:00:00Z", "EndDateTime": "2026-12-01T09:30:00Z"}])
+        txn.insert("EventRelation", [
+            {"EventId": event, "RelationId": guest, "IsInvitee": True, "IsParent": True},
+            {"EventId": event, "RelationId": lead, "IsInvitee": True, "IsParent": False},
+            {"EventId": event, "RelationId": user, "IsInvitee": True, "IsParent": False}])
+    return org, event
+
+
+def test_patched_layout_lists_the_invitees(booked):
+    org, event = booked
+    html = render_event_page(org, event, PATCHED_LAYOUT.read_bytes())
+    page = etree.HTML(html)
+    (attendees,) = page.xpath("//div[@data-field='Attendees']")
+    entries = [li.xpath("string()") for li in attendees.iter("li")]
+    # Invitees only, by name: the Who (IsInvitee = false) is not an attendee.
+    assert entries == ["Ben Cohost <ben@acme.test> (User)",
+                       "Lena Lead <lena@lead.test> (Lead)",
+                       "Quinn Guest <quinn@client.test> (Contact)"]
+    assert page.xpath("string(//div[@data-field='WhoId']/span[@class='value'])") == (
+        "Paula Prospect")
+    assert "Discovery &lt;call&gt;" in html  # record data is escaped
+
+
+def test_stock_layout_has_no_attendees_field(booked):
+    org, event = booked
+    page = etree.HTML(render_event_page(org, event, stock_layout()))
+    assert page.xpath("//div[@data-field='Attendees']") == []
+    assert page.xpath("//div[@data-field='Subject']")  # the rest of the layout is there
+    assert "Quinn Guest" not in etree.tostring(page, encoding="unicode")
+
+
+def test_layout_order_is_kept(booked):
+    org, event = booked
+    root = etree.fromstring(PATCHED_LAYOUT.read_bytes())
+    fields = root.xpath("//md:layoutItems/md:field/text()", namespaces={"md": MD_NS})
+    page = etree.HTML(render_event_page(org, event, PATCHED_LAYOUT.read_bytes()))
+    assert page.xpath("//div[@class='field']/@data-field") == fields
+
+
+def test_event_without_invitees_says_so(booked):
+    org, _ = booked
+    with org.transaction() as txn:
+        (event,) = txn.insert("Event", [{"Subject": "Alone", "StartDateTime":
+                                         "2026-12-02T09:00:00Z", "EndDateTime":
+                                         "2026-12-02T10:00:00Z"}])
+    page = etree.HTML(render_event_page(org, event, PATCHED_LAYOUT.read_bytes()))
+    assert page.xpath("string(//div[@data-field='Attendees'])") == "AttendeesNo attendees"
+
+
+@pytest.mark.parametrize("event_id, layout, status, code", [
+    (None, None, 404, "NOT_FOUND"),                   # no layout deployed
+    ("not-an-id", "patched", 400, "MALFORMED_ID"),
+    ("00U5g0000000999", "patched", 404, "NOT_FOUND"),  # well-formed, no such Event
+    (None, b"<Layout", 500, "INVALID_LAYOUT"),
+    (None, b"<Flow xmlns='http://soap.sforce.com/2006/04/metadata'/>", 500, "INVALID_LAYOUT"),
+])
+def test_errors(booked, event_id, layout, status, code):
+    org, event = booked
+    layout_xml = PATCHED_LAYOUT.read_bytes() if layout == "patched" else layout
+    with pytest.raises(EventPageError) as info:
+        render_event_page(org, event_id or event, layout_xml)
+    assert (info.value.status, info.value.error_code) == (status, code)
+    assert info.value.html.startswith("<!DOCTYPE html>")
+
+
+def test_stock_layout_helper_really_removes_the_item():
+    # Guards the negative case above: the stripped layout differs from the patched one.
+    assert b"<field>Attendees</field>" in PATCHED_LAYOUT.read_bytes()
+    assert b"<field>Attendees</field>" not in stock_layout()
