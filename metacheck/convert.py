@@ -4,7 +4,7 @@ One ``sf`` call converts every package directory of ``sfdx-project.json`` plus t
 stand-in (``unpackaged/standin/calendly``): ``--source-dir`` accepts folders outside
 ``packageDirectories`` (checked with sf 2.150.6). The check then requires package.xml to
 list the project's contract components and every component found in the source tree, so
-a file sf silently skips (wrong suffix, wrong folder) fails the check.
+a file sf silently leaves out (matched by .forceignore, misplaced) fails the check.
 
 sf runs with no org and no network: telemetry and autoupdate off, and HOME pointed at a
 throw-away folder so neither the user's sf config nor its cache is read or written. Both
