@@ -1,0 +1,247 @@
+"""Count the API calls each project task makes: dry run, first run, re-run.
+
+    .venv/bin/python bench/api_calls.py              # the in-process fake org (responses)
+    .venv/bin/python bench/api_calls.py --org local  # any org cci knows, e.g. the local org
+                                                     # (python -m localorg start; register)
+
+Every HTTP request goes through requests.Session.send, which this script wraps to count
+calls by endpoint; writes are PATCH/POST/DELETE REST calls and Metadata API deploys. The
+tasks run exactly as configured in cumulusci.yml (plus the options below). The order is
+dry run (on the unconfigured org: must write nothing), first run, re-run (the aim: no
+write calls). With --org, the tasks really change that org: use a scratch or local org.
+"""
+
+import argparse
+import json
+import sys
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "tasks"))
+from cumulusci.core.config import TaskConfig  # noqa: E402
+
+import conftest  # noqa: E402,F401  (makes the project's tasks package importable)
+
+TEMPLATE = ROOT / "tests" / "fixtures" / "tasks" / "Calendly__CreateEventTemplate.flow"
+# task name in cumulusci.yml -> extra options for this benchmark
+STEPS = {
+    "calendly_check_package_version": {},
+    "calendly_clone_flow": {},
+    "calendly_activate_flow": {},
+    "calendly_patch_event_layout": {},
+}
+OUTCOME_KEYS = (
+    "installed_version",
+    "action",
+    "changed",
+    "would_change_to",
+    "patched",
+    "already_patched",
+    "would_patch",
+)
+DRY_RUN = {"calendly_clone_flow", "calendly_activate_flow", "calendly_patch_event_layout"}
+
+
+class CallLog:
+    """Wraps requests.Session.send and records (method, endpoint, is_write)."""
+
+    def __init__(self):
+        self.calls = []
+        self._send = requests.Session.send
+
+    @contextmanager
+    def recording(self):
+        log = self
+
+        def send(session, request, **kwargs):
+            log.calls.append(classify(request))
+            return log._send(session, request, **kwargs)
+
+        with mock.patch.object(requests.Session, "send", send):
+            yield
+
+
+def classify(request):
+    path = requests.utils.urlparse(request.url).path
+    action = request.headers.get("SOAPAction")
+    if "/services/Soap/m/" in path:
+        endpoint = f"SOAP {action}"
+        return endpoint, action == "deploy"
+    for marker in ("/tooling/query", "/tooling/sobjects/", "/query", "/sobjects/"):
+        if marker in path:
+            tail = path.split(marker, 1)[1].strip("/").split("/")[0]
+            endpoint = f"{request.method} {marker.strip('/')}" + (f"/{tail}" if tail else "")
+            return endpoint, request.method in ("PATCH", "POST", "DELETE", "PUT")
+    return f"{request.method} {path}", request.method in ("PATCH", "POST", "DELETE", "PUT")
+
+
+def project_config():
+    from cumulusci.core.config import BaseProjectConfig, UniversalConfig
+    from cumulusci.core.keychain import BaseProjectKeychain
+
+    config = BaseProjectConfig(
+        UniversalConfig(),
+        repo_info={
+            "root": str(ROOT),
+            "branch": "main",
+            "name": "CalendlySync",
+            "owner": "-",
+            "url": "-",
+            "commit": "0" * 40,
+        },
+    )
+    config.set_keychain(BaseProjectKeychain(config, None))
+    return config
+
+
+class FakeTarget:
+    """The tests' fake org: Calendly 2.5, its template, CreateEventTemplate v1 deployed
+    (inactive), and Salesforce's stock Event Layout."""
+
+    name = "fake org (responses)"
+
+    def __enter__(self):
+        import responses
+        from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
+        from task_fake_org import FakeOrg, event_layouts, flow_xml
+
+        self._patches = [
+            mock.patch.object(ApiRetrieveUnpackaged, "check_interval", 0),
+            mock.patch.object(ApiDeploy, "check_interval", 0),
+        ]
+        for patch in self._patches:
+            patch.start()
+        self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        self._mock.start()
+        org = FakeOrg()
+        org.register(self._mock)
+        org.install_package("Calendly", "2.5")
+        org.add_flow("Calendly__CreateEventTemplate", [TEMPLATE.read_bytes()], active=1)
+        org.add_flow("CreateEventTemplate", [flow_xml("CreateEventTemplate")], active=0)
+        org.layouts["Event-Event Layout"] = event_layouts()[0]
+        self.project_config = project_config()
+        return self
+
+    def __exit__(self, *exc):
+        self._mock.stop()
+        self._mock.reset()
+        for patch in self._patches:
+            patch.stop()
+
+    def org_config(self):
+        from cumulusci.core.config import OrgConfig
+        from task_fake_org import INSTANCE_URL, ORG_ID
+
+        config = OrgConfig(
+            {
+                "instance_url": INSTANCE_URL,
+                "access_token": "TOKEN",
+                "org_id": ORG_ID,
+                "id": f"{INSTANCE_URL}/id/{ORG_ID}/005000000000001AAA",
+                "username": "bench@x",
+            },
+            "fake",
+            keychain=self.project_config.keychain,
+        )
+        config.refresh_oauth_token = mock.Mock()
+        return config
+
+
+class CciOrgTarget:
+    """An org from cci's keychain (e.g. CUMULUSCI_ORG_local set by `localorg register`)."""
+
+    def __init__(self, name):
+        self.name = f"cci org {name}"
+        self._org = name
+
+    def __enter__(self):
+        from cumulusci.cli.runtime import CliRuntime
+
+        self._runtime = CliRuntime(load_keychain=True)
+        self.project_config = self._runtime.project_config
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def org_config(self):
+        return self._runtime.keychain.get_org(self._org)
+
+
+def run_task(target, name, options):
+    task_config = target.project_config.get_task(name)
+    config = TaskConfig({**task_config.config, "options": {**task_config.options, **options}})
+    task_class = task_config.get_class()
+    task = task_class(target.project_config, config, target.org_config())
+    task()
+    return task.return_values
+
+
+def bench(target):
+    rows = []
+    log = CallLog()
+    rounds = [("dry run", {"dry_run": True}), ("first run", {}), ("re-run", {})]
+    with target, log.recording():
+        for label, extra in rounds:
+            for name, options in STEPS.items():
+                if label == "dry run" and name not in DRY_RUN:
+                    continue
+                start = len(log.calls)
+                try:
+                    result = run_task(target, name, {**options, **extra})
+                    outcome = ", ".join(
+                        f"{key}={result[key]}" for key in OUTCOME_KEYS if key in result
+                    )
+                except Exception as err:  # reported in the table, not hidden
+                    outcome = f"error: {type(err).__name__}: {str(err)[:80]}"
+                calls = log.calls[start:]
+                rows.append(
+                    {
+                        "task": name,
+                        "run": label,
+                        "calls": len(calls),
+                        "writes": sum(1 for _, write in calls if write),
+                        "endpoints": dict(Counter(endpoint for endpoint, _ in calls)),
+                        "outcome": str(outcome),
+                    }
+                )
+    return rows
+
+
+def table(rows, title):
+    lines = [
+        f"API calls per task run on {title}",
+        "",
+        "| task | run | calls | writes | outcome |",
+        "|---|---|---:|---:|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['task']} | {row['run']} | {row['calls']} | {row['writes']} | "
+            f"{row['outcome']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--org", help="a cci org name (default: the in-process fake org)")
+    parser.add_argument("--json", action="store_true", help="print JSON rows, with endpoints")
+    args = parser.parse_args(argv)
+    target = CciOrgTarget(args.org) if args.org else FakeTarget()
+    rows = bench(target)
+    print(json.dumps(rows, indent=2) if args.json else table(rows, target.name))
+    rerun_writes = sum(row["writes"] for row in rows if row["run"] != "first run")
+    errors = [row for row in rows if row["outcome"].startswith("error")]
+    print(f"\nwrites outside the first run: {rerun_writes}; errors: {len(errors)}")
+    return 1 if rerun_writes or errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
