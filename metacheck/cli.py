@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -101,6 +102,11 @@ def _scanner_section(flows: list[Path], project_dir: Path, corpus: set[Path],
 
 
 def _convert_section(project_dir: Path, output_dir: Path | None) -> dict:
+    if output_dir is None:
+        with tempfile.TemporaryDirectory(prefix="metacheck-convert-") as tmp:
+            section = _convert_section(project_dir, Path(tmp) / "mdapi")
+        section["output_dir"] = None  # removed; pass --build-dir to keep it
+        return section
     result = convert.convert(project_dir, output_dir)
     return {"source_dirs": result.source_dirs, "output_dir": result.output_dir,
             "members": result.members, "findings": result.findings}

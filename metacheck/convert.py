@@ -66,16 +66,15 @@ def source_dirs(project_dir: Path) -> list[Path]:
     return dirs + [project_dir / d for d in STANDIN_DIRS if (project_dir / d).is_dir()]
 
 
-def convert(project_dir: Path, output_dir: Path | None = None,
-            timeout: int = 300) -> ConvertReport:
-    """Convert into ``output_dir`` (a fresh temp folder when None) and check package.xml."""
+def convert(project_dir: Path, output_dir: Path, timeout: int = 300) -> ConvertReport:
+    """Convert into ``output_dir`` (replaced if it exists) and check its package.xml."""
     project_dir = project_dir.resolve()
     sfdx = project_dir / "sfdx-project.json"
     if not sfdx.is_file():
         return _failed(project_dir, "", f"{sfdx} not found; run from the project root "
                        "or pass --project-dir")
     dirs = source_dirs(project_dir)
-    out = output_dir or Path(tempfile.mkdtemp(prefix="metacheck-convert-")) / "mdapi"
+    out = output_dir
     report = ConvertReport([str(d.relative_to(project_dir)) for d in dirs], str(out))
     missing = [d for d in dirs if not d.is_dir()]
     if missing:
