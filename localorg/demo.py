@@ -63,7 +63,19 @@ def register_env(name: str = ORG_NAME) -> dict:
     key = f"CUMULUSCI_ORG_{name.upper()}"
     if key not in env:
         raise DemoFailure(f"`python -m localorg register` did not print {key}; is the org running?")
+    env["CUMULUSCI_DISABLE_REFRESH"] = "1"  # a token-only org: cci must not try OAuth refresh
     return env
+
+
+def run_dev_org(env: dict) -> None:
+    """`cci flow run dev_org --org local`, output shown as it runs."""
+    run([str(Path(sys.executable).parent / "cci"), "flow", "run", "dev_org", "--org", ORG_NAME],
+        env=env)
+
+
+def stop_org() -> None:
+    """Stops the local org; an org that is not running is fine."""
+    subprocess.run([sys.executable, "-m", "localorg", "stop"], cwd=ROOT)
 
 
 def connect(env: dict, name: str = ORG_NAME) -> Salesforce:
@@ -212,10 +224,8 @@ def demo(bookings_path: Path) -> str:
     print("== Starting a fresh local org", flush=True)
     localorg("start", "--fresh")
     env = register_env()
-    env["CUMULUSCI_DISABLE_REFRESH"] = "1"
     print("== cci flow run dev_org --org local", flush=True)
-    run([str(Path(sys.executable).parent / "cci"), "flow", "run", "dev_org", "--org", ORG_NAME],
-        env=env)
+    run_dev_org(env)
     sf = connect(env)
     print(f"== Booking {sum(len(t) for t in bookings['transactions'])} meetings "
           f"in {len(bookings['transactions'])} API calls", flush=True)
@@ -251,7 +261,7 @@ def main(argv=None) -> int:
             print("The local org is still running: `cci org browser local` opens it, "
                   "`python -m localorg stop` stops it.")
         else:
-            subprocess.run([sys.executable, "-m", "localorg", "stop"], cwd=ROOT)
+            stop_org()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+"""`make demo` end to end on the local org, and the demo's Event comparison."""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from localorg.demo import BOOKINGS, DemoFailure, compare, load_bookings
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
+
+
+def test_demo_books_the_sample_meetings_and_checks_every_participant():
+    result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, text=True,
+                            capture_output=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    participants = sum(len(e["participants"]) for e in EXPECTED)
+    assert (f"DEMO PASSED: {len(EXPECTED)} events, {participants} participants as expected"
+            in result.stdout)
+    # The table names every booking.
+    for event in EXPECTED:
+        assert event["invitee_uuid"] in result.stdout
+
+
+def test_compare_accepts_the_expectation_itself():
+    assert compare(EXPECTED, copy.deepcopy(EXPECTED)) == []
+
+
+def _mutated(change):
+    actual = copy.deepcopy(EXPECTED)
+    change(actual)
+    return compare(EXPECTED, actual)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a[0]["participants"].pop(), "missing participant"),
+    (lambda a: a[1]["participants"].append(dict(a[1]["participants"][0], is_invitee=True)),
+     "unexpected participant"),
+    (lambda a: a[2]["participants"].append(a[2]["participants"][0]), "appears twice"),
+    (lambda a: a.append(copy.deepcopy(a[0])), "2 Events"),
+    (lambda a: a.pop(3), "no Event"),
+    (lambda a: a[4].update(show_as="Busy"), "show_as"),
+    (lambda a: a[3].update(owner_email="someone@else.test"), "owner_email"),
+    (lambda a: a[0].update(invitee_uuid="stray"), "unexpected Event"),
+])
+def test_compare_reports_each_kind_of_difference(change, message):
+    failures = _mutated(change)
+    assert failures and any(message in f for f in failures), failures
+
+
+@pytest.mark.parametrize("text", ["", "transactions: []\nexpect: {}\n", "[unclosed", "- a\n"])
+def test_bad_bookings_file_is_a_clear_error(tmp_path, text):
+    path = tmp_path / "bookings.yml"
+    path.write_text(text)
+    with pytest.raises(DemoFailure, match="bookings"):
+        load_bookings(path)
+
+
+def test_missing_bookings_file_names_it(tmp_path):
+    with pytest.raises(DemoFailure, match="nowhere.yml"):
+        load_bookings(tmp_path / "nowhere.yml")
