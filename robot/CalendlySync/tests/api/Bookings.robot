@@ -3,7 +3,7 @@ Documentation
 ...  Calendly bookings become Events with their guests and co-hosts (DESIGN.md section 3).
 ...  Runs against any org where the project's flows are active, through the REST API only:
 ...  | cci task run robot --org local -o suites robot/CalendlySync/tests/api -o exclude browser
-Resource        robot/CalendlySync/resources/Bookings.robot
+Resource        ../../resources/Bookings.robot
 Test Setup      Prepare People
 Suite Teardown  Delete Session Records
 Force Tags      api

@@ -5,7 +5,7 @@ Documentation
 ...  tagged `browser` and excluded from the offline runs on the local org:
 ...  | cci task run robot --org dev -o suites robot/CalendlySync/tests/browser
 Resource        cumulusci/robotframework/Salesforce.robot
-Resource        robot/CalendlySync/resources/Bookings.robot
+Resource        ../../resources/Bookings.robot
 Suite Setup     Open Test Browser
 Suite Teardown  Delete Records And Close Browser
 Force Tags      browser

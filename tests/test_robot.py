@@ -1,0 +1,67 @@
+"""The Robot Framework API suites, run by CumulusCI's stock `robot` task against the local org.
+
+    cci task run robot --org local -o suites robot/CalendlySync/tests/api -o exclude browser
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from robot.api import ExecutionResult
+
+from localorg.demo import ORG_NAME, register_env, run, stop_org
+
+ROOT = Path(__file__).resolve().parents[1]
+CCI = str(Path(sys.executable).parent / "cci")
+API_SUITES = ROOT / "robot" / "CalendlySync" / "tests" / "api"
+
+
+@pytest.fixture(scope="module")
+def org_env():
+    """A fresh local org with the project's flows deployed and CreateEventTemplate active."""
+    run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
+    try:
+        env = register_env()
+        run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", "flows"],
+            env=env, capture=True)
+        run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
+            capture=True)
+        yield env
+    finally:
+        stop_org()
+
+
+def robot(env, suites, outputdir) -> tuple:
+    result = subprocess.run(
+        [CCI, "task", "run", "robot", "--org", ORG_NAME, "-o", "suites", str(suites),
+         "-o", "exclude", "browser", "-o", "outputdir", str(outputdir)],
+        cwd=ROOT, env=env, text=True, capture_output=True, timeout=600)
+    return result, ExecutionResult(str(outputdir / "output.xml"))
+
+
+def test_api_suites_pass(org_env, tmp_path):
+    result, execution = robot(org_env, API_SUITES, tmp_path)
+    stats = execution.statistics.total
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert (stats.passed, stats.failed) == (5, 0)
+
+
+def test_a_wrong_expectation_fails_the_run(org_env, tmp_path):
+    """The suites can fail: one booking checked for two Events fails, and cci exits non-zero."""
+    suite = tmp_path / "Wrong.robot"
+    suite.write_text(f"""*** Settings ***
+Resource        {ROOT}/robot/CalendlySync/resources/Bookings.robot
+Suite Teardown  Delete Session Records
+
+*** Test Cases ***
+One Booking Is Not Two Events
+    ${{run}}=  Unique Suffix
+    Book Meeting  wrong-${{run}}  wrong-${{run}}@robot.test  admin@localorg.test  Wrong
+    @{{events}}=  Events For Invitee  wrong-${{run}}
+    Length Should Be  ${{events}}  2
+""")
+    result, execution = robot(org_env, suite, tmp_path / "out")
+    assert result.returncode != 0
+    assert (execution.statistics.total.passed, execution.statistics.total.failed) == (0, 1)
+    assert "should have length 2 but it has length 1" in execution.suite.tests[0].message
