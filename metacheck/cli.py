@@ -72,7 +72,8 @@ def run(checks: list[str], project_dir: Path, own: list[Path], corpus: list[Path
         "ok": not failed(findings),
         "schema_api_version": schema.SCHEMA_API_VERSION,
         "errors": sum(f.severity == ERROR and f.gating for f in findings),
-        "warnings": sum(f.severity != ERROR or not f.gating for f in findings),
+        "warnings": sum(f.severity != ERROR and f.gating for f in findings),
+        "advisory": sum(not f.gating for f in findings),
         "checks": sections,
     }
 

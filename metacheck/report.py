@@ -14,7 +14,7 @@ def render(result: dict) -> str:
         lines.append("")
     verdict = "PASSED" if result["ok"] else "FAILED"
     lines.append(f"metacheck {verdict}: {result['errors']} error(s), "
-                 f"{result['warnings']} warning(s) or advisory finding(s)")
+                 f"{result['warnings']} warning(s), {result['advisory']} advisory finding(s)")
     return "\n".join(lines)
 
 
@@ -71,8 +71,9 @@ def _convert(section: dict) -> list[str]:
 
 def _count(findings: list[dict]) -> str:
     errors = sum(f["severity"] == "error" and f["gating"] for f in findings)
-    others = len(findings) - errors
-    return f"{errors} error(s), {others} warning(s)/advisory"
+    advisory = sum(not f["gating"] for f in findings)
+    text = f"{errors} error(s), {len(findings) - errors - advisory} warning(s)"
+    return text + (f", {advisory} advisory" if advisory else "")
 
 
 _SECTIONS = {"schema": _schema, "flow-scanner": _scanner, "convert": _convert}

@@ -46,6 +46,7 @@ def test_json_report(tmp_path, capsys):
                  "--json"]) == 1
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] is False and result["errors"] == 1
+    assert result["advisory"] > 0  # the corpus flows' scanner findings
     assert result["schema_api_version"] == "63.0"
     assert set(result["checks"]) == {"schema", "flow-scanner"}
     section = result["checks"]["schema"]

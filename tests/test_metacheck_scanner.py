@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from metacheck import scanner
 from metacheck.cli import main
@@ -77,3 +78,19 @@ def test_unreadable_flow_is_reported(tmp_path):
     broken.write_text("<Layout xmlns='http://soap.sforce.com/2006/04/metadata'/>")
     report = scanner.scan([broken], ROOT)
     assert [(f.rule, f.severity) for f in report.findings] == [("parse", "error")]
+
+
+def test_project_flow_without_its_fault_path_fails(tmp_path):
+    if not PROJECT_FLOWS:
+        pytest.skip("flows/ has no *.flow-meta.xml yet")
+    ns = {"md": "http://soap.sforce.com/2006/04/metadata"}
+    source = ROOT / "flows" / "Create_Event_Participant_Template.flow-meta.xml"
+    tree = etree.parse(str(source))
+    fault = tree.find("md:recordCreates/md:faultConnector", ns)
+    element = fault.getparent().findtext("md:name", namespaces=ns)
+    fault.getparent().remove(fault)
+    target = tmp_path / source.name
+    tree.write(str(target), xml_declaration=True, encoding="UTF-8")
+    report = scanner.scan([target], ROOT)
+    assert [(f.rule, f.element) for f in report.findings if f.severity == "error"] == [
+        ("MissingFaultPath", element)]
