@@ -4,6 +4,7 @@ Public API (the HTTP server, the flow runtime and the scenario runner use only t
 
     org = Org(":memory:")                 # or Org("path/org.sqlite3"); reopening keeps data/schema
     org = Org(path, calendly_version=None)  # an org without the Calendly package
+    org = Org(path, run_flows=False)      # active record-triggered flows do not run on insert
     org.org_id, org.default_user_id       # Organization id; the active System Administrator
                                           # (Email admin@localorg.test) present in every fresh org
     org.installed_packages()              # [{"namespace": "Calendly", "version": "2.5", ...}]
@@ -34,6 +35,9 @@ Public API (the HTTP server, the flow runtime and the scenario runner use only t
                      "versions": [{"version", "status"}]}]
     org.flow_xml(name, version=None) -> bytes  # None: the version that runs (active, else latest)
     org.on_after_insert(handler)          # handler(txn, sobject, records) after each insert
+    org.on_after_update(handler)          # … after each update
+    txn.query_many(sobject, fields, [(where, order_by, limit), …])  # one SOQL, many filters
+    txn.flow_log                          # flow interviews finished in this transaction
 
 Every query counts 1 SOQL plus its rows, every insert/update/delete 1 DML plus its rows, against
 the governor limits in `localorg.limits` (a breach raises `LimitException` and rolls back).
@@ -119,12 +123,13 @@ def parse_datetime(value) -> datetime:
 class Org:
     """One local org: schema, records and flow definitions in a SQLite database."""
 
-    def __init__(self, path=":memory:", calendly_version="2.5", calendly_dir=None):
+    def __init__(self, path=":memory:", calendly_version="2.5", calendly_dir=None,
+                 run_flows=True):
         self.path = str(path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
         self._local = threading.local()
-        self._handlers = []
+        self._handlers = {"insert": [], "update": []}
         self._objects = standard_objects()
         with self._lock:
             self._db.executescript(_SCHEMA)
@@ -133,6 +138,10 @@ class Org:
                 self._initialise(calendly_version, calendly_dir)
         self.org_id = self._meta("org_id")
         self.default_user_id = self._meta("default_user_id")
+        if run_flows:
+            from localorg.flow.trigger import FlowTrigger
+
+            FlowTrigger(self).install()
 
     # ----- set-up -------------------------------------------------------------------------
 
@@ -357,7 +366,11 @@ class Org:
 
     def on_after_insert(self, handler) -> None:
         """Register handler(txn, sobject, records) to run after each insert, same transaction."""
-        self._handlers.append(handler)
+        self._handlers["insert"].append(handler)
+
+    def on_after_update(self, handler) -> None:
+        """Register handler(txn, sobject, records) to run after each update, same transaction."""
+        self._handlers["update"].append(handler)
 
     @contextmanager
     def transaction(self, user_id=None):
@@ -420,6 +433,7 @@ class Transaction:
         self.user_id = user_id
         self.usage = Usage()
         self.trigger_depth = 0
+        self.flow_log = []  # finished flow interviews: {"flow", "inputs", "outputs"}
         self._savepoints = 0
 
     # ----- value normalisation ------------------------------------------------------------
@@ -524,19 +538,19 @@ class Transaction:
             self.org._db.execute(f"RELEASE {name}")
             done.append(stored)
             results.append({"id": stored["Id"], "success": True, "errors": []})
-        if op == "insert" and done:
-            self._after_insert(odef.name, done)
+        if op in ("insert", "update") and done:
+            self._after(op, odef.name, done)
         return [r["id"] for r in results] if all_or_none else results
 
-    def _after_insert(self, sobject, records):
-        if not self.org._handlers:
+    def _after(self, op, sobject, records):
+        if not self.org._handlers[op]:
             return
         self.trigger_depth += 1
         try:
             if self.trigger_depth > MAX_TRIGGER_DEPTH:
                 raise DmlError("CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
                                "maximum trigger depth exceeded")
-            for handler in self.org._handlers:
+            for handler in self.org._handlers[op]:
                 handler(self, sobject, [dict(r) for r in records])
         finally:
             self.trigger_depth -= 1
@@ -757,6 +771,36 @@ class Transaction:
         where = resolver.normalise_condition(self, where)
         rows = [r for r in self.org._rows(odef.name)
                 if evaluate(where, lambda f, r=r: resolver.get(r, f))]
+        rows = self._sort(resolver, rows, order_by)[offset or 0:]
+        if limit is not None:
+            rows = rows[:limit]
+        self.usage.count_query(len(rows))
+        return [resolver.project(r, paths) for r in rows]
+
+    def query_many(self, sobject, fields, requests):
+        """Several filters on one object as ONE SOQL query, as a bulkified flow element does.
+
+        `requests` is a list of (where, order_by, limit); returns one result list per request.
+        Counts 1 query, and as rows the distinct records matched by any request (what the
+        combined query retrieves)."""
+        odef = self.org.describe(sobject)
+        resolver = _Resolver(self.org, odef)
+        paths = [resolver.check(f) for f in fields]
+        rows = self.org._rows(odef.name)
+        results, matched = [], set()
+        for where, order_by, limit in requests:
+            for f in fields_of(where):
+                resolver.check(f)
+            where = resolver.normalise_condition(self, where)
+            hits = [r for r in rows if evaluate(where, lambda f, r=r: resolver.get(r, f))]
+            matched.update(r["Id"] for r in hits)
+            hits = self._sort(resolver, hits, order_by)
+            results.append(hits[:limit] if limit is not None else hits)
+        self.usage.count_query(len(matched))
+        return [[resolver.project(r, paths) for r in hits] for hits in results]
+
+    @staticmethod
+    def _sort(resolver, rows, order_by):
         for fpath, desc, nulls_last in reversed(order_by or []):
             resolver.check(fpath)
             if nulls_last is None:
@@ -765,11 +809,7 @@ class Transaction:
             absent = [r for r in rows if resolver.get(r, fpath) is None]
             present.sort(key=lambda r, p=fpath: fold(resolver.get(r, p)), reverse=bool(desc))
             rows = present + absent if nulls_last else absent + present
-        rows = rows[offset or 0:]
-        if limit is not None:
-            rows = rows[:limit]
-        self.usage.count_query(len(rows))
-        return [resolver.project(r, paths) for r in rows]
+        return rows
 
     def count(self, sobject, where=None) -> int:
         """SELECT COUNT() — one query; each counted record is a query row, as in Salesforce."""

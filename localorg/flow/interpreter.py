@@ -1,0 +1,727 @@
+"""One flow interview as a Python generator that yields its data requests.
+
+An `Interview` walks the flow's elements. Assignments, decisions, loops, formulas and custom errors
+run in place; a data element (Get/Create/Update/Delete Records) yields a `Request` and waits for
+the scheduler (`localorg.flow.scheduler`) to send back its result, so that the same element of
+many interviews becomes one SOQL query or one DML statement. A subflow runs as a nested
+interview through `yield from`, so its data elements are bulkified the same way.
+
+Semantics kept from Salesforce: Get Records filters compare text case-insensitively (they are
+SOQL), decision conditions compare text case-sensitively; record variables are references (adding
+a record variable to a collection adds the same record); a failing data element with a fault
+connector sets $Flow.FaultMessage and follows it, without one the fault is unhandled
+(`FlowFault`); governor limit exceptions are never caught by a fault path.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from localorg.conditions import And, Cmp, Not, Or
+from localorg.errors import LimitException, SalesforceError
+from localorg.flow import formula
+from localorg.flow.model import child, children, connector_target, text
+from localorg.store import parse_datetime
+
+_MERGE = re.compile(r"\{!\s*([^}]+?)\s*\}")
+_ACTIONS = {"query": "look up records", "insert": "create records",
+            "update": "update records", "delete": "delete records"}
+
+
+class FlowFault(SalesforceError):
+    """An unhandled fault: a data element failed and had no fault connector, or an element this
+    runtime does not execute was reached. The transaction rolls back."""
+
+    def __init__(self, flow, element, message):
+        super().__init__("FLOW_FAULT", message)
+        self.flow = flow
+        self.element = element
+
+
+class FlowCustomError(SalesforceError):
+    """A Custom Error element ran: the triggering record's save fails with this message."""
+
+    def __init__(self, flow, element, message):
+        super().__init__("FIELD_CUSTOM_VALIDATION_EXCEPTION", message)
+        self.flow = flow
+        self.element = element
+
+
+@dataclass
+class Request:
+    """One data request of one interview; requests with equal `key` run as one statement."""
+
+    kind: str  # query | insert | update | delete
+    key: tuple  # (flow, element, kind, sobject)
+    sobject: str
+    records: list = None  # insert/update: field dicts; delete: [{"Id": …}]
+    fields: list = None
+    where: object = None
+    order_by: list = None
+    limit: int | None = None
+
+
+def fault_message(kind, exc):
+    """$Flow.FaultMessage as Salesforce words it for a failed data element."""
+    return (f"This error occurred when the flow tried to {_ACTIONS[kind]}: {exc.code}: "
+            f"{exc.message}. You can look up ExceptionCode values in the SOAP API Developer "
+            "Guide.")
+
+
+def parse_logic(logic, conds):
+    """Combine conditions with `and`, `or` or custom logic such as `1 AND (2 OR NOT 3)`."""
+    logic = (logic or "and").strip()
+    if logic.lower() == "and":
+        return And(*conds)
+    if logic.lower() == "or":
+        return Or(*conds)
+    tokens = re.findall(r"\d+|\(|\)|AND|OR|NOT", logic, re.IGNORECASE)
+    if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", logic):
+        raise SalesforceError("INVALID_FLOW", f"can't read filter logic {logic!r}")
+    pos = 0
+
+    def expr():
+        nonlocal pos
+        node = term()
+        while pos < len(tokens) and tokens[pos].upper() == "OR":
+            pos += 1
+            node = Or(node, term())
+        return node
+
+    def term():
+        nonlocal pos
+        node = factor()
+        while pos < len(tokens) and tokens[pos].upper() == "AND":
+            pos += 1
+            node = And(node, factor())
+        return node
+
+    def factor():
+        nonlocal pos
+        tok = tokens[pos]
+        pos += 1
+        if tok.upper() == "NOT":
+            return Not(factor())
+        if tok == "(":
+            node = expr()
+            pos += 1
+            return node
+        index = int(tok) - 1
+        if not 0 <= index < len(conds):
+            raise SalesforceError("INVALID_FLOW", f"filter logic {logic!r} names condition "
+                                  f"{tok}, but there are {len(conds)}")
+        return conds[index]
+
+    return expr()
+
+
+def evaluate_logic(tree, truth):
+    """Evaluate an And/Or/Not tree whose leaves are indexes into `truth`."""
+    if isinstance(tree, And):
+        return all(evaluate_logic(c, truth) for c in tree.conds)
+    if isinstance(tree, Or):
+        return any(evaluate_logic(c, truth) for c in tree.conds)
+    if isinstance(tree, Not):
+        return not evaluate_logic(tree.cond, truth)
+    return truth[tree]
+
+
+def is_null(v):
+    return v is None or v == "" or (isinstance(v, list) and not v)
+
+
+def _norm(v):
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int | float):
+        return Decimal(str(v))
+    return v
+
+
+def flow_equal(a, b):
+    if is_null(a) and is_null(b):
+        return True
+    a, b = _norm(a), _norm(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a is b or (a.get("Id") is not None and a.get("Id") == b.get("Id"))
+    if isinstance(a, Decimal) and isinstance(b, str) or isinstance(b, Decimal) and isinstance(
+            a, str):
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except ArithmeticError:
+            return False
+    return a == b
+
+
+def compare(op, left, right, flow, element):
+    """A decision/entry condition with Flow semantics (text is case-sensitive)."""
+    if op == "EqualTo":
+        return flow_equal(left, right)
+    if op == "NotEqualTo":
+        return not flow_equal(left, right)
+    if op in ("IsNull", "IsBlank"):
+        return is_null(left) == bool(right)
+    if op == "IsEmpty":
+        return (not left) == bool(right)
+    if op == "IsChanged":
+        return not right  # records are only created here: nothing has changed
+    if op in ("In", "NotIn"):
+        found = any(flow_equal(left, r) for r in (right or []))
+        return found if op == "In" else not found
+    if op in ("Contains", "StartsWith", "EndsWith"):
+        if isinstance(left, list):
+            if op != "Contains":
+                raise FlowFault(flow, element, f"{op} needs text, got a collection")
+            return any(flow_equal(x, right) for x in left)
+        if left is None:
+            return False
+        left, right = str(left), "" if right is None else str(right)
+        return {"Contains": right in left, "StartsWith": left.startswith(right),
+                "EndsWith": left.endswith(right)}[op]
+    if op in ("GreaterThan", "LessThan", "GreaterThanOrEqualTo", "LessThanOrEqualTo"):
+        if left is None or right is None:
+            return False
+        left, right = _norm(left), _norm(right)
+        if isinstance(left, datetime) != isinstance(right, datetime):
+            left, right = (parse_datetime(left), parse_datetime(right))
+        return {"GreaterThan": left > right, "LessThan": left < right,
+                "GreaterThanOrEqualTo": left >= right, "LessThanOrEqualTo": left <= right}[op]
+    raise FlowFault(flow, element, f"Flow {flow}, element {element}: condition operator {op} "
+                    "is not implemented by the local org's flow runtime")
+
+
+_SOQL_OPS = {"EqualTo": "=", "NotEqualTo": "!=", "GreaterThan": ">", "LessThan": "<",
+             "GreaterThanOrEqualTo": ">=", "LessThanOrEqualTo": "<=", "In": "IN",
+             "NotIn": "NOT IN"}
+
+
+class Interview:
+    """One run of one flow. `run()` is a generator of Requests returning the output variables."""
+
+    def __init__(self, runtime, flow, inputs=None, record=None):
+        self.rt = runtime
+        self.flow = flow
+        self.record = record
+        self.vars = {}
+        self.loops = {}
+        self.auto = {}  # storeOutputAutomatically results by element name
+        self.fault_message = None
+        self.guid = uuid.uuid4().hex
+        for var in flow.variables.values():
+            if var.value is not None:
+                self.vars[var.name.lower()] = self.value(var.value)
+            else:
+                self.vars[var.name.lower()] = [] if var.is_collection else None
+        for name, value in (inputs or {}).items():
+            var = flow.variables.get(name) or next(
+                (v for v in flow.variables.values() if v.name.lower() == name.lower()), None)
+            if var is None or not var.is_input:
+                raise FlowFault(flow.name, "start",
+                                f"Flow {flow.name}: {name} is not an input variable "
+                                "(isInput=true) of this flow")
+            self.vars[var.name.lower()] = value
+
+    # ----- values -------------------------------------------------------------------------
+
+    def fail(self, element, message):
+        raise FlowFault(self.flow.name, element, f"Flow {self.flow.name}, element {element}: "
+                        f"{message}")
+
+    def value(self, node, element=""):
+        """The value of a <value>/<rightValue> element (FlowElementReferenceOrValue)."""
+        if node is None:
+            return None
+        for el in node:
+            if not isinstance(el.tag, str):
+                continue
+            tag, raw = el.tag.split("}")[-1], el.text
+            if tag == "elementReference":
+                return self.resolve(raw, element)
+            if tag == "stringValue":
+                return self.merge(raw or "", element) if raw else None
+            if tag == "numberValue":
+                return Decimal(raw)
+            if tag == "booleanValue":
+                return raw == "true"
+            if tag == "dateValue":
+                return date.fromisoformat(raw)
+            if tag == "dateTimeValue":
+                return parse_datetime(raw)
+            self.fail(element, f"value kind <{tag}> is not implemented")
+        return None
+
+    def merge(self, template, element=""):
+        """Replace {!ref} merge fields in text."""
+        return _MERGE.sub(lambda m: formula.text(self.resolve(m.group(1), element)), template)
+
+    def resolve(self, ref, element=""):
+        """Value of a reference such as var, var.Field, $Record.Field, $Flow.FaultMessage."""
+        parts = ref.strip().split(".")
+        head, rest = parts[0], parts[1:]
+        low = head.lower()
+        if low == "$globalconstant":
+            consts = {"true": True, "false": False, "emptystring": ""}
+            if len(rest) != 1 or rest[0].lower() not in consts:
+                self.fail(element, f"unknown global constant {ref}")
+            return consts[rest[0].lower()]
+        if low == "$flow":
+            key = rest[0].lower() if rest else ""
+            if key == "faultmessage":
+                return self.fault_message
+            if key == "currentdatetime":
+                return datetime.now(UTC)
+            if key == "currentdate":
+                return datetime.now(UTC).date()
+            if key == "interviewguid":
+                return self.guid
+            self.fail(element, f"{ref} is not implemented by the local org")
+        if low == "$record":
+            return self.field_path(self.record, rest, element)
+        if low == "$record__prior":
+            return None  # records are only created here: there is no prior version
+        if low == "$user":
+            user = self.rt.txn.retrieve("User", self.rt.txn.user_id)
+            return self.field_path({**user, "attributes": {"type": "User"}}, rest, element)
+        if low == "$organization":
+            org = self.rt.txn.retrieve("Organization", self.rt.org.org_id)
+            return self.field_path({**org, "attributes": {"type": "Organization"}}, rest,
+                                   element)
+        if low.startswith("$"):
+            self.fail(element, f"global variable {head} is not implemented by the local org")
+        return self.field_path(self.base(head, element), rest, element)
+
+    def base(self, name, element):
+        low = name.lower()
+        if low in self.vars:
+            return self.vars[low]
+        for fname, (dtype, parsed, scale) in self.flow.formulas.items():
+            if fname.lower() == low:
+                try:
+                    result = formula.evaluate(parsed, lambda r, f=fname: self.resolve(r, f))
+                except formula.FormulaError as exc:
+                    self.fail(element, f"formula {fname}: {exc.message}")
+                return self.cast(result, dtype, scale)
+        for cname, node in self.flow.constants.items():
+            if cname.lower() == low:
+                return self.value(node, element)
+        for tname, body in self.flow.templates.items():
+            if tname.lower() == low:
+                return self.merge(body, element)
+        for ename in self.auto:
+            if ename.lower() == low:
+                return self.auto[ename]
+        for ename, (items, index) in self.loops.items():
+            if ename.lower() == low:
+                return items[index - 1] if 0 < index <= len(items) else None
+        self.fail(element, f"unknown resource {name!r}")
+
+    def field_path(self, value, path, element):
+        for part in path:
+            if value is None:
+                return None
+            if not isinstance(value, dict):
+                self.fail(element, f"can't read .{part} of a {type(value).__name__} value")
+            if "attributes" not in value:  # subflow outputs stored automatically
+                match = next((k for k in value if k.lower() == part.lower()), None)
+                if match is None:
+                    self.fail(element, f"no output {part!r}")
+                value = value[match]
+                continue
+            sobject = value["attributes"]["type"]
+            odef = self.rt.org.describe(sobject)
+            if odef.has(part):
+                fdef = odef.field(part)
+                value = typed(value.get(fdef.name), fdef.type)
+                continue
+            rel = odef.relationship(part)
+            if rel is None:
+                self.fail(element, f"{sobject} has no field {part!r}")
+            rid = value.get(rel.name)
+            if rid is None:
+                return None
+            parent_type = self.rt.org.object_for_id(rid).name
+            # A parent-field reference: read through without a SOQL charge (a divergence from
+            # Salesforce, which counts a query for cross-object references).
+            parent = self.rt.txn.retrieve(parent_type, rid)
+            value = {**parent, "attributes": {"type": parent_type}} if parent else None
+        return value
+
+    def cast(self, value, dtype, scale=None):
+        if value is None:
+            return None
+        if dtype in ("Number", "Currency"):
+            value = formula.num(value)
+            return formula._round(value, Decimal(int(scale))) if scale else value
+        if dtype == "String":
+            return formula.text(value)
+        if dtype == "Boolean":
+            return bool(value)
+        if dtype == "Date":
+            return formula._datevalue(value)
+        if dtype == "DateTime":
+            return formula._datetimevalue(value)
+        return value
+
+    def assign(self, ref, value, element):
+        parts = ref.strip().split(".")
+        low = parts[0].lower()
+        if low not in self.vars:
+            self.fail(element, f"can't assign to {ref}: not a variable of this flow")
+        if len(parts) == 1:
+            self.vars[low] = value
+            return
+        target = self.vars[low]
+        if len(parts) != 2:
+            self.fail(element, f"can't assign to {ref}: only var.Field is supported")
+        if target is None:
+            var = next(v for v in self.flow.variables.values() if v.name.lower() == low)
+            if var.data_type != "SObject":
+                self.fail(element, f"{parts[0]} is not a record variable")
+            target = self.vars[low] = {"attributes": {"type": var.object_type}}
+        odef = self.rt.org.describe(target["attributes"]["type"])
+        target[odef.field(parts[1]).name] = value
+
+    # ----- execution ----------------------------------------------------------------------
+
+    def run(self):
+        current = self.flow.start
+        while current:
+            el = self.flow.elements[current]
+            self.rt.elements_run += 1
+            handler = getattr(self, f"do_{el.kind}", None)
+            if handler is None:
+                self.fail(el.name, f"{el.kind} element {el.name!r} can't run in the local org's "
+                          "flow runtime (not implemented)")
+            current = yield from handler(el)
+        outputs = {v.name: self.vars[v.name.lower()] for v in self.flow.variables.values()
+                   if v.is_output}
+        self.rt.log.append({"flow": self.flow.name, "outputs": outputs,
+                            "inputs": {v.name: self.vars[v.name.lower()]
+                                       for v in self.flow.variables.values() if v.is_input}})
+        return outputs
+
+    def do_assignments(self, el):
+        for item in children(el.node, "assignmentItems"):
+            ref = text(item, "assignToReference")
+            op = text(item, "operator")
+            value = self.value(child(item, "value"), el.name)
+            self.apply(ref, op, value, el.name)
+        return connector_target(el.node)
+        yield  # noqa: B901 - makes this a generator like the data elements
+
+    def apply(self, ref, op, value, element):
+        current = self.resolve(ref, element)
+        if op == "Assign":
+            new = value
+        elif op == "AssignCount":
+            new = Decimal(len(value or []))
+        elif op in ("Add", "AddItem", "AddAtStart"):
+            if isinstance(current, list) or (current is None and self.is_collection(ref)):
+                items = list(value) if isinstance(value, list) else [value]
+                new = current if current is not None else []
+                if op == "AddAtStart":
+                    new[:0] = items
+                else:
+                    new.extend(items)
+            elif isinstance(current, str) or (current is None and isinstance(value, str)):
+                new = (current or "") + formula.text(value)
+            elif current is None and value is None:
+                new = None
+            else:
+                new = formula._arith("+", current if current is not None else Decimal(0), value)
+        elif op == "Subtract":
+            if isinstance(current, list):
+                self.fail(element, "Subtract works on numbers and dates; use RemoveAll")
+            new = formula._arith("-", current if current is not None else Decimal(0), value)
+        elif op in ("RemoveAll", "RemoveFirst", "RemoveUncommon", "RemoveAfterFirst",
+                    "RemoveBeforeFirst", "RemovePosition"):
+            items = list(current or [])
+            values = value if isinstance(value, list) else [value]
+            if op == "RemoveAll":
+                new = [x for x in items if not any(flow_equal(x, v) for v in values)]
+            elif op == "RemoveUncommon":
+                new = [x for x in items if any(flow_equal(x, v) for v in values)]
+            elif op == "RemovePosition":
+                pos = int(value) - 1
+                new = items[:pos] + items[pos + 1:] if 0 <= pos < len(items) else items
+            else:
+                idx = next((i for i, x in enumerate(items) if flow_equal(x, value)), None)
+                if idx is None:
+                    new = items
+                elif op == "RemoveFirst":
+                    new = items[:idx] + items[idx + 1:]
+                elif op == "RemoveAfterFirst":
+                    new = items[:idx + 1]
+                else:
+                    new = items[idx:]
+            if isinstance(current, list):
+                current[:] = new
+                return
+        else:
+            self.fail(element, f"assignment operator {op} is not implemented")
+        self.assign(ref, new, element)
+
+    def is_collection(self, ref):
+        var = self.flow.variables.get(ref) or next(
+            (v for v in self.flow.variables.values() if v.name.lower() == ref.lower()), None)
+        return bool(var and var.is_collection)
+
+    def conditions_hold(self, node, conds_tag, logic, element):
+        conds = children(node, conds_tag)
+        truth = []
+        for cond in conds:
+            left = self.resolve(text(cond, "leftValueReference"), element)
+            right = self.value(child(cond, "rightValue"), element)
+            truth.append(compare(text(cond, "operator"), left, right, self.flow.name, element))
+        if not conds:
+            return True
+        tree = parse_logic(logic, list(range(len(conds))))
+        return evaluate_logic(tree, truth)
+
+    def do_decisions(self, el):
+        for rule in children(el.node, "rules"):
+            if self.conditions_hold(rule, "conditions", text(rule, "conditionLogic"), el.name):
+                return connector_target(rule)
+        return connector_target(el.node, "defaultConnector")
+        yield  # noqa: B901
+
+    def do_loops(self, el):
+        if el.name not in self.loops:
+            items = self.resolve(text(el.node, "collectionReference"), el.name) or []
+            if not isinstance(items, list):
+                self.fail(el.name, "the loop's collection is not a collection")
+            items = list(items)
+            if text(el.node, "iterationOrder") == "Desc":
+                items.reverse()
+            self.loops[el.name] = (items, 0)
+        items, index = self.loops[el.name]
+        if index >= len(items):
+            del self.loops[el.name]
+            return connector_target(el.node, "noMoreValuesConnector")
+        self.loops[el.name] = (items, index + 1)
+        target = text(el.node, "assignNextValueToReference")
+        if target:
+            self.assign(target, items[index], el.name)
+        return connector_target(el.node, "nextValueConnector")
+        yield  # noqa: B901
+
+    def do_customErrors(self, el):  # noqa: N802 - named after the metadata element
+        messages = [self.merge(text(m, "errorMessage", ""), el.name)
+                    for m in children(el.node, "customErrorMessages")]
+        raise FlowCustomError(self.flow.name, el.name, " ".join(messages) or el.name)
+        yield  # noqa: B901
+
+    def do_subflows(self, el):
+        name = text(el.node, "flowName")
+        sub = self.rt.load(name)
+        inputs = {text(a, "name"): self.value(child(a, "value"), el.name)
+                  for a in children(el.node, "inputAssignments")}
+        interview = Interview(self.rt, sub, inputs)
+        outputs = yield from interview.run()
+        if text(el.node, "storeOutputAutomatically") == "true":
+            self.auto[el.name] = outputs
+        for out in children(el.node, "outputAssignments"):
+            src = text(out, "name")
+            key = next((k for k in outputs if k.lower() == src.lower()), None)
+            if key is None:
+                self.fail(el.name, f"{src} is not an output variable (isOutput=true) of {name}")
+            self.assign(text(out, "assignToReference"), outputs[key], el.name)
+        return connector_target(el.node)
+
+    # ----- data elements ------------------------------------------------------------------
+
+    def where(self, node, sobject, element):
+        conds = []
+        for f in children(node, "filters"):
+            field, op = text(f, "field"), text(f, "operator")
+            value = self.value(child(f, "value"), element)
+            if op == "IsNull":
+                conds.append(Cmp(field, "=" if value else "!=", None))
+            elif op in ("Contains", "StartsWith", "EndsWith"):
+                esc = re.sub(r"([%_\\])", r"\\\1", formula.text(value))
+                pattern = {"Contains": f"%{esc}%", "StartsWith": f"{esc}%",
+                           "EndsWith": f"%{esc}"}[op]
+                conds.append(Cmp(field, "LIKE", pattern))
+            elif op in _SOQL_OPS:
+                if op in ("In", "NotIn"):
+                    value = [self.soql_value(v) for v in (value or [])]
+                else:
+                    value = self.soql_value(value)
+                conds.append(Cmp(field, _SOQL_OPS[op], value))
+            else:
+                self.fail(element, f"Get Records filter operator {op} is not implemented")
+        if not conds:
+            return None
+        return parse_logic(text(node, "filterLogic"), conds)
+
+    @staticmethod
+    def soql_value(v):
+        if isinstance(v, dict):
+            return v.get("Id")
+        if isinstance(v, Decimal):
+            return int(v) if v == v.to_integral() else float(v)
+        return v
+
+    def request(self, kind, el, sobject, **kw):
+        return Request(kind, (self.flow.name, el.name, kind, sobject), sobject, **kw)
+
+    def handle(self, el, kind, result):
+        """Route a failed data element: fault connector or unhandled fault."""
+        if isinstance(result, LimitException):
+            raise result
+        if not isinstance(result, SalesforceError):
+            return None
+        message = fault_message(kind, result)
+        target = connector_target(el.node, "faultConnector")
+        if target is None:
+            raise FlowFault(self.flow.name, el.name, message)
+        self.fault_message = message
+        return target
+
+    def do_recordLookups(self, el):  # noqa: N802
+        sobject = text(el.node, "object")
+        odef = self.rt.org.describe(sobject)
+        fields = [f.text for f in children(el.node, "queriedFields")]
+        fields += [text(a, "field") for a in children(el.node, "outputAssignments")]
+        if not fields:
+            fields = [f.name for f in odef.fields.values()]
+        if "Id" not in fields:
+            fields.insert(0, "Id")
+        first = text(el.node, "getFirstRecordOnly") == "true"
+        sort = text(el.node, "sortField")
+        order = [(sort, text(el.node, "sortOrder") == "Desc", None)] if sort and text(
+            el.node, "sortOrder") in ("Asc", "Desc") else None
+        limit = 1 if first else self.limit(el)
+        result = yield self.request("query", el, odef.name, fields=fields,
+                                    where=self.where(el.node, sobject, el.name),
+                                    order_by=order, limit=limit)
+        fault = self.handle(el, "query", result)
+        if fault:
+            return fault
+        records = [{**r, "attributes": {"type": odef.name}} for r in result]
+        output = (records[0] if records else None) if first else records
+        if text(el.node, "storeOutputAutomatically") == "true":
+            self.auto[el.name] = output
+        if text(el.node, "outputReference"):
+            self.assign(text(el.node, "outputReference"), output, el.name)
+        assignments = children(el.node, "outputAssignments")
+        if assignments and (records or text(el.node, "assignNullValuesIfNoRecordsFound")
+                            == "true"):
+            for a in assignments:
+                value = records[0].get(odef.field(text(a, "field")).name) if records else None
+                self.assign(text(a, "assignToReference"),
+                            typed(value, odef.field(text(a, "field")).type), el.name)
+        return connector_target(el.node)
+
+    def limit(self, el):
+        node = child(el.node, "limit")
+        if node is None:
+            return None
+        value = self.value(node, el.name) if len(node) else node.text
+        return int(value) if value is not None else None
+
+    def records_of(self, el):
+        ref = text(el.node, "inputReference")
+        value = self.resolve(ref, el.name)
+        items = value if isinstance(value, list) else ([value] if value else [])
+        for item in items:
+            if not isinstance(item, dict) or "attributes" not in item:
+                self.fail(el.name, f"{ref} does not hold records")
+        return items
+
+    def writable(self, record, creating):
+        odef = self.rt.org.describe(record["attributes"]["type"])
+        out = {}
+        for key, value in record.items():
+            if key == "attributes" or not odef.has(key):
+                continue
+            fdef = odef.field(key)
+            if key == "Id" and not creating:
+                out["Id"] = value
+            elif (fdef.createable if creating else fdef.updateable) and (
+                    value is not None or not creating):
+                out[fdef.name] = value
+        return out
+
+    def do_recordCreates(self, el):  # noqa: N802
+        if text(el.node, "inputReference"):
+            targets = self.records_of(el)
+            if not targets:
+                return connector_target(el.node)
+            sobject = targets[0]["attributes"]["type"]
+            rows = [self.writable(r, creating=True) for r in targets]
+        else:
+            sobject = self.rt.org.describe(text(el.node, "object")).name
+            row = {text(a, "field"): self.value(child(a, "value"), el.name)
+                   for a in children(el.node, "inputAssignments")}
+            targets, rows = None, [row]
+        result = yield self.request("insert", el, sobject, records=rows)
+        fault = self.handle(el, "insert", result)
+        if fault:
+            return fault
+        ids = [r["id"] for r in result]
+        if targets is not None:
+            for rec, rid in zip(targets, ids, strict=True):
+                rec["Id"] = rid
+        else:
+            if text(el.node, "storeOutputAutomatically") == "true":
+                self.auto[el.name] = ids[0]
+            if text(el.node, "assignRecordIdToReference"):
+                self.assign(text(el.node, "assignRecordIdToReference"), ids[0], el.name)
+        return connector_target(el.node)
+
+    def do_recordUpdates(self, el):  # noqa: N802
+        if text(el.node, "inputReference"):
+            targets = self.records_of(el)
+            if not targets:
+                return connector_target(el.node)
+            sobject = targets[0]["attributes"]["type"]
+            rows = [self.writable(r, creating=False) for r in targets]
+            if any(not r.get("Id") for r in rows):
+                result = SalesforceError("MISSING_ARGUMENT", "Id not specified in an update call")
+                return self.handle(el, "update", result)
+        else:
+            sobject = self.rt.org.describe(text(el.node, "object")).name
+            found = yield self.request("query", el, sobject, fields=["Id"],
+                                       where=self.where(el.node, sobject, el.name))
+            fault = self.handle(el, "update", found)
+            if fault:
+                return fault
+            values = {text(a, "field"): self.value(child(a, "value"), el.name)
+                      for a in children(el.node, "inputAssignments")}
+            rows = [{"Id": r["Id"], **values} for r in found]
+        result = yield self.request("update", el, sobject, records=rows)
+        return self.handle(el, "update", result) or connector_target(el.node)
+
+    def do_recordDeletes(self, el):  # noqa: N802
+        if text(el.node, "inputReference"):
+            targets = self.records_of(el)
+            sobject = targets[0]["attributes"]["type"] if targets else None
+            rows = [{"Id": r["Id"]} for r in targets]
+        else:
+            sobject = self.rt.org.describe(text(el.node, "object")).name
+            found = yield self.request("query", el, sobject, fields=["Id"],
+                                       where=self.where(el.node, sobject, el.name))
+            fault = self.handle(el, "delete", found)
+            if fault:
+                return fault
+            rows = [{"Id": r["Id"]} for r in found]
+        if not rows:
+            return connector_target(el.node)
+        result = yield self.request("delete", el, sobject, records=rows)
+        return self.handle(el, "delete", result) or connector_target(el.node)
+
+
+def typed(value, ftype):
+    """A stored field value as a flow value: datetimes, dates and numbers become typed."""
+    if value is None or not isinstance(value, str | int | float):
+        return value
+    if ftype == "datetime" and isinstance(value, str):
+        return parse_datetime(value)
+    if ftype == "date" and isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if ftype in ("double", "int", "currency", "percent") and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value

@@ -1,0 +1,168 @@
+"""Flow metadata (source `.flow-meta.xml` or a Metadata API deploy's Flow) loaded into a model.
+
+Elements the runtime executes are in SUPPORTED. Every other element kind Salesforce defines
+(screens, action calls, waits, orchestration stages, …) is listed in `Flow.unsupported` by name
+when the flow loads, and the interpreter fails loudly, naming it, if execution reaches one.
+Formulas are parsed at load time, so an unknown function is reported when the flow is loaded.
+"""
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from localorg.errors import SalesforceError
+from localorg.flow import formula
+
+NS = "http://soap.sforce.com/2006/04/metadata"
+Q = f"{{{NS}}}"
+
+SUPPORTED = {
+    "assignments", "decisions", "loops", "recordLookups", "recordCreates", "recordUpdates",
+    "recordDeletes", "subflows", "customErrors",
+}
+# Flow element kinds (things a connector can reach) that this runtime does not execute.
+UNSUPPORTED = {
+    "actionCalls", "apexPluginCalls", "collectionProcessors", "orchestratedStages",
+    "recordRollbacks", "screens", "steps", "transforms", "waits", "exitRules",
+}
+RESOURCES = {"variables", "formulas", "constants", "textTemplates", "choices",
+             "dynamicChoiceSets", "stages"}
+
+
+class FlowLoadError(SalesforceError):
+    def __init__(self, message):
+        super().__init__("INVALID_FLOW", message)
+
+
+def child(node, tag):
+    return node.find(Q + tag) if node is not None else None
+
+
+def text(node, tag, default=None):
+    el = child(node, tag)
+    return el.text if el is not None and el.text is not None else default
+
+
+def children(node, tag):
+    return node.findall(Q + tag) if node is not None else []
+
+
+def connector_target(node, tag="connector"):
+    return text(child(node, tag), "targetReference")
+
+
+@dataclass
+class Variable:
+    name: str
+    data_type: str
+    is_collection: bool = False
+    is_input: bool = False
+    is_output: bool = False
+    object_type: str | None = None
+    value: object = None  # the <value> element, or None
+
+
+@dataclass
+class Element:
+    kind: str
+    name: str
+    node: object  # lxml element
+
+
+@dataclass
+class Flow:
+    name: str
+    label: str
+    process_type: str
+    api_version: str | None
+    status: str | None
+    start: str | None  # first element name
+    trigger: dict | None  # record-triggered start: object, triggerType, recordTriggerType, …
+    start_node: object
+    elements: dict = field(default_factory=dict)
+    variables: dict = field(default_factory=dict)
+    formulas: dict = field(default_factory=dict)  # name -> (dataType, parsed, scale)
+    constants: dict = field(default_factory=dict)  # name -> value element
+    templates: dict = field(default_factory=dict)  # name -> text
+    unsupported: list = field(default_factory=list)  # ["screens:Welcome", …]
+
+
+def load(xml: bytes, name: str) -> Flow:
+    """Parse Flow XML; raise FlowLoadError naming the flow and the problem."""
+    try:
+        root = etree.fromstring(xml) if isinstance(xml, bytes | str) else xml
+    except etree.XMLSyntaxError as exc:
+        raise FlowLoadError(f"Flow {name}: not well-formed XML: {exc}") from None
+    if etree.QName(root).localname != "Flow" or etree.QName(root).namespace != NS:
+        raise FlowLoadError(f"Flow {name}: root element must be <Flow xmlns=\"{NS}\">")
+    start_node = child(root, "start")
+    trigger = None
+    if start_node is not None and text(start_node, "triggerType"):
+        trigger = {
+            "object": text(start_node, "object"),
+            "triggerType": text(start_node, "triggerType"),
+            "recordTriggerType": text(start_node, "recordTriggerType"),
+            "filterLogic": text(start_node, "filterLogic"),
+            "filterFormula": text(start_node, "filterFormula"),
+            "order": int(text(root, "triggerOrder", "0") or 0),
+        }
+    if text(root, "processType") == "Workflow":
+        # A Process Builder process: its object is in the root processMetadataValues.
+        meta = {text(m, "name"): text(child(m, "value"), "stringValue")
+                for m in children(root, "processMetadataValues")}
+        trigger = {"object": meta.get("ObjectType"), "triggerType": "ProcessBuilder",
+                   "recordTriggerType": "CreateAndUpdate", "filterLogic": None,
+                   "filterFormula": None, "order": 0}
+    flow = Flow(
+        name=name,
+        label=text(root, "label", name),
+        process_type=text(root, "processType", "AutoLaunchedFlow"),
+        api_version=text(root, "apiVersion"),
+        status=text(root, "status"),
+        start=connector_target(start_node) if start_node is not None
+        else text(root, "startElementReference"),
+        trigger=trigger,
+        start_node=start_node,
+    )
+    if trigger and trigger["triggerType"] == "ProcessBuilder":
+        flow.unsupported.append(f"processType:Workflow (Process Builder on {trigger['object']})")
+    if start_node is not None and children(start_node, "scheduledPaths"):
+        flow.unsupported.append("start:scheduledPaths")
+    for node in root:
+        if not isinstance(node.tag, str):
+            continue
+        kind = etree.QName(node).localname
+        el_name = text(node, "name")
+        if kind in SUPPORTED or kind in UNSUPPORTED:
+            flow.elements[el_name] = Element(kind, el_name, node)
+            if kind in UNSUPPORTED:
+                flow.unsupported.append(f"{kind}:{el_name}")
+        elif kind == "variables":
+            flow.variables[el_name] = Variable(
+                el_name, text(node, "dataType", "String"),
+                text(node, "isCollection") == "true", text(node, "isInput") == "true",
+                text(node, "isOutput") == "true", text(node, "objectType"),
+                child(node, "value"))
+        elif kind == "formulas":
+            try:
+                parsed = formula.parse(text(node, "expression", ""))
+            except formula.FormulaError as exc:
+                raise FlowLoadError(f"Flow {name}: formula {el_name}: {exc.message}") from None
+            flow.formulas[el_name] = (text(node, "dataType", "String"), parsed,
+                                      text(node, "scale"))
+        elif kind == "constants":
+            flow.constants[el_name] = child(node, "value")
+        elif kind == "textTemplates":
+            flow.templates[el_name] = text(node, "text", "")
+        elif kind in ("choices", "dynamicChoiceSets", "stages"):
+            flow.unsupported.append(f"{kind}:{el_name}")
+    for el in flow.elements.values():
+        for tag in ("connector", "defaultConnector", "faultConnector", "nextValueConnector",
+                    "noMoreValuesConnector"):
+            target = connector_target(el.node, tag)
+            if target and target not in flow.elements:
+                raise FlowLoadError(f"Flow {name}: element {el.name} connects to unknown "
+                                    f"element {target}")
+    if flow.start and flow.start not in flow.elements:
+        raise FlowLoadError(f"Flow {name}: start connects to unknown element {flow.start}")
+    return flow

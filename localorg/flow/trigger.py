@@ -1,0 +1,125 @@
+"""Record-triggered flows: run the org's active after-save flows when records are inserted.
+
+`FlowTrigger(org).install()` registers it with `org.on_after_insert` and `org.on_after_update`;
+`Org(..., run_flows=True)` (the default) does that for every org. After an insert it runs every
+active flow whose start is `RecordAfterSave` on that object with `recordTriggerType` Create or
+CreateAndUpdate, in `triggerOrder` then name order, over the records that meet the entry
+conditions, 200 interviews at a time (bulkified, see scheduler.py).
+
+Failures answer like Salesforce: a Custom Error element fails the save with
+FIELD_CUSTOM_VALIDATION_EXCEPTION and its message; an unhandled fault fails it with
+CANNOT_EXECUTE_FLOW_TRIGGER and Salesforce's "We can't save this record because the … process
+failed" text; limit exceptions pass through. Each error propagates out of the DML call, so the
+caller's transaction rolls back. Trigger kinds this runtime does not run (before-save, update,
+delete, scheduled paths) raise NOT_IMPLEMENTED naming the flow rather than being skipped.
+"""
+
+from localorg.errors import DmlError, LimitException, NotImplementedInLocalOrg
+from localorg.flow import formula, model
+from localorg.flow.interpreter import (
+    FlowCustomError,
+    FlowFault,
+    Interview,
+    compare,
+    evaluate_logic,
+    parse_logic,
+    typed,
+)
+from localorg.flow.model import child, children, text
+from localorg.flow.scheduler import Runtime, batches
+
+
+def flow_trigger_error(flow_name, message):
+    """Salesforce's error for a record-triggered flow that failed (CANNOT_EXECUTE_FLOW_TRIGGER)."""
+    return DmlError(
+        "CANNOT_EXECUTE_FLOW_TRIGGER",
+        f"We can't save this record because the “{flow_name}” process failed. Give your "
+        f"Salesforce admin these details. {message}",
+    )
+
+
+class FlowTrigger:
+    """After-insert/after-update handler running the org's active record-triggered flows."""
+
+    def __init__(self, org):
+        self.org = org
+        self.cache = {}
+
+    def install(self):
+        self.org.on_after_insert(self.after_insert)
+        self.org.on_after_update(self.after_update)
+        return self
+
+    def _flows(self, sobject):
+        found = []
+        for name, _version, xml in self.org.active_flows():
+            key = (name, hash(xml))
+            if key not in self.cache:
+                self.cache[key] = model.load(xml, name)
+            flow = self.cache[key]
+            trig = flow.trigger
+            if trig and (trig["object"] or "").lower() == sobject.lower():
+                found.append((trig["order"], name, flow))
+        return [f for _, _, f in sorted(found, key=lambda x: (x[0], x[1]))]
+
+    def after_update(self, txn, sobject, records):
+        for flow in self._flows(sobject):
+            if flow.trigger["recordTriggerType"] in ("Update", "CreateAndUpdate"):
+                raise NotImplementedInLocalOrg(
+                    f"record-triggered flow {flow.name} on update of {sobject} (only after-save "
+                    "on create runs)")
+
+    def after_insert(self, txn, sobject, records):
+        for flow in self._flows(sobject):
+            trig = flow.trigger
+            if trig["recordTriggerType"] not in ("Create", "CreateAndUpdate"):
+                continue
+            if trig["triggerType"] != "RecordAfterSave":
+                raise NotImplementedInLocalOrg(
+                    f"{trig['triggerType']} flow {flow.name} on {sobject} (only after-save runs)")
+            if any(u.startswith("start:") for u in flow.unsupported):
+                raise NotImplementedInLocalOrg(f"scheduled paths of flow {flow.name}")
+            odef = self.org.describe(sobject)
+            rows = [{**r, "attributes": {"type": odef.name}} for r in records]
+            runtime = Runtime(self.org, txn, self.cache)
+            selected = [r for r in rows if self._entry(runtime, flow, r)]
+            for batch in batches(selected):
+                try:
+                    runtime.run([Interview(runtime, flow, record=r) for r in batch])
+                except LimitException:
+                    raise
+                except FlowCustomError as exc:
+                    raise DmlError(exc.code, exc.message) from exc
+                except FlowFault as exc:
+                    raise flow_trigger_error(flow.label or flow.name, exc.message) from exc
+
+    def _entry(self, runtime, flow, record):
+        start = flow.start_node
+        conds = children(start, "filters")
+        probe = Interview(runtime, flow, record=record)
+        if flow.trigger["filterFormula"]:
+            try:
+                parsed = formula.parse(flow.trigger["filterFormula"])
+                return bool(formula.evaluate(parsed, lambda ref: probe.resolve(ref, "start")))
+            except formula.FormulaError as exc:
+                raise FlowFault(flow.name, "start", f"entry formula: {exc.message}") from None
+        if not conds:
+            return True
+        odef = self.org.describe(record["attributes"]["type"])
+        truth = []
+        for cond in conds:
+            fdef = odef.field(text(cond, "field"))
+            left = typed(record.get(fdef.name), fdef.type)
+            right = probe.value(child(cond, "value"), "start")
+            truth.append(compare(text(cond, "operator"), left, right, flow.name, "start"))
+        logic = flow.trigger["filterLogic"]
+        if logic in (None, "", "and", "or"):
+            logic = logic or "and"
+        return evaluate_logic(parse_logic(logic, list(range(len(conds)))), truth)
+
+
+def run_flow(org, txn, name, inputs=None):
+    """Run an autolaunched flow (the version that runs: active, else latest) in `txn`;
+    return its output variables. Unhandled faults raise FlowFault / FlowCustomError."""
+    runtime = Runtime(org, txn)
+    return runtime.run([Interview(runtime, runtime.load(name), inputs)])[0]
