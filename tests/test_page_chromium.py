@@ -4,16 +4,24 @@ Unit tests render the page from an in-memory org; the browser test opens it in h
 Chromium through the running local org, before and after the project's layout patch task.
 """
 
+import json
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+import requests
 from lxml import etree
 
+from localorg.demo import ORG_NAME, connect, register_env, run, stop_org
 from localorg.page import EVENT_LAYOUT_NAME, EventPageError, render_event_page
 from localorg.schema import MD_NS
 from localorg.store import Org
 
 ROOT = Path(__file__).resolve().parents[1]
+CCI = str(Path(sys.executable).parent / "cci")
 PATCHED_LAYOUT = ROOT / "force-app" / "main" / "default" / "layouts" / (
     EVENT_LAYOUT_NAME + ".layout-meta.xml")
 
@@ -111,3 +119,84 @@ def test_stock_layout_helper_really_removes_the_item():
     # Guards the negative case above: the stripped layout differs from the patched one.
     assert b"<field>Attendees</field>" in PATCHED_LAYOUT.read_bytes()
     assert b"<field>Attendees</field>" not in stock_layout()
+
+
+# --- In headless Chromium, through the running local org ------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL = "apt-get install -y --no-install-recommends chromium"
+
+
+@pytest.fixture(scope="module")
+def served():
+    """A fresh local org with Salesforce's stock Event layout and one booked-looking Event."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium ({INSTALL})")
+    run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
+    try:
+        env = register_env()
+        with tempfile.TemporaryDirectory() as folder:
+            deploy_stock_layout(env, Path(folder))
+        sf = connect(env)
+        guest = sf.Contact.create({"FirstName": "Quinn", "LastName": "Guest",
+                                   "Email": "quinn@client.test"})["id"]
+        event = sf.Event.create({"Subject": "Discovery call",
+                                 "StartDateTime": "2026-12-01T09:00:00.000Z",
+                                 "EndDateTime": "2026-12-01T09:30:00.000Z"})["id"]
+        sf.EventRelation.create({"EventId": event, "RelationId": guest, "IsInvitee": True})
+        yield env, event
+    finally:
+        stop_org()
+
+
+def deploy_stock_layout(env, folder: Path) -> None:
+    """Deploys the stock layout with cci's stock deploy task (Metadata API format folder)."""
+    (folder / "layouts").mkdir()
+    (folder / "layouts" / f"{EVENT_LAYOUT_NAME}.layout").write_bytes(stock_layout())
+    (folder / "package.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<Package xmlns="{MD_NS}"><types><members>{EVENT_LAYOUT_NAME}</members>'
+        "<name>Layout</name></types><version>63.0</version></Package>\n")
+    run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", str(folder)], env=env,
+        capture=True)
+
+
+def dump_dom(env, event_id: str) -> etree._Element:
+    """The Event page as headless Chromium renders it, logged in through frontdoor.jsp."""
+    org = json.loads(env[f"CUMULUSCI_ORG_{ORG_NAME.upper()}"])
+    url = (f"{org['instance_url']}/secur/frontdoor.jsp?" + urlencode(
+        {"sid": org["access_token"], "retURL": f"/lightning/r/Event/{event_id}/view"}))
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--ignore-certificate-errors", f"--user-data-dir={profile}",
+             "--dump-dom", url],
+            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return etree.HTML(result.stdout)
+
+
+def test_attendees_appear_only_after_the_layout_patch(served):
+    env, event = served
+    before = dump_dom(env, event)
+    assert before.xpath("string(//h1)") == "Event: Discovery call"
+    assert before.xpath("//div[@data-field='Subject']")
+    assert before.xpath("//div[@data-field='Attendees']") == []
+
+    run([CCI, "task", "run", "calendly_patch_event_layout", "--org", ORG_NAME], env=env,
+        capture=True)
+    after = dump_dom(env, event)
+    (attendees,) = after.xpath("//div[@data-field='Attendees']")
+    assert [li.xpath("string()") for li in attendees.iter("li")] == [
+        "Quinn Guest <quinn@client.test> (Contact)"]
+
+
+def test_page_needs_the_token(served):
+    env, event = served
+    org = json.loads(env[f"CUMULUSCI_ORG_{ORG_NAME.upper()}"])
+    url = f"{org['instance_url']}/lightning/r/Event/{event}/view"
+    assert requests.get(url, verify=False, timeout=30).status_code == 401
+    wrong = requests.get(url, cookies={"sid": "not-the-token"}, verify=False, timeout=30)
+    assert wrong.status_code == 401
+    assert org["access_token"] not in wrong.text
