@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -46,6 +47,9 @@ from metacheck.findings import ERROR, WARNING, Finding
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 CHECK = "schema"
+# One compiled schema per process; its error_log is per-object, so validations that
+# share it (a threaded local-org server) take turns.
+_VALIDATION_LOCK = threading.Lock()
 
 # Short names accepted for ``kind``; file suffixes the project check looks at.
 KIND_ALIASES = {"flow": "Flow", "layout": "Layout", "object": "CustomObject",
@@ -183,9 +187,11 @@ def _validate_tree(doc: etree._ElementTree, name: str) -> list[Finding]:
     root = doc.getroot()
     version_el = root.find(f"{{{MD_NS}}}apiVersion")
     newer = _is_newer(version_el, sch.api_version)
-    sch.xsd.validate(doc)
+    with _VALIDATION_LOCK:
+        sch.xsd.validate(doc)
+        errors = list(sch.xsd.error_log)
     findings, seen = [], set()
-    for entry in sch.xsd.error_log:
+    for entry in errors:
         nodes = doc.xpath(entry.path) if entry.path else []
         node = nodes[0] if nodes and isinstance(nodes[0], etree._Element) else None
         key = entry.path or entry.line

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from metacheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +72,7 @@ def test_usage_errors_exit_two(tmp_path, capsys):
     assert "has no sfdx-project.json" in capsys.readouterr().err
 
 
+@pytest.mark.sf_convert
 def test_module_entry_point_checks_the_project():
     """The whole command as `make demo` runs it: all three checks on the project."""
     proc = subprocess.run([sys.executable, "-m", "metacheck", "--json"], cwd=ROOT,
