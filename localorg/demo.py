@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import requests
 import yaml
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
@@ -53,18 +54,34 @@ def localorg(*args: str, capture: bool = False) -> str:
 
 
 def register_env(name: str = ORG_NAME) -> dict:
-    """The environment cci needs for the org: `register` prints `export NAME=VALUE` lines."""
+    """The environment cci needs for the org.
+
+    `python -m localorg register` writes `export NAME=VALUE` lines (token included) to a 0600
+    file and prints only `. <file>`; read them from there, never echo them.
+    """
+    printed = localorg("register", "--name", name, capture=True).split()
+    if len(printed) != 2 or printed[0] != ".":
+        raise DemoFailure("`python -m localorg register` did not print `. <env file>`")
     env = dict(os.environ)
-    for line in localorg("register", "--name", name, capture=True).splitlines():
-        words = shlex.split(line)
+    for line in Path(printed[1]).read_text().splitlines():
+        words = shlex.split(line, comments=True)
         if len(words) == 2 and words[0] == "export" and "=" in words[1]:
             key, value = words[1].split("=", 1)
             env[key] = value
-    key = f"CUMULUSCI_ORG_{name.upper()}"
-    if key not in env:
-        raise DemoFailure(f"`python -m localorg register` did not print {key}; is the org running?")
-    env["CUMULUSCI_DISABLE_REFRESH"] = "1"  # a token-only org: cci must not try OAuth refresh
+    if org_key(env, name) is None:
+        raise DemoFailure(f"`python -m localorg register` did not set CUMULUSCI_ORG_{name}")
     return env
+
+
+def org_key(env: dict, name: str = ORG_NAME) -> str | None:
+    """The CUMULUSCI_ORG_<name> variable (cci matches the name case-insensitively)."""
+    wanted = f"CUMULUSCI_ORG_{name}".upper()
+    return next((k for k in env if k.upper() == wanted), None)
+
+
+def org_config(env: dict, name: str = ORG_NAME) -> dict:
+    """instance_url, access_token, org_id, username of the registered org."""
+    return json.loads(env[org_key(env, name)])
 
 
 def run_dev_org(env: dict) -> None:
@@ -79,10 +96,13 @@ def stop_org() -> None:
 
 
 def connect(env: dict, name: str = ORG_NAME) -> Salesforce:
-    """A simple-salesforce session on the registered org (token-only, as cci uses it)."""
-    org = json.loads(env[f"CUMULUSCI_ORG_{name.upper()}"])
+    """A simple-salesforce session on the registered org (token-only, as cci uses it), trusting
+    the local org's own certificate authority (REQUESTS_CA_BUNDLE from `register`)."""
+    org = org_config(env, name)
+    session = requests.Session()
+    session.verify = env.get("REQUESTS_CA_BUNDLE", True)
     return Salesforce(instance_url=org["instance_url"], session_id=org["access_token"],
-                      version=API_VERSION)
+                      version=API_VERSION, session=session)
 
 
 def chunks(items: list, size: int = CHUNK):
@@ -222,6 +242,7 @@ def demo(bookings_path: Path) -> str:
     """Runs steps 2-4; returns the pass line or raises DemoFailure."""
     bookings = load_bookings(bookings_path)
     print("== Starting a fresh local org", flush=True)
+    stop_org()
     localorg("start", "--fresh")
     env = register_env()
     print("== cci flow run dev_org --org local", flush=True)

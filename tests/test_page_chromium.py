@@ -4,7 +4,6 @@ Unit tests render the page from an in-memory org; the browser test opens it in h
 Chromium through the running local org, before and after the project's layout patch task.
 """
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -15,7 +14,7 @@ import pytest
 import requests
 from lxml import etree
 
-from localorg.demo import ORG_NAME, connect, register_env, run, stop_org
+from localorg.demo import ORG_NAME, connect, org_config, register_env, run, stop_org
 from localorg.page import EVENT_LAYOUT_NAME, EventPageError, render_event_page
 from localorg.schema import MD_NS
 from localorg.store import Org
@@ -163,7 +162,7 @@ def deploy_stock_layout(env, folder: Path) -> None:
 
 def dump_dom(env, event_id: str) -> etree._Element:
     """The Event page as headless Chromium renders it, logged in through frontdoor.jsp."""
-    org = json.loads(env[f"CUMULUSCI_ORG_{ORG_NAME.upper()}"])
+    org = org_config(env)
     url = (f"{org['instance_url']}/secur/frontdoor.jsp?" + urlencode(
         {"sid": org["access_token"], "retURL": f"/lightning/r/Event/{event_id}/view"}))
     with tempfile.TemporaryDirectory() as profile:
@@ -194,9 +193,10 @@ def test_attendees_appear_only_after_the_layout_patch(served):
 
 def test_page_needs_the_token(served):
     env, event = served
-    org = json.loads(env[f"CUMULUSCI_ORG_{ORG_NAME.upper()}"])
+    org = org_config(env)
     url = f"{org['instance_url']}/lightning/r/Event/{event}/view"
-    assert requests.get(url, verify=False, timeout=30).status_code == 401
-    wrong = requests.get(url, cookies={"sid": "not-the-token"}, verify=False, timeout=30)
+    bundle = env["REQUESTS_CA_BUNDLE"]
+    assert requests.get(url, verify=bundle, timeout=30).status_code == 401
+    wrong = requests.get(url, cookies={"sid": "not-the-token"}, verify=bundle, timeout=30)
     assert wrong.status_code == 401
     assert org["access_token"] not in wrong.text
