@@ -27,6 +27,8 @@ from metacheck.findings import ERROR, Finding, failed
 CHECKS = ("schema", "flow-scanner", "convert")
 PROJECT_SOURCE_DIRS = ("flows", "force-app", "unpackaged")
 FLOW_SUFFIXES = (".flow-meta.xml", ".flow")
+DESCRIPTION = ("Check Salesforce metadata: Metadata API schema, Lightning Flow Scanner, "
+               "sf project convert source.")
 
 
 class UsageError(Exception):
@@ -168,7 +170,7 @@ def _project_dir(given: Path | None) -> Path:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m metacheck", description=__doc__.split("\n")[0],
+    p = argparse.ArgumentParser(prog="python -m metacheck", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", help="files or folders (default: the project's "
                    + ", ".join(PROJECT_SOURCE_DIRS) + ")")
