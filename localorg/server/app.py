@@ -1,0 +1,158 @@
+"""WSGI application of the local org: routing, authentication, Salesforce-shaped errors, access log.
+
+Every call needs the org's token: `Authorization: Bearer <token>` (or `OAuth <token>`) for REST,
+the SOAP `<sessionId>` header for the Metadata API, the `sid` cookie for the Event page. A missing
+or wrong token gets Salesforce's INVALID_SESSION_ID answer. Paths under /services that the local
+org does not emulate answer 501 NOT_IMPLEMENTED naming the endpoint, never a fake success.
+"""
+
+import hmac
+import logging
+import threading
+import time
+import traceback
+from collections import Counter
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request
+
+from localorg.errors import SalesforceError
+from localorg.server import metadata, page, rest, tooling
+from localorg.server.responses import HttpError, error_response, not_implemented
+
+log = logging.getLogger("localorg.server")
+
+API_VERSIONS = [f"{v}.0" for v in range(31, 64)]
+
+
+def release_label(version: str) -> str:
+    """Salesforce's release name of an API version: 63.0 -> "Spring '25"."""
+    back = 63 - int(float(version))
+    season = ("Spring", "Winter", "Summer")[back % 3]
+    year = 25 - back // 3 - (1 if back % 3 == 2 else 0)
+    return f"{season} '{year:02d}"
+
+
+D = "/services/data/v<version>"
+T = f"{D}/tooling"
+ROUTES = Map(
+    [
+        Rule("/services/oauth2/userinfo", endpoint=rest.userinfo, methods=["GET", "POST"]),
+        Rule("/services/data", endpoint=rest.versions, methods=["GET"], strict_slashes=False),
+        Rule(f"{D}", endpoint=rest.resources, methods=["GET"], strict_slashes=False),
+        Rule(f"{D}/limits", endpoint=rest.limits, methods=["GET"], strict_slashes=False),
+        Rule(f"{D}/sobjects", endpoint=rest.describe_global, methods=["GET"], strict_slashes=False),
+        Rule(f"{D}/sobjects/<sobject>", endpoint=rest.sobject_root, methods=["GET", "POST"],
+             strict_slashes=False),
+        Rule(f"{D}/sobjects/<sobject>/describe", endpoint=rest.describe, methods=["GET"],
+             strict_slashes=False),
+        Rule(f"{D}/sobjects/<sobject>/<record_id>", endpoint=rest.record,
+             methods=["GET", "PATCH", "DELETE"], strict_slashes=False),
+        Rule(f"{D}/query", endpoint=rest.query, methods=["GET"], strict_slashes=False),
+        Rule(f"{D}/queryAll", endpoint=rest.query_all, methods=["GET"], strict_slashes=False),
+        Rule(f"{D}/query/<locator>", endpoint=rest.query_more, methods=["GET"]),
+        Rule(f"{D}/queryAll/<locator>", endpoint=rest.query_more, methods=["GET"]),
+        Rule(f"{D}/composite/sobjects", endpoint=rest.collections,
+             methods=["POST", "PATCH", "DELETE"], strict_slashes=False),
+        Rule(f"{D}/composite", endpoint=rest.composite, methods=["POST"], strict_slashes=False),
+        Rule(f"{T}/query", endpoint=tooling.query, methods=["GET"], strict_slashes=False),
+        Rule(f"{T}/sobjects/<sobject>", endpoint=tooling.create, methods=["POST"],
+             strict_slashes=False),
+        Rule(f"{T}/sobjects/<sobject>/<record_id>", endpoint=tooling.record,
+             methods=["GET", "PATCH"], strict_slashes=False),
+        Rule("/services/Soap/m/<version>", endpoint=metadata.soap, methods=["POST"]),
+        Rule("/services/Soap/m/<version>/<org_id>", endpoint=metadata.soap, methods=["POST"]),
+        Rule("/secur/frontdoor.jsp", endpoint=page.frontdoor, methods=["GET"]),
+        Rule("/lightning/r/Event/<record_id>/view", endpoint=page.event, methods=["GET"]),
+    ]
+)
+
+
+class LocalOrgApp:
+    """The WSGI app. `org` is a `localorg.store.Org`; `token` the session id every call needs."""
+
+    def __init__(self, org, token: str, instance_url: str = "", access_log=None):
+        self.org = org
+        self.token = token
+        self.instance_url = instance_url
+        self.access_log = access_log  # a path, or None
+        self.calls = Counter()  # "METHOD endpoint" -> count, for tests and bench/
+        self.cursors = rest.Cursors()
+        self.jobs = metadata.Jobs()
+        self._log_lock = threading.Lock()
+
+    # -- auth
+    def valid_token(self, candidate) -> bool:
+        return bool(candidate) and hmac.compare_digest(str(candidate), self.token)
+
+    def bearer(self, request: Request) -> str | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() in ("bearer", "oauth"):
+            return value.strip()
+        return request.headers.get("X-SFDC-Session")
+
+    def require_bearer(self, request: Request) -> None:
+        if not self.valid_token(self.bearer(request)):
+            raise HttpError(401, "INVALID_SESSION_ID", "Session expired or invalid")
+
+    # -- WSGI
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        started = time.perf_counter()
+        response, endpoint = self.dispatch(request)
+        self.record(request, endpoint, response.status_code, started)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request):
+        adapter = ROUTES.bind_to_environ(request.environ)
+        endpoint_name = request.path
+        try:
+            rule, values = adapter.match(return_rule=True)
+            endpoint_name = rule.rule
+            func = rule.endpoint
+            if "version" in values and func is not metadata.soap:
+                check_version(values["version"])
+            if func is metadata.soap:
+                return metadata.soap(self, request, **values), endpoint_name
+            if func not in (page.frontdoor, page.event):
+                self.require_bearer(request)
+            return func(self, request, **values), endpoint_name
+        except SalesforceError as exc:
+            return error_response(exc), endpoint_name
+        except (NotFound, MethodNotAllowed) as exc:
+            if request.path.startswith("/services/"):
+                if isinstance(exc, MethodNotAllowed) or request.path.startswith(
+                    ("/services/data/", "/services/Soap/", "/services/apexrest/",
+                     "/services/async/", "/services/oauth2/")
+                ):
+                    err = not_implemented(request.method, request.path)
+                    return error_response(err), endpoint_name
+            return error_response(
+                HttpError(404, "NOT_FOUND", "The requested resource does not exist")
+            ), endpoint_name
+        except HTTPException as exc:
+            return exc.get_response(), endpoint_name
+        except Exception:  # a bug in the emulator: say so, with Salesforce's shape
+            log.error("unexpected error on %s %s\n%s", request.method, request.path,
+                      traceback.format_exc())
+            err = HttpError(500, "UNKNOWN_EXCEPTION",
+                            "An unexpected error occurred in localorg; see its server log.")
+            return error_response(err), endpoint_name
+
+    def record(self, request: Request, endpoint: str, status: int, started: float) -> None:
+        """Count and log the call: method, route (never the query string), status, time."""
+        action = request.headers.get("SOAPAction", "").strip('"')
+        key = f"{request.method} {endpoint}" + (f" {action}" if action else "")
+        ms = (time.perf_counter() - started) * 1000
+        with self._log_lock:
+            self.calls[key] += 1
+            if self.access_log:
+                with open(self.access_log, "a", encoding="utf-8") as out:
+                    out.write(f"{time.time():.3f}\t{key}\t{status}\t{ms:.1f}\n")
+
+
+def check_version(version: str) -> None:
+    if version not in API_VERSIONS:
+        raise HttpError(404, "NOT_FOUND", "The requested resource does not exist")

@@ -1,0 +1,266 @@
+"""`python -m localorg start|stop|status|register`: run the local org and register it with cci.
+
+State lives in `.localorg/` at the checkout root (git-ignored; `LOCALORG_HOME` overrides it):
+`org.sqlite3` (the org), `token` (0600, new at each start), `server.json` (pid, port, url),
+`cert.pem`/`key.pem`/`ca-bundle.pem` (TLS, see `tls`), `env.sh` (0600, written by register),
+`access.log` (method, route, status, ms; never query strings or tokens), `server.log`.
+
+register: cci reads token-only orgs from `CUMULUSCI_ORG_<name>` (JSON with instance_url,
+access_token, org_id, username; cumulusci/core/keychain/encrypted_file_project_keychain.py,
+`_load_orgs_from_environment`, active with the default keychain, so no CUMULUSCI_KEYCHAIN_CLASS)
+plus `CUMULUSCI_DISABLE_REFRESH=1` (org_config.py skips the OAuth refresh). A child process cannot
+export variables to its shell, so register writes them to `.localorg/env.sh` and prints only
+`. <path>/env.sh` — use `eval "$(python -m localorg register)"` or source the file. The token is
+never printed or logged.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_VERSION = "63.0"
+
+
+class CliError(Exception):
+    """A command failed; the message says why and what to do."""
+
+
+def home() -> Path:
+    path = Path(os.environ.get("LOCALORG_HOME") or ROOT / ".localorg")
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+# ----- server state -------------------------------------------------------------------------
+
+
+def read_state() -> dict | None:
+    path = home() / "server.json"
+    if not path.exists():
+        return None
+    try:
+        state = json.loads(path.read_text())
+    except ValueError:
+        return None
+    return state if pid_is_ours(state.get("pid")) else None
+
+
+def pid_is_ours(pid) -> bool:
+    """True when `pid` is alive and is a localorg server (not a recycled pid)."""
+    if not isinstance(pid, int):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return b"localorg.server.cli" in cmdline and b"serve" in cmdline
+
+
+def read_token() -> str:
+    return (home() / "token").read_text().strip()
+
+
+def healthy(state: dict, token: str) -> bool:
+    try:
+        response = requests.get(f"{state['url']}/services/data",
+                                headers={"Authorization": f"Bearer {token}"},
+                                verify=str(home() / "ca-bundle.pem"), timeout=2)
+    except requests.RequestException:
+        return False
+    return response.status_code == 200
+
+
+# ----- commands -----------------------------------------------------------------------------
+
+
+def start(args) -> int:
+    state = read_state()
+    if state:
+        if args.fresh:
+            raise CliError("The local org is running; run `python -m localorg stop` before "
+                           "`start --fresh`.")
+        say(f"localorg is already running at {state['url']} (pid {state['pid']}).")
+        return 0
+    db = home() / "org.sqlite3"
+    if args.fresh and db.exists():
+        db.unlink()
+        say(f"Removed {db} (--fresh).")
+    log = open(home() / "server.log", "ab")
+    cmd = [sys.executable, "-m", "localorg.server.cli", "serve", "--port", str(args.port),
+           "--calendly-version", args.calendly_version]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                            start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise CliError(f"The server exited with code {proc.returncode}; see "
+                           f"{home() / 'server.log'}.")
+        state = read_state()
+        if state and healthy(state, read_token()):
+            say(f"localorg started at {state['url']} (pid {state['pid']}, org "
+                f"{state['org_id']}). Next: eval \"$(python -m localorg register)\"")
+            return 0
+        time.sleep(0.1)
+    proc.terminate()
+    raise CliError(f"The server did not answer within 30 s; see {home() / 'server.log'}.")
+
+
+def stop(args) -> int:
+    state = read_state()
+    if not state:
+        say("localorg is not running.")
+        return 0
+    os.kill(state["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and pid_is_ours(state["pid"]):
+        time.sleep(0.1)
+    if pid_is_ours(state["pid"]):
+        raise CliError(f"The server (pid {state['pid']}) did not stop within 10 s.")
+    (home() / "server.json").unlink(missing_ok=True)
+    say(f"localorg stopped (pid {state['pid']}).")
+    return 0
+
+
+def status(args) -> int:
+    state = read_state()
+    if not state:
+        say("localorg is not running. Start it with `python -m localorg start`.")
+        return 3
+    ok = healthy(state, read_token())
+    say(f"localorg is running at {state['url']} (pid {state['pid']}, org {state['org_id']}, "
+        f"Calendly {state.get('calendly_version') or 'not installed'}); "
+        f"{'healthy' if ok else 'NOT answering'}.")
+    return 0 if ok else 1
+
+
+def org_json(state: dict, token: str) -> str:
+    return json.dumps({
+        "instance_url": state["url"],
+        "access_token": token,
+        "org_id": state["org_id"],
+        "username": state["username"],
+        "config_name": "local",
+    })
+
+
+def register(args) -> int:
+    state = read_state()
+    if not state:
+        raise CliError("localorg is not running; run `python -m localorg start` first.")
+    name = args.name
+    if not name.replace("_", "").isalnum():
+        raise CliError(f"--name {name!r}: use letters, digits and _ (it becomes an env var name).")
+    env = {
+        f"CUMULUSCI_ORG_{name}": org_json(state, read_token()),
+        "CUMULUSCI_DISABLE_REFRESH": "1",
+        "REQUESTS_CA_BUNDLE": str(home() / "ca-bundle.pem"),
+    }
+    from localorg.server.tls import write_private
+
+    path = home() / "env.sh"
+    lines = ["# Written by `python -m localorg register`; holds the org token: do not share."]
+    lines += [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
+    write_private(path, ("\n".join(lines) + "\n").encode())
+    if not args.no_verify:
+        cci = Path(sys.executable).with_name("cci")
+        result = subprocess.run([str(cci), "org", "info", name], cwd=ROOT, env={**os.environ,
+                                **env}, capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            tail = (result.stdout + result.stderr).replace(read_token(), "***")[-1500:]
+            raise CliError(f"`cci org info {name}` failed after registering:\n{tail}")
+        say(f"Verified with `cci org info {name}`.")
+    say(f"Registered the local org as cci org '{name}' in {path} (0600).")
+    print(f". {shlex.quote(str(path))}")
+    return 0
+
+
+# ----- the server process -------------------------------------------------------------------
+
+
+def serve(args) -> int:
+    """Foreground server (started detached by `start`): runs until SIGTERM."""
+    from localorg.server.app import LocalOrgApp
+    from localorg.server.httpd import LoopbackServer, make_tls_context
+    from localorg.server.tls import ensure_certificate, write_private
+    from localorg.store import Org
+
+    folder = home()
+    version = None if args.calendly_version in ("", "none") else args.calendly_version
+    org = Org(folder / "org.sqlite3", calendly_version=version)  # runs active flows on insert
+    token = secrets.token_urlsafe(32)
+    write_private(folder / "token", token.encode())
+    cert, key, _ = ensure_certificate(folder)
+    app = LocalOrgApp(org, token, access_log=str(folder / "access.log"))
+    server = LoopbackServer(args.port, app, make_tls_context(cert, key))
+    url = f"https://127.0.0.1:{server.server_port}"
+    app.instance_url = url
+    with org.transaction() as txn:
+        user = txn.retrieve("User", org.default_user_id)
+    packages = {p["namespace"]: p["version"] for p in org.installed_packages()}
+    state = {"pid": os.getpid(), "port": server.server_port, "url": url, "org_id": org.org_id,
+             "username": user["Username"], "calendly_version": packages.get("Calendly")}
+    if version and packages.get("Calendly") != version:
+        print(f"Note: this org was created with Calendly {packages.get('Calendly')}; "
+              f"--calendly-version {version} applies to a new org (start --fresh).", flush=True)
+    (folder / "server.json").write_text(json.dumps(state))
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    print(f"serving {url} (pid {os.getpid()})", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        (folder / "server.json").unlink(missing_ok=True)
+    return 0
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(0)  # unwinds serve_forever; `finally` closes the socket and state file
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m localorg", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("start", help="start the local org in the background")
+    s.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: free)")
+    s.add_argument("--calendly-version", default="2.5",
+                   help="Calendly package version a NEW org reports installed ('none': without)")
+    s.add_argument("--fresh", action="store_true", help="delete the org's data first")
+    s.set_defaults(func=start)
+    sub.add_parser("stop", help="stop the local org").set_defaults(func=stop)
+    sub.add_parser("status", help="is it running, where").set_defaults(func=status)
+    r = sub.add_parser("register", help="register the running org with cci (token-only org)")
+    r.add_argument("--name", default="local", help="cci org name (default: local)")
+    r.add_argument("--no-verify", action="store_true", help="skip `cci org info` afterwards")
+    r.set_defaults(func=register)
+    v = sub.add_parser("serve", help=argparse.SUPPRESS)
+    v.add_argument("--port", type=int, default=0)
+    v.add_argument("--calendly-version", default="2.5")
+    v.set_defaults(func=serve)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        say(f"Error: {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,578 @@
+"""REST API (/services/data) of the local org: versions, describe, CRUD, Collections, query.
+
+Shapes follow the REST API Developer Guide
+(developer.salesforce.com/docs/atlas.en-us.api_rest.meta):
+resources_versions.htm, resources_describeGlobal.htm, resources_sobject_describe.htm,
+dome_sobject_create.htm (201 {"id","success","errors"}), resources_composite_sobjects_collections
+(per-record {"id","success","errors":[{"statusCode","message","fields"}]}, max 200 records,
+allOrNone), resources_query.htm / dome_query.htm (totalSize, done, nextRecordsUrl
+"/services/data/vXX.X/query/<locator>-<n>", 2,000 rows a page unless `Sforce-Query-Options:
+batchSize=` asks for 200-2,000).
+"""
+
+import json
+import secrets
+import threading
+from collections import OrderedDict
+
+from werkzeug.wrappers import Request, Response
+
+from localorg import soql
+from localorg.errors import DmlError, NotImplementedInLocalOrg, SalesforceError
+from localorg.server.responses import HttpError, json_response
+
+MAX_COLLECTION = 200
+PAGE_SIZE = 2000
+_SOAP_TYPES = {
+    "id": "tns:ID",
+    "reference": "tns:ID",
+    "boolean": "xsd:boolean",
+    "datetime": "xsd:dateTime",
+    "date": "xsd:date",
+    "double": "xsd:double",
+    "currency": "xsd:double",
+    "percent": "xsd:double",
+    "int": "xsd:int",
+}
+_READ_ONLY_OBJECTS = {"Organization"}  # not createable/deletable through the API
+_ROLLED_BACK = {
+    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "message": "Record rolled back because not all records were valid and the request was using "
+    "AllOrNone header",
+    "fields": [],
+}
+
+
+# ----- bodies -------------------------------------------------------------------------------
+
+
+def read_json(request: Request):
+    try:
+        return json.loads(request.get_data(as_text=True) or "null")
+    except ValueError as exc:
+        message = f"The request body is not valid JSON: {exc}"
+        raise HttpError(400, "JSON_PARSER_ERROR", message) from None
+
+
+def base(version: str) -> str:
+    return f"/services/data/v{version}"
+
+
+def record_url(version: str, sobject: str, record_id: str) -> str:
+    return f"{base(version)}/sobjects/{sobject}/{record_id}"
+
+
+def with_attributes(version: str, sobject: str, record: dict) -> dict:
+    """A record as the REST API returns it: `attributes` first, parents likewise."""
+    out = {"attributes": {"type": sobject}}
+    if record.get("Id"):
+        out["attributes"]["url"] = record_url(version, sobject, record["Id"])
+    for key, value in record.items():
+        if key == "attributes":
+            continue
+        if isinstance(value, dict) and "attributes" in value:
+            value = with_attributes(version, value["attributes"]["type"], value)
+        out[key] = value
+    return out
+
+
+# ----- identity and discovery ---------------------------------------------------------------
+
+
+def userinfo(app, request, **_):
+    """OAuth 2.0 userinfo (help.salesforce.com: "UserInfo Endpoint") of the running user."""
+    org = app.org
+    with org.transaction() as txn:
+        user = txn.retrieve("User", org.default_user_id)
+    base_url = app.instance_url or request.host_url.rstrip("/")
+    return json_response(
+        {
+            "sub": f"{base_url}/id/{org.org_id}/{user['Id']}",
+            "user_id": user["Id"],
+            "organization_id": org.org_id,
+            "preferred_username": user["Username"],
+            "nickname": user.get("Alias"),
+            "name": user.get("Name"),
+            "email": user["Email"],
+            "email_verified": True,
+            "given_name": user.get("FirstName"),
+            "family_name": user.get("LastName"),
+            "zoneinfo": user.get("TimeZoneSidKey"),
+            "locale": user.get("LocaleSidKey"),
+            "language": user.get("LanguageLocaleKey"),
+            "active": bool(user.get("IsActive")),
+            "user_type": "STANDARD",
+            "is_app_installed": True,
+            "urls": {
+                "rest": f"{base_url}/services/data/v{{version}}/",
+                "tooling_rest": f"{base_url}/services/data/v{{version}}/tooling/",
+                "metadata": f"{base_url}/services/Soap/m/{{version}}/{org.org_id}",
+                "sobjects": f"{base_url}/services/data/v{{version}}/sobjects/",
+                "query": f"{base_url}/services/data/v{{version}}/query/",
+            },
+        }
+    )
+
+
+def versions(app, request, **_):
+    from localorg.server.app import API_VERSIONS, release_label
+
+    return json_response(
+        [{"label": release_label(v), "url": base(v), "version": v} for v in API_VERSIONS]
+    )
+
+
+def resources(app, request, version):
+    b = base(version)
+    return json_response(
+        {
+            "sobjects": f"{b}/sobjects",
+            "query": f"{b}/query",
+            "queryAll": f"{b}/queryAll",
+            "composite": f"{b}/composite",
+            "tooling": f"{b}/tooling",
+            "limits": f"{b}/limits",
+        }
+    )
+
+
+def limits(app, request, version):
+    raise NotImplementedInLocalOrg("the org limits resource (/limits); see localorg.limits for "
+                                   "the per-transaction governor limits it enforces")
+
+
+def object_flags(odef) -> dict:
+    writable = odef.name not in _READ_ONLY_OBJECTS
+    return {
+        "activateable": False,
+        "createable": writable,
+        "custom": odef.custom,
+        "customSetting": False,
+        "deepCloneable": False,
+        "deletable": writable and odef.name != "User",
+        "deprecatedAndHidden": False,
+        "feedEnabled": False,
+        "hasSubtypes": False,
+        "isInterface": False,
+        "isSubtype": False,
+        "keyPrefix": odef.key_prefix,
+        "label": odef.label,
+        "labelPlural": odef.label_plural,
+        "layoutable": True,
+        "mergeable": odef.name in ("Contact", "Lead"),
+        "mruEnabled": True,
+        "name": odef.name,
+        "queryable": True,
+        "replicateable": True,
+        "retrieveable": True,
+        "searchable": odef.name not in _READ_ONLY_OBJECTS,
+        "triggerable": True,
+        "undeletable": False,
+        "updateable": True,
+    }
+
+
+def object_urls(version, odef) -> dict:
+    b = f"{base(version)}/sobjects/{odef.name}"
+    return {"sobject": b, "describe": f"{b}/describe", "rowTemplate": f"{b}/{{ID}}"}
+
+
+def describe_global(app, request, version):
+    return json_response(
+        {
+            "encoding": "UTF-8",
+            "maxBatchSize": MAX_COLLECTION,
+            "sobjects": [
+                {**object_flags(o), "urls": object_urls(version, o)} for o in app.org.sobjects()
+            ],
+        }
+    )
+
+
+def field_describe(f) -> dict:
+    text = f.type in ("string", "textarea", "email", "phone", "url", "picklist", "multipicklist")
+    refs = list(f.reference_to or [])
+    boolean = f.type == "boolean"
+    system = f.name in ("Id", "CreatedDate", "CreatedById", "LastModifiedDate",
+                        "LastModifiedById", "SystemModstamp", "OwnerId", "IsDeleted")
+    long_text = f.type == "textarea" and f.length > 255
+    default = f.default_value
+    return {
+        "aggregatable": not long_text,
+        "autoNumber": False,
+        "byteLength": f.length * 3 if text else (18 if f.type in ("id", "reference") else 0),
+        "calculated": False,
+        "cascadeDelete": False,
+        "caseSensitive": False,
+        "createable": f.createable,
+        "custom": f.custom,
+        "defaultValue": bool(default) if boolean else default,
+        "defaultValueFormula": None,
+        "defaultedOnCreate": system or boolean or default is not None,
+        "dependentPicklist": False,
+        "deprecatedAndHidden": False,
+        "digits": 0,
+        "externalId": f.external_id,
+        "filterable": not long_text,
+        "groupable": not long_text and f.type not in ("double", "currency", "percent"),
+        "htmlFormatted": False,
+        "idLookup": f.name == "Id" or f.external_id or (f.unique and text),
+        "label": f.label,
+        "length": f.length if text or f.type in ("id", "reference") else 0,
+        "name": f.name,
+        "nameField": f.name == "Name",
+        "namePointing": len(refs) > 1,
+        "nillable": f.nillable and not boolean,
+        "permissionable": f.custom and f.nillable,
+        "picklistValues": [
+            {"active": True, "defaultValue": v == default, "label": v, "validFor": None,
+             "value": v}
+            for v in (f.picklist_values or [])
+        ],
+        "polymorphicForeignKey": len(refs) > 1,
+        "precision": 18 if f.type in ("double", "currency", "percent") else 0,
+        "referenceTo": refs,
+        "relationshipName": f.relationship_name,
+        "restrictedPicklist": False,
+        "scale": 0,
+        "soapType": _SOAP_TYPES.get(f.type, "xsd:string"),
+        "sortable": not long_text,
+        "type": f.type,
+        "unique": f.unique,
+        "updateable": f.updateable,
+    }
+
+
+def describe(app, request, version, sobject):
+    odef = app.org.describe(sobject)
+    body = {
+        **object_flags(odef),
+        "urls": object_urls(version, odef),
+        "fields": [field_describe(f) for f in odef.fields.values()],
+        "childRelationships": [],
+        "recordTypeInfos": [],
+        "actionOverrides": [],
+        "namedLayoutInfos": [],
+        "supportedScopes": [],
+        "compactLayoutable": True,
+        "searchLayoutable": True,
+        "listviewable": None,
+        "lookupLayoutable": None,
+        "networkScopeFieldName": None,
+        "sobjectDescribeOption": "FULL",
+    }
+    # org_schema (CumulusCI) sends If-Modified-Since; the schema only changes on deploy, which
+    # the server does not timestamp, so the describe is always sent in full (200).
+    return json_response(body)
+
+
+# ----- single records -----------------------------------------------------------------------
+
+
+def sobject_root(app, request, version, sobject):
+    odef = app.org.describe(sobject)
+    if request.method == "GET":
+        with app.org.transaction() as txn:
+            recent = txn.query(odef.name, ["Id"], order_by=[("LastModifiedDate", True, True)],
+                               limit=10) if odef.has("LastModifiedDate") else []
+        return json_response(
+            {
+                "objectDescribe": {**object_flags(odef), "urls": object_urls(version, odef)},
+                "recentItems": [with_attributes(version, odef.name, r) for r in recent],
+            }
+        )
+    body = read_json(request)
+    if not isinstance(body, dict):
+        raise HttpError(400, "JSON_PARSER_ERROR", "Expected a JSON object with the record's fields")
+    check_writable(odef, "create")
+    with app.org.transaction() as txn:
+        (new_id,) = txn.insert(odef.name, [body])
+    return json_response({"id": new_id, "success": True, "errors": []}, 201)
+
+
+def check_writable(odef, verb):
+    if odef.name in _READ_ONLY_OBJECTS:
+        raise HttpError(
+            400, "INVALID_TYPE_FOR_OPERATION", f"entity type {odef.name} does not support {verb}"
+        )
+
+
+def not_found() -> HttpError:
+    return HttpError(404, "NOT_FOUND", "The requested resource does not exist")
+
+
+def record(app, request, version, sobject, record_id):
+    odef = app.org.describe(sobject)
+    if request.method == "GET":
+        wanted = request.args.get("fields")
+        fields = [f.strip() for f in wanted.split(",") if f.strip()] if wanted else None
+        with app.org.transaction() as txn:
+            try:
+                found = txn.retrieve(odef.name, record_id, fields)
+            except SalesforceError as exc:
+                if exc.code == "MALFORMED_ID":
+                    raise not_found() from None
+                raise
+        if found is None:
+            raise not_found()
+        if fields is None:
+            found = {f.name: found.get(f.name) for f in odef.fields.values()}
+        return json_response(with_attributes(version, odef.name, found))
+    with app.org.transaction() as txn:
+        try:
+            exists = txn.retrieve(odef.name, record_id, ["Id"])
+        except SalesforceError:
+            exists = None
+        if exists is None:
+            raise not_found()
+        if request.method == "PATCH":
+            body = read_json(request)
+            if not isinstance(body, dict):
+                raise HttpError(400, "JSON_PARSER_ERROR", "Expected a JSON object of fields")
+            txn.update(odef.name, [{**body, "Id": exists["Id"]}])
+        else:
+            check_writable(odef, "delete")
+            txn.delete(odef.name, [exists["Id"]])
+    return Response(status=204)
+
+
+# ----- sObject Collections ------------------------------------------------------------------
+
+
+def collection_error(exc: SalesforceError) -> dict:
+    return {"statusCode": exc.code, "message": exc.message, "fields": list(exc.fields)}
+
+
+def collections(app, request, version):
+    if request.method == "DELETE":
+        ids = [i for i in request.args.get("ids", "").split(",") if i]
+        all_or_none = request.args.get("allOrNone", "false").lower() == "true"
+        items = [{"attributes": {"type": None}, "Id": i} for i in ids]
+    else:
+        body = read_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+            raise HttpError(400, "JSON_PARSER_ERROR",
+                            'Expected {"allOrNone": bool, "records": [...]}')
+        items = body["records"]
+        all_or_none = bool(body.get("allOrNone", False))
+    if len(items) > MAX_COLLECTION:
+        raise HttpError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than "
+                        f"{MAX_COLLECTION} records into this call")
+    if not items:
+        raise HttpError(400, "INVALID_FIELD", "No records were given (records or ids is empty)")
+    op = {"POST": "insert", "PATCH": "update", "DELETE": "delete"}[request.method]
+    return json_response(run_collection(app, op, items, all_or_none))
+
+
+def _type_of(app, op, item, index):
+    if not isinstance(item, dict):
+        raise DmlError("INVALID_FIELD", f"record {index} is not a JSON object", index=index)
+    if op == "delete":
+        odef = app.org.object_for_id(item["Id"])
+        if odef is None:
+            raise DmlError("MALFORMED_ID", f"malformed id {item['Id']}", index=index)
+        return odef.name
+    sobject = (item.get("attributes") or {}).get("type")
+    if not sobject:
+        raise DmlError("INVALID_TYPE", "Each record needs attributes.type (the sObject name)",
+                       index=index)
+    return app.org.describe(sobject).name
+
+
+def _runs(app, op, items):
+    """Consecutive records of one type: one DML statement each, as Salesforce chunks them."""
+    runs = []
+    for index, item in enumerate(items):
+        try:
+            sobject = _type_of(app, op, item, index)
+        except SalesforceError as exc:
+            return runs, (index, exc)
+        if runs and runs[-1][0] == sobject:
+            runs[-1][2].append(item)
+        else:
+            runs.append((sobject, index, [item]))
+    return runs, None
+
+
+def run_collection(app, op, items, all_or_none):
+    """One transaction for the whole call: a failure that escapes it rolls every record back."""
+    results = [None] * len(items)
+    try:
+        with app.org.transaction() as txn:
+            runs, bad = _runs(app, op, items)
+            if bad and all_or_none:
+                raise DmlError(bad[1].code, bad[1].message, bad[1].fields, bad[0])
+            if bad:
+                results[bad[0]] = {"id": None, "success": False,
+                                   "errors": [collection_error(bad[1])]}
+            for sobject, start, chunk in runs:
+                if op == "delete":
+                    args = [r["Id"] for r in chunk]
+                else:
+                    args = [{k: v for k, v in r.items() if k != "attributes"} for r in chunk]
+                if op in ("insert", "update") and sobject in _READ_ONLY_OBJECTS:
+                    raise DmlError("INVALID_TYPE_FOR_OPERATION",
+                                   f"entity type {sobject} does not support {op}", index=start)
+                try:
+                    out = getattr(txn, op)(sobject, args, all_or_none=all_or_none)
+                except DmlError as exc:
+                    raise DmlError(exc.code, exc.message, exc.fields, start + exc.index) from exc
+                for offset, item in enumerate(out):
+                    if all_or_none:
+                        results[start + offset] = {"id": item, "success": True, "errors": []}
+                    else:
+                        errors = [
+                            {"statusCode": e["errorCode"], "message": e["message"],
+                             "fields": e.get("fields", [])}
+                            for e in item["errors"]
+                        ]
+                        results[start + offset] = {"id": item["id"], "success": item["success"],
+                                                   "errors": errors}
+            if op == "delete":
+                for i, item in enumerate(items):
+                    if results[i] and results[i]["success"]:
+                        results[i]["id"] = item["Id"]
+    except SalesforceError as exc:
+        failed_at = getattr(exc, "index", None) if isinstance(exc, DmlError) else None
+        for i in range(len(items)):
+            if all_or_none and failed_at is not None and i != failed_at:
+                results[i] = {"id": None, "success": False, "errors": [_ROLLED_BACK]}
+            else:
+                results[i] = {"id": None, "success": False, "errors": [collection_error(exc)]}
+    return results
+
+
+# ----- composite ----------------------------------------------------------------------------
+
+
+def composite(app, request, version):
+    """Composite resource, GET subrequests only (what CumulusCI's org_schema and count_sobjects
+    send). Each subrequest goes through this same app; other methods are NOT_IMPLEMENTED."""
+    body = read_json(request)
+    subs = (body or {}).get("compositeRequest") if isinstance(body, dict) else None
+    if not isinstance(subs, list) or not subs:
+        raise HttpError(400, "JSON_PARSER_ERROR", "Expected {\"compositeRequest\": [...]}")
+    if len(subs) > 25:
+        raise HttpError(400, "INVALID_INPUT", "Composite requests can have at most 25 subrequests")
+    if any(str(s.get("method", "")).upper() != "GET" for s in subs):
+        raise NotImplementedInLocalOrg(
+            "composite subrequests other than GET (the local org runs GET subrequests only)"
+        )
+    from werkzeug.test import EnvironBuilder
+
+    out = []
+    for sub in subs:
+        builder = EnvironBuilder(path=sub["url"].split("?")[0], method="GET",
+                                 query_string=sub["url"].partition("?")[2],
+                                 headers={"Authorization": f"Bearer {app.token}",
+                                          **(sub.get("httpHeaders") or {})},
+                                 base_url=request.host_url)
+        try:
+            sub_request = Request(builder.get_environ())
+        finally:
+            builder.close()
+        response, _ = app.dispatch(sub_request)
+        text = response.get_data(as_text=True)
+        out.append(
+            {
+                "body": json.loads(text) if text else None,
+                "httpHeaders": {},
+                "httpStatusCode": response.status_code,
+                "referenceId": sub.get("referenceId"),
+            }
+        )
+    return json_response({"compositeResponse": out})
+
+
+# ----- query --------------------------------------------------------------------------------
+
+
+class Cursors:
+    """Query results waiting for their next page (nextRecordsUrl), newest 50 kept."""
+
+    def __init__(self, keep=50):
+        self.keep = keep
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, records: list) -> str:
+        locator = "01g" + secrets.token_hex(8).upper()[:15]
+        with self._lock:
+            self._items[locator] = records
+            while len(self._items) > self.keep:
+                self._items.popitem(last=False)
+        return locator
+
+    def get(self, locator: str) -> list:
+        with self._lock:
+            found = self._items.get(locator)
+        if found is None:
+            raise HttpError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        return found
+
+
+def page_size(request: Request) -> int:
+    options = request.headers.get("Sforce-Query-Options", "")
+    for part in options.split(","):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "batchsize" and value.strip().isdigit():
+            return min(max(int(value), 200), PAGE_SIZE)
+    return PAGE_SIZE
+
+
+def run_soql(org, text: str, version: str) -> dict:
+    """Run one SOQL query; returns {"totalSize", "records"} with REST record shapes."""
+    query = soql.parse(text)
+    try:
+        with org.transaction() as txn:
+            if query.count:
+                return {"totalSize": txn.count(query.sobject, where=query.where), "records": []}
+            odef = org.describe(query.sobject)
+            rows = txn.query(odef.name, query.fields, where=query.where,
+                             order_by=query.order_by, limit=query.limit, offset=query.offset)
+    except SalesforceError as exc:
+        raise locate(query, exc) from None
+    rows = [with_attributes(version, odef.name, r) for r in rows]
+    return {"totalSize": len(rows), "records": rows}
+
+
+def locate(query: soql.Query, exc: SalesforceError) -> SalesforceError:
+    """Add Salesforce's `ERROR at Row:1:Column:N` position to the store's schema errors."""
+    if exc.code == "INVALID_TYPE":
+        return soql.invalid_type(query)
+    if exc.code == "INVALID_FIELD" and exc.fields:
+        path = exc.fields[0]
+        for ref, pos in query.refs:
+            if ref.lower() == path.lower():
+                body = soql.located_error(exc.code, query.text, pos, exc.message)
+                return SalesforceError(exc.code, body.message)
+    return exc
+
+
+def page_response(app, request, version, records: list, total: int, start: int, locator=None):
+    size = page_size(request)
+    chunk = records[start:start + size]
+    body = {"totalSize": total, "done": start + size >= len(records), "records": chunk}
+    if not body["done"]:
+        locator = locator or app.cursors.add(records)
+        body["nextRecordsUrl"] = f"{base(version)}/query/{locator}-{start + size}"
+    return json_response(body)
+
+
+def query(app, request, version):
+    result = run_soql(app.org, request.args.get("q", ""), version)
+    return page_response(app, request, version, result["records"], result["totalSize"], 0)
+
+
+def query_all(app, request, version):
+    """queryAll: the store deletes records outright (no Recycle Bin), so it equals query."""
+    return query(app, request, version)
+
+
+def query_more(app, request, version, locator):
+    cursor, _, offset = locator.rpartition("-")
+    if not cursor or not offset.isdigit():
+        raise HttpError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+    records = app.cursors.get(cursor)
+    return page_response(app, request, version, records, len(records), int(offset), cursor)
+

@@ -1,0 +1,84 @@
+"""The local org's TLS certificate.
+
+simple-salesforce builds every URL as `https://{instance}/...` (simple_salesforce/api.py), so
+CumulusCI can only reach an org over HTTPS. The local org therefore serves HTTPS on 127.0.0.1 with
+a self-signed certificate made at first start (cryptography, a CumulusCI dependency). Clients
+trust it through `REQUESTS_CA_BUNDLE` pointing at `ca-bundle.pem`: certifi's public roots plus
+this certificate, so other HTTPS calls in the same shell keep working. The roots are those the
+environment already trusts (`REQUESTS_CA_BUNDLE`, else certifi's), since requests lets that
+variable override any per-session `verify`.
+"""
+
+import datetime
+import ipaddress
+import os
+from pathlib import Path
+
+import certifi
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+CERT = "cert.pem"
+KEY = "key.pem"
+BUNDLE = "ca-bundle.pem"
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by its owner only (0600), from the first byte."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.chmod(path, 0o600)
+
+
+def ensure_certificate(folder: Path) -> tuple[Path, Path, Path]:
+    """(cert, key, bundle) under `folder`, created when missing or expiring within a day."""
+    cert_path, key_path, bundle_path = folder / CERT, folder / KEY, folder / BUNDLE
+    if cert_path.exists() and key_path.exists():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        tomorrow = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+        if cert.not_valid_after_utc > tomorrow:
+            write_bundle(bundle_path, cert_path.read_bytes())
+            return cert_path, key_path, bundle_path
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localorg 127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    write_private(
+        key_path,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+    cert_path.write_bytes(pem)
+    write_bundle(bundle_path, pem)
+    return cert_path, key_path, bundle_path
+
+
+def write_bundle(bundle_path: Path, pem: bytes) -> None:
+    """The roots this environment trusts plus the local org's certificate."""
+    roots = Path(os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where())
+    if not roots.is_file() or roots.resolve() == bundle_path.resolve():
+        roots = Path(certifi.where())
+    bundle_path.write_bytes(roots.read_bytes() + b"\n" + pem)
