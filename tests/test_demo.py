@@ -1,6 +1,7 @@
 """`make demo` end to end on the local org, and the demo's Event comparison."""
 
 import copy
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
 
 
-def test_demo_books_the_sample_meetings_and_checks_every_participant():
-    result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, text=True,
-                            capture_output=True, timeout=600)
+def test_demo_books_the_sample_meetings_and_checks_every_participant(tmp_path):
+    env = dict(os.environ, LOCALORG_HOME=str(tmp_path / "localorg"))  # not the developer's org
+    result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, env=env,
+                            text=True, capture_output=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     participants = sum(len(e["participants"]) for e in EXPECTED)
     assert (f"DEMO PASSED: {len(EXPECTED)} events, {participants} participants as expected"

@@ -127,10 +127,16 @@ INSTALL = "apt-get install -y --no-install-recommends chromium"
 
 
 @pytest.fixture(scope="module")
-def served():
+def served(tmp_path_factory):
     """A fresh local org with Salesforce's stock Event layout and one booked-looking Event."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium ({INSTALL})")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCALORG_HOME", str(tmp_path_factory.mktemp("localorg")))
+        yield from _served()
+
+
+def _served():
     run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
     try:
         env = register_env()

@@ -18,18 +18,20 @@ API_SUITES = ROOT / "robot" / "CalendlySync" / "tests" / "api"
 
 
 @pytest.fixture(scope="module")
-def org_env():
-    """A fresh local org with the project's flows deployed and CreateEventTemplate active."""
-    run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
-    try:
-        env = register_env()
-        run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", "flows"],
-            env=env, capture=True)
-        run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
-            capture=True)
-        yield env
-    finally:
-        stop_org()
+def org_env(tmp_path_factory):
+    """A fresh local org (in its own LOCALORG_HOME) with CreateEventTemplate active."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCALORG_HOME", str(tmp_path_factory.mktemp("localorg")))
+        run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
+        try:
+            env = register_env()
+            run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", "flows"],
+                env=env, capture=True)
+            run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
+                capture=True)
+            yield env
+        finally:
+            stop_org()
 
 
 def robot(env, suites, outputdir) -> tuple:

@@ -1,0 +1,51 @@
+"""A small run of bench/load.py: concurrent REST clients, nothing lost, data kept on restart.
+
+The full benchmark (2,000 bookings, 8 clients) is `python bench/load.py`; timings live there.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.load import insert_concurrently, load, make_bookings, verify
+from localorg.demo import ORG_NAME, DemoFailure, connect, register_env, run, stop_org
+
+CCI = str(Path(sys.executable).parent / "cci")
+
+
+@pytest.fixture(scope="module")
+def org_env(tmp_path_factory):
+    """A fresh local org (in its own LOCALORG_HOME) with CreateEventTemplate active."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCALORG_HOME", str(tmp_path_factory.mktemp("localorg")))
+        run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
+        try:
+            env = register_env()
+            run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", "flows"],
+                env=env, capture=True)
+            run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
+                capture=True)
+            yield env
+        finally:
+            stop_org()
+
+
+def test_concurrent_bookings_are_exact_and_survive_a_restart(org_env):
+    figures = load(org_env, bookings=120, guests=5, clients=4, batch=25, restart=True)
+    # 120 Events, each with its Who relation and 5 guests, read back before and after restart.
+    assert (figures["bookings"], figures["participants"]) == (120, 120 * 6)
+
+
+def test_verify_catches_a_lost_or_wrong_participant(org_env):
+    sf = connect(org_env)
+    people = [f"nobody-{i}@load.test" for i in range(6)]  # no Contacts: guests match nothing
+    records, expected = make_bookings("neg", 2, 5, people)
+    insert_concurrently(org_env, records, clients=2, batch=1)
+    with pytest.raises(DemoFailure, match="missing participant"):
+        verify(sf, expected, "negative case")
+
+
+def test_batch_larger_than_collections_limit_is_refused(org_env):
+    with pytest.raises(ValueError, match="between 1 and 200"):
+        insert_concurrently(org_env, [], clients=1, batch=201)
