@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SF_DISABLE_TELEMETRY := true
 export SF_AUTOUPDATE_DISABLE := true
+# sf 2.150.6's update hook reads only this one.
+export SF_DISABLE_AUTOUPDATE := true
 
 .PHONY: setup demo test lint check
 
