@@ -1,0 +1,108 @@
+"""Formula engine: functions, operators, null semantics, errors."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from localorg.flow import formula
+
+VARS = {
+    "name": "Ann Lee",
+    "email": " Ann@Acme.TEST ",
+    "n": Decimal("2.5"),
+    "blank": None,
+    "d": date(2026, 3, 1),
+    "dt": datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
+    "rec.Subject": "Demo",
+}
+
+
+def ev(expr, **extra):
+    env = {**VARS, **extra}
+    return formula.evaluate(formula.parse(expr), lambda ref: env[ref])
+
+
+@pytest.mark.parametrize("expr,expected", [
+    ('IF({!n} > 2, "big", "small")', "big"),
+    ('IF({!n} > 3, "big", "small")', "small"),
+    ('CASE({!name}, "Bob", 1, "Ann Lee", 2, 0)', Decimal(2)),
+    ('CASE({!name}, "Bob", 1, 0)', Decimal(0)),
+    ("AND(TRUE, {!n} = 2.5)", True),
+    ("OR(FALSE, NOT(TRUE))", False),
+    ("ISBLANK({!blank}) && ISNULL({!blank})", True),
+    ('ISBLANK("x")', False),
+    ('BLANKVALUE({!blank}, "dflt")', "dflt"),
+    ('NULLVALUE({!name}, "dflt")', "Ann Lee"),
+    ("TEXT({!n})", "2.5"),
+    ("TEXT(3.0)", "3"),
+    ("TEXT({!d})", "2026-03-01"),
+    ('VALUE("42") + 1', Decimal(43)),
+    ("LEN({!name})", Decimal(7)),
+    ("LEN({!blank})", Decimal(0)),
+    ("LEFT({!name}, 3)", "Ann"),
+    ("RIGHT({!name}, 3)", "Lee"),
+    ("MID({!name}, 5, 3)", "Lee"),
+    ('FIND("Lee", {!name})', Decimal(5)),
+    ('FIND("zz", {!name})', Decimal(0)),
+    ('SUBSTITUTE({!name}, " ", "_")', "Ann_Lee"),
+    ("TRIM({!email})", "Ann@Acme.TEST"),
+    ("LOWER(TRIM({!email}))", "ann@acme.test"),
+    ("UPPER({!name})", "ANN LEE"),
+    ('CONTAINS({!name}, "nn L")', True),
+    ('CONTAINS({!name}, "ann")', False),
+    ('BEGINS({!name}, "Ann")', True),
+    ('REGEX("a@b.co", "[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+")', True),
+    ('REGEX("not an email", "[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+")', False),
+    ('LPAD("7", 3, "0")', "007"),
+    ('RPAD("ab", 4, "-")', "ab--"),
+    ("ROUND(2.45, 1)", Decimal("2.5")),
+    ("ROUND(-2.5, 0)", Decimal("-3")),
+    ("MAX(1, 5, 3)", Decimal(5)),
+    ("MIN(4, {!n})", Decimal("2.5")),
+    ('DATEVALUE("2026-03-01")', date(2026, 3, 1)),
+    ("DATEVALUE({!dt})", date(2026, 3, 1)),
+    ("{!d} + 2", date(2026, 3, 3)),
+    ('"a" & {!blank} & "b"', "ab"),
+    ('"a" + "b"', "ab"),
+    ("2 * 3 - 4 / 2", Decimal(4)),
+    ("2 ^ 3", Decimal(8)),
+    ("-{!n}", Decimal("-2.5")),
+    ("1 <> 2 && 1 != 2 && 1 == 1", True),
+    ("!(1 >= 2) || 1 <= 0", True),
+    ("{!blank} + 1", None),
+    ("{!blank} > 1", False),
+    ('"Canceled: " & {!rec.Subject}', "Canceled: Demo"),
+])
+def test_expressions(expr, expected):
+    assert ev(expr) == expected
+
+
+def test_now_and_today_are_current():
+    assert abs((ev("NOW()") - datetime.now(UTC)).total_seconds()) < 60
+    assert ev("TODAY()") == datetime.now(UTC).date()
+
+
+def test_unknown_function_named_at_parse():
+    with pytest.raises(formula.FormulaError) as exc:
+        formula.parse("VLOOKUP(1, 2)")
+    assert "VLOOKUP" in exc.value.message
+
+
+@pytest.mark.parametrize("expr", ["IF(1, 2", "1 +", '"open', "1 2"])
+def test_syntax_errors(expr):
+    with pytest.raises(formula.FormulaError):
+        formula.parse(expr)
+
+
+def test_bad_arguments_are_errors():
+    with pytest.raises(formula.FormulaError):
+        ev('VALUE("abc")')
+    with pytest.raises(formula.FormulaError):
+        ev("1 / 0")
+    with pytest.raises(formula.FormulaError):
+        ev("IF(TRUE, 1)")
+
+
+def test_references_listed():
+    assert formula.references(formula.parse("IF({!a}, {!b.C}, LEN({!d}))")) == ["a", "b.C", "d"]

@@ -1,0 +1,433 @@
+"""Flow runtime: element semantics, faults, bulkification, triggers, limits (own fixture flows)."""
+
+from decimal import Decimal
+
+import pytest
+
+from localorg.conditions import Cmp
+from localorg.errors import DmlError, LimitException, NotImplementedInLocalOrg
+from localorg.flow import model
+from localorg.flow.interpreter import FlowFault
+from localorg.flow.trigger import run_flow
+from localorg.store import Org
+
+
+def flow(body, start="First", trigger=None, status="Active", name="F"):
+    start_xml = f"<connector><targetReference>{start}</targetReference></connector>"
+    if trigger:
+        obj, extra = trigger
+        start_xml += (f"<object>{obj}</object><recordTriggerType>Create</recordTriggerType>"
+                      f"<triggerType>RecordAfterSave</triggerType>{extra}")
+    return (f'<?xml version="1.0" encoding="UTF-8"?><Flow '
+            f'xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>63.0</apiVersion>'
+            f"<label>{name}</label><processType>AutoLaunchedFlow</processType>"
+            f"<start>{start_xml}</start><status>{status}</status>{body}</Flow>").encode()
+
+
+def var(name, dtype="String", coll=False, inp=False, out=False, obj=None, value=None):
+    x = (f"<variables><name>{name}</name><dataType>{dtype}</dataType>"
+         f"<isCollection>{str(coll).lower()}</isCollection><isInput>{str(inp).lower()}</isInput>"
+         f"<isOutput>{str(out).lower()}</isOutput>")
+    if obj:
+        x += f"<objectType>{obj}</objectType>"
+    if value is not None:
+        x += f"<value>{value}</value>"
+    return x + "</variables>"
+
+
+def ref(r):
+    return f"<elementReference>{r}</elementReference>"
+
+
+def s(v):
+    return f"<stringValue>{v}</stringValue>"
+
+
+def n(v):
+    return f"<numberValue>{v}</numberValue>"
+
+
+def b(v):
+    return f"<booleanValue>{str(v).lower()}</booleanValue>"
+
+
+def go(target, tag="connector"):
+    return f"<{tag}><targetReference>{target}</targetReference></{tag}>" if target else ""
+
+
+def assign(name, items, nxt=None):
+    body = "".join(f"<assignmentItems><assignToReference>{t}</assignToReference>"
+                   f"<operator>{op}</operator><value>{v}</value></assignmentItems>"
+                   for t, op, v in items)
+    return f"<assignments><name>{name}</name><label>{name}</label>{body}{go(nxt)}</assignments>"
+
+
+def filt(field, op, value):
+    return (f"<filters><field>{field}</field><operator>{op}</operator>"
+            f"<value>{value}</value></filters>")
+
+
+def lookup(name, obj, filters, out=None, first=True, nxt=None, fault=None, extra=""):
+    o = f"<outputReference>{out}</outputReference>" if out else (
+        "<storeOutputAutomatically>true</storeOutputAutomatically>")
+    return (f"<recordLookups><name>{name}</name><label>{name}</label>{go(nxt)}"
+            f"{go(fault, 'faultConnector')}{''.join(filters)}"
+            f"<getFirstRecordOnly>{str(first).lower()}</getFirstRecordOnly><object>{obj}</object>"
+            f"{o}{extra}</recordLookups>")
+
+
+def create(name, input_ref=None, obj=None, fields=(), nxt=None, fault=None, id_to=None):
+    body = f"<inputReference>{input_ref}</inputReference>" if input_ref else (
+        f"<object>{obj}</object>" + "".join(
+            f"<inputAssignments><field>{f}</field><value>{v}</value></inputAssignments>"
+            for f, v in fields))
+    if id_to:
+        body += f"<assignRecordIdToReference>{id_to}</assignRecordIdToReference>"
+    return (f"<recordCreates><name>{name}</name><label>{name}</label>{go(nxt)}"
+            f"{go(fault, 'faultConnector')}{body}</recordCreates>")
+
+
+def decision(name, rules, default=None):
+    xml = f"<decisions><name>{name}</name><label>{name}</label>{go(default, 'defaultConnector')}"
+    for rname, logic, conds, target in rules:
+        xml += f"<rules><name>{rname}</name><conditionLogic>{logic}</conditionLogic>"
+        for left, op, right in conds:
+            xml += (f"<conditions><leftValueReference>{left}</leftValueReference>"
+                    f"<operator>{op}</operator><rightValue>{right}</rightValue></conditions>")
+        xml += f"{go(target)}<label>{rname}</label></rules>"
+    return xml + "</decisions>"
+
+
+@pytest.fixture
+def org():
+    return Org(":memory:")
+
+
+def run(org, xml, inputs=None, name="F"):
+    org.deploy_flow(name, xml)
+    with org.transaction() as txn:
+        return run_flow(org, txn, name, inputs)
+
+
+# ----- assignments, decisions, loops, formulas ------------------------------------------------
+
+def test_collection_assignment_operators(org):
+    body = (var("c", coll=True, out=True) + var("other", coll=True) + var("count", "Number",
+                                                                         out=True)
+            + assign("First", [
+                ("c", "Add", s("a")), ("c", "Add", s("b")), ("c", "Add", s("c")),
+                ("c", "Add", s("b")), ("c", "AddAtStart", s("z")),
+                ("other", "Add", s("b")), ("other", "Add", s("c")),
+                ("count", "AssignCount", ref("c")),
+            ], "Second")
+            + assign("Second", [("c", "RemoveFirst", s("b"))], "Third")
+            + assign("Third", [("c", "RemoveUncommon", ref("other"))], None))
+    out = run(org, flow(body))
+    assert out == {"c": ["c", "b"], "count": Decimal(5)}
+
+
+@pytest.mark.parametrize("op,value,expected", [
+    ("RemoveAll", s("b"), ["a", "c"]),
+    ("RemoveAfterFirst", s("b"), ["a", "b"]),
+    ("RemoveBeforeFirst", s("b"), ["b", "c", "b"]),
+    ("RemovePosition", n(2), ["a", "c", "b"]),
+])
+def test_remove_operators(org, op, value, expected):
+    body = (var("c", coll=True, out=True)
+            + assign("First", [("c", "Add", s(x)) for x in "abcb"], "Second")
+            + assign("Second", [("c", op, value)]))
+    assert run(org, flow(body))["c"] == expected
+
+
+def test_number_text_and_subtract(org):
+    body = (var("t", out=True, value=s("x")) + var("num", "Number", out=True, value=n(10))
+            + assign("First", [("t", "Add", s("y")), ("num", "Add", n(5)),
+                               ("num", "Subtract", n(3))]))
+    assert run(org, flow(body)) == {"t": "xy", "num": Decimal(12)}
+
+
+def test_decision_custom_logic_and_loop_desc(org):
+    body = (var("items", coll=True, inp=True) + var("item") + var("seen", out=True)
+            + var("verdict", out=True)
+            + "<loops><name>First</name><label>L</label><collectionReference>items"
+              "</collectionReference><iterationOrder>Desc</iterationOrder>"
+              "<assignNextValueToReference>item</assignNextValueToReference>"
+            + go("Append", "nextValueConnector") + go("Decide", "noMoreValuesConnector")
+            + "</loops>"
+            + assign("Append", [("seen", "Add", ref("item"))], "First")
+            + decision("Decide", [("R", "1 AND (2 OR NOT 3)", [
+                ("seen", "EqualTo", s("cba")), ("seen", "Contains", s("zz")),
+                ("seen", "StartsWith", s("x"))], "Yes")], default=None)
+            + assign("Yes", [("verdict", "Assign", s("yes"))]))
+    assert run(org, flow(body), {"items": ["a", "b", "c"]}) == {"seen": "cba", "verdict": "yes"}
+    assert run(org, flow(body), {"items": ["a"]}) == {"seen": "a", "verdict": None}
+
+
+def test_decision_text_is_case_sensitive(org):
+    body = (var("v", out=True) + decision("First", [("R", "and", [
+        ("$GlobalConstant.EmptyString", "IsNull", b(True))], None)])
+        + "")
+    run(org, flow(body))  # a decision without a taken connector ends the interview
+    body = (var("v", out=True) + var("x", value=s("Abc"))
+            + decision("First", [("R", "and", [("x", "EqualTo", s("abc"))], "Hit")])
+            + assign("Hit", [("v", "Assign", s("hit"))]))
+    assert run(org, flow(body))["v"] is None
+
+
+def test_formula_template_constant_and_globals(org):
+    body = (var("out", out=True) + var("who", out=True)
+            + "<formulas><name>greeting</name><dataType>String</dataType><expression>"
+              "UPPER({!hello}) &amp; &quot;!&quot;</expression></formulas>"
+            + "<constants><name>hello</name><dataType>String</dataType><value>"
+              "<stringValue>hi</stringValue></value></constants>"
+            + "<textTemplates><name>tpl</name><text>{!greeting} from {!$User.Email}</text>"
+              "</textTemplates>"
+            + assign("First", [("out", "Assign", ref("tpl")), ("who", "Assign", ref("$User.Id"))]))
+    out = run(org, flow(body))
+    assert out == {"out": "HI! from admin@localorg.test", "who": org.default_user_id}
+
+
+# ----- data elements, faults ----------------------------------------------------------------
+
+def seed(org):
+    with org.transaction() as txn:
+        return txn.insert("Contact", [
+            {"LastName": "Old", "Email": "a@x.test", "LastModifiedDate": "2026-01-01T00:00:00Z"},
+            {"LastName": "New", "Email": "A@X.test", "LastModifiedDate": "2026-02-01T00:00:00Z"},
+            {"LastName": "Other", "Email": "b@x.test"},
+        ])
+
+
+def test_get_records_sort_first_and_null(org):
+    seed(org)
+    sort = "<sortField>LastModifiedDate</sortField><sortOrder>Desc</sortOrder>"
+    body = (var("email", inp=True) + var("c", "SObject", obj="Contact") + var("name", out=True)
+            + var("found", "Boolean", out=True, value=b(False))
+            + lookup("First", "Contact", [filt("Email", "EqualTo", ref("email"))], out="c",
+                     nxt="D", extra=sort + "<queriedFields>Id</queriedFields>"
+                                          "<queriedFields>LastName</queriedFields>")
+            + decision("D", [("R", "and", [("c", "IsNull", b(False))], "Yes")])
+            + assign("Yes", [("name", "Assign", ref("c.LastName")),
+                             ("found", "Assign", b(True))]))
+    assert run(org, flow(body), {"email": "a@x.TEST"}) == {"name": "New", "found": True}
+    assert run(org, flow(body), {"email": "zz@x.test"}) == {"name": None, "found": False}
+
+
+def test_get_records_in_and_filter_logic(org):
+    seed(org)
+    body = (var("emails", coll=True, inp=True) + var("rows", "SObject", coll=True, out=True,
+                                                     obj="Contact")
+            + lookup("First", "Contact", [filt("Email", "In", ref("emails")),
+                                          filt("LastName", "EqualTo", s("Old")),
+                                          filt("LastName", "StartsWith", s("Oth"))],
+                     out="rows", first=False,
+                     extra="<filterLogic>1 AND (2 OR 3)</filterLogic>"
+                           "<queriedFields>LastName</queriedFields>"))
+    rows = run(org, flow(body), {"emails": ["a@x.test", "b@x.test"]})["rows"]
+    assert sorted(r["LastName"] for r in rows) == ["Old", "Other"]
+
+
+def test_create_fault_path_sets_fault_message(org):
+    body = (var("msg", out=True)
+            + create("First", obj="Contact", fields=[("FirstName", s("no last name"))],
+                     fault="Catch")
+            + assign("Catch", [("msg", "Assign", ref("$Flow.FaultMessage"))]))
+    msg = run(org, flow(body))["msg"]
+    assert msg.startswith("This error occurred when the flow tried to create records: "
+                          "REQUIRED_FIELD_MISSING: Required fields are missing: [LastName]")
+
+
+def test_unhandled_fault_raises(org):
+    body = create("First", obj="Contact", fields=[("FirstName", s("x"))])
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body))
+    assert "REQUIRED_FIELD_MISSING" in exc.value.message
+
+
+def test_create_update_delete_records(org):
+    body = (var("c", "SObject", obj="Contact", out=True) + var("newId", out=True)
+            + assign("First", [("c.LastName", "Assign", s("Rec")), ("c.Email", "Assign",
+                                                                   s("r@x.test"))], "Make")
+            + create("Make", input_ref="c", nxt="Make2")
+            + create("Make2", obj="Contact", fields=[("LastName", s("Two"))], id_to="newId",
+                     nxt="Upd")
+            + "<recordUpdates><name>Upd</name><label>Upd</label>" + go("Del")
+            + filt("LastName", "EqualTo", s("Rec"))
+            + "<inputAssignments><field>Title</field><value><stringValue>Boss</stringValue>"
+              "</value></inputAssignments><object>Contact</object></recordUpdates>"
+            + "<recordDeletes><name>Del</name><label>Del</label>"
+            + filt("LastName", "EqualTo", s("Two")) + "<object>Contact</object></recordDeletes>")
+    out = run(org, flow(body))
+    assert out["c"]["Id"].startswith("003") and out["newId"].startswith("003")
+    with org.transaction() as txn:
+        rows = txn.query("Contact", ["LastName", "Title"])
+    assert rows == [{"LastName": "Rec", "Title": "Boss"}]
+
+
+def test_subflow_inputs_outputs_records_and_collections(org):
+    child_flow = flow(var("who", "SObject", inp=True, obj="Contact") + var("tags", coll=True,
+                                                                            inp=True)
+                      + var("label", out=True) + var("more", coll=True, out=True)
+                      + assign("First", [("label", "Assign", ref("who.LastName")),
+                                         ("more", "Add", ref("tags")),
+                                         ("more", "Add", s("extra"))]), name="Child")
+    org.deploy_flow("Child", child_flow)
+    parent = (var("c", "SObject", obj="Contact") + var("got", out=True)
+              + var("list", coll=True, out=True)
+              + assign("First", [("c.LastName", "Assign", s("Kid"))], "Call")
+              + "<subflows><name>Call</name><label>Call</label><flowName>Child</flowName>"
+                "<inputAssignments><name>who</name><value>" + ref("c") + "</value>"
+                "</inputAssignments><inputAssignments><name>tags</name><value>"
+              + ref("list") + "</value></inputAssignments><outputAssignments>"
+                "<assignToReference>got</assignToReference><name>label</name>"
+                "</outputAssignments><outputAssignments><assignToReference>list"
+                "</assignToReference><name>more</name></outputAssignments></subflows>")
+    assert run(org, flow(parent)) == {"got": "Kid", "list": ["extra"]}
+
+
+def test_subflow_rejects_non_input(org):
+    org.deploy_flow("Child", flow(var("x") + assign("First", [("x", "Assign", s("a"))]),
+                                  name="Child"))
+    parent = ("<subflows><name>First</name><label>C</label><flowName>Child</flowName>"
+              "<inputAssignments><name>x</name><value><stringValue>v</stringValue></value>"
+              "</inputAssignments></subflows>")
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(parent))
+    assert "not an input variable" in exc.value.message
+
+
+def test_unsupported_element_listed_and_fails_when_reached(org):
+    screen = "<screens><name>Hello</name><label>Hello</label></screens>"
+    body = (var("go", "Boolean", inp=True) + screen
+            + decision("First", [("R", "and", [("go", "EqualTo", b(True))], "Hello")]))
+    loaded = model.load(flow(body), "F")
+    assert loaded.unsupported == ["screens:Hello"]
+    assert run(org, flow(body), {"go": False}) == {}
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body), {"go": True})
+    assert "screens element 'Hello'" in exc.value.message
+
+
+def test_load_errors_name_the_problem():
+    with pytest.raises(model.FlowLoadError) as exc:
+        model.load(flow(assign("First", [], "Nowhere")), "Bad")
+    assert "Nowhere" in exc.value.message
+    with pytest.raises(model.FlowLoadError) as exc:
+        model.load(flow("<formulas><name>f</name><dataType>String</dataType>"
+                        "<expression>NOPE(1)</expression></formulas>"
+                        + assign("First", [])), "Bad")
+    assert "NOPE" in exc.value.message
+
+
+# ----- record-triggered flows, bulkification, limits ------------------------------------------
+
+def lead_trigger(extra_start="", body_fault=None):
+    """After insert of a Lead with Company Acme: find a Contact by email, create a Contact."""
+    return flow(
+        var("match", "SObject", obj="Contact")
+        + lookup("First", "Contact", [filt("Email", "EqualTo", ref("$Record.Email"))],
+                 out="match", nxt="Make")
+        + create("Make", obj="Contact", fields=[
+            ("LastName", ref("label")), ("Email", ref("$Record.Email"))], fault=body_fault)
+        + "<formulas><name>label</name><dataType>String</dataType><expression>"
+          "&quot;From &quot; &amp; {!$Record.LastName} &amp; IF(ISNULL({!match}), "
+          "&quot;&quot;, &quot; (dup)&quot;)</expression></formulas>",
+        trigger=("Lead", extra_start), name="LeadFlow")
+
+
+def leads(org, count, company="Acme", **extra):
+    with org.transaction() as txn:
+        txn.insert("Lead", [{"LastName": f"L{i}", "Company": company, "Email": f"l{i}@x.test",
+                             **extra} for i in range(count)])
+        return txn.usage.as_dict()
+
+
+def test_record_triggered_flow_bulkified(org):
+    org.deploy_flow("LeadFlow", lead_trigger())
+    usage = leads(org, 200)
+    assert usage == {"soql": 1, "query_rows": 0, "dml": 2, "dml_rows": 400}
+    with org.transaction() as txn:
+        assert txn.count("Contact", Cmp("LastName", "LIKE", "From L%")) == 200
+    usage = leads(org, 3)  # 3 more: each now finds no Contact with its own email
+    assert usage["soql"] == 1 and usage["dml"] == 2
+
+
+def test_entry_conditions(org):
+    extra = ("<filterLogic>and</filterLogic>" + filt("Company", "EqualTo", s("Acme")))
+    org.deploy_flow("LeadFlow", lead_trigger(extra))
+    leads(org, 2, company="Other")
+    leads(org, 1, company="Acme")
+    with org.transaction() as txn:
+        assert txn.count("Contact") == 1
+
+
+def test_inactive_flow_does_not_run(org):
+    org.deploy_flow("LeadFlow", lead_trigger().replace(b"<status>Active", b"<status>Draft"))
+    assert leads(org, 2)["dml"] == 1
+
+
+def test_unhandled_fault_in_trigger_rolls_back(org):
+    bad = lead_trigger().replace(b"<field>LastName</field>", b"<field>FirstName</field>")
+    org.deploy_flow("LeadFlow", bad)
+    with pytest.raises(DmlError) as exc:
+        leads(org, 2)
+    assert exc.value.code == "CANNOT_EXECUTE_FLOW_TRIGGER"
+    assert exc.value.message.startswith("We can't save this record because the “LeadFlow” "
+                                        "process failed.")
+    with org.transaction() as txn:
+        assert txn.count("Lead") == 0
+
+
+def test_custom_error_rolls_back(org):
+    body = ("<customErrors><name>First</name><label>E</label><customErrorMessages>"
+            "<errorMessage>No {!$Record.LastName} allowed</errorMessage><isFieldError>false"
+            "</isFieldError></customErrorMessages></customErrors>")
+    org.deploy_flow("Guard", flow(body, trigger=("Lead", ""), name="Guard"))
+    with pytest.raises(DmlError) as exc:
+        leads(org, 1)
+    assert exc.value.code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    assert exc.value.message == "No L0 allowed"
+    with org.transaction() as txn:
+        assert txn.count("Lead") == 0
+
+
+def test_get_inside_loop_hits_soql_limit(org):
+    body = (var("emails", coll=True) + var("e") + var("c", "SObject", obj="Contact")
+            + assign("First", [("emails", "Add", s(f"x{i}@x.test")) for i in range(101)], "L")
+            + "<loops><name>L</name><label>L</label><collectionReference>emails"
+              "</collectionReference><assignNextValueToReference>e</assignNextValueToReference>"
+            + go("Get", "nextValueConnector") + "</loops>"
+            + lookup("Get", "Contact", [filt("Email", "EqualTo", ref("e"))], out="c", nxt="L",
+                     fault="L"))
+    org.deploy_flow("Naive", flow(body, trigger=("Lead", ""), name="Naive"))
+    with pytest.raises(LimitException) as exc:
+        leads(org, 1)
+    assert str(exc.value) == "System.LimitException: Too many SOQL queries: 101"
+    with org.transaction() as txn:
+        assert txn.count("Lead") == 0
+
+
+def test_before_save_flow_is_not_skipped(org):
+    xml = lead_trigger().replace(b"RecordAfterSave", b"RecordBeforeSave")
+    org.deploy_flow("LeadFlow", xml)
+    with pytest.raises(NotImplementedInLocalOrg) as exc:
+        leads(org, 1)
+    assert "RecordBeforeSave flow LeadFlow" in exc.value.message
+
+
+def test_update_triggered_flow_is_not_skipped(org):
+    xml = lead_trigger().replace(b"<recordTriggerType>Create", b"<recordTriggerType>Update")
+    org.deploy_flow("LeadFlow", xml)
+    leads(org, 1)
+    with org.transaction() as txn:
+        lead_id = txn.query("Lead", ["Id"])[0]["Id"]
+    with pytest.raises(NotImplementedInLocalOrg):
+        with org.transaction() as txn:
+            txn.update("Lead", [{"Id": lead_id, "LastName": "Changed"}])
+
+
+def test_flow_log_records_interviews(org):
+    org.deploy_flow("LeadFlow", lead_trigger())
+    with org.transaction() as txn:
+        txn.insert("Lead", [{"LastName": "A", "Company": "Acme"}])
+        assert [e["flow"] for e in txn.flow_log] == ["LeadFlow"]
