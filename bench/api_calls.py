@@ -32,12 +32,15 @@ TEMPLATE = ROOT / "tests" / "fixtures" / "tasks" / "Calendly__CreateEventTemplat
 # task name in cumulusci.yml -> extra options for this benchmark
 STEPS = {
     "calendly_check_package_version": {},
+    "calendly_deploy_flows": {},
     "calendly_clone_flow": {},
     "calendly_activate_flow": {},
     "calendly_patch_event_layout": {},
 }
 OUTCOME_KEYS = (
     "installed_version",
+    "deployed",
+    "would_deploy",
     "action",
     "changed",
     "would_change_to",
@@ -45,7 +48,12 @@ OUTCOME_KEYS = (
     "already_patched",
     "would_patch",
 )
-DRY_RUN = {"calendly_clone_flow", "calendly_activate_flow", "calendly_patch_event_layout"}
+DRY_RUN = {
+    "calendly_deploy_flows",
+    "calendly_clone_flow",
+    "calendly_activate_flow",
+    "calendly_patch_event_layout",
+}
 
 
 class CallLog:
@@ -101,8 +109,8 @@ def project_config():
 
 
 class FakeTarget:
-    """The tests' fake org: Calendly 2.5, its template, CreateEventTemplate v1 deployed
-    (inactive), and Salesforce's stock Event Layout."""
+    """The tests' fake org: Calendly 2.5, its template, an older CreateEventTemplate
+    (v1, inactive), and Salesforce's stock Event Layout."""
 
     name = "fake org (responses)"
 

@@ -1,9 +1,6 @@
 """Flow Builder's "Save As": copy a flow under a new API name and label."""
 
-import base64
-import io
 import re
-import zipfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -12,25 +9,16 @@ import simple_salesforce
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.core.tasks import BaseSalesforceTask
 from cumulusci.salesforce_api.exceptions import MetadataApiError
-from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
 from cumulusci.utils.options import CCIOptions, Field
 from lxml import etree
 from pydantic.v1 import validator
 
-MD_NS = "http://soap.sforce.com/2006/04/metadata"
+from tasks.flow_metadata import MD_NS, canonical, deploy_flows, retrieve_flows
+
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 WSDL = Path(simple_salesforce.__file__).with_name("metadata.wsdl")
 # Flow API names: letter first, letters/digits/underscores, no "__", no trailing "_", <= 80.
 FLOW_NAME = re.compile(r"^[A-Za-z](?!.*__)[A-Za-z0-9_]{0,79}(?<!_)$")
-PACKAGE_XML = """<?xml version="1.0" encoding="UTF-8"?>
-<Package xmlns="http://soap.sforce.com/2006/04/metadata">
-    <types>
-{members}
-        <name>Flow</name>
-    </types>
-    <version>{api_version}</version>
-</Package>
-"""
 
 
 class FlowCloneError(CumulusCIFailure):
@@ -62,19 +50,6 @@ def set_flow_child(root: etree._Element, tag: str, text: str | None):
             break
     else:
         root.append(new)
-
-
-def canonical(xml: bytes, ignore_status: bool) -> bytes:
-    """Whitespace- and comment-insensitive form of a flow, for "is it the same?" checks."""
-    parser = etree.XMLParser(remove_blank_text=True, remove_comments=True)
-    root = etree.fromstring(xml, parser)
-    if ignore_status:
-        for status in root.findall(f"{{{MD_NS}}}status"):
-            root.remove(status)
-    for element in root.iter():
-        if element.text is not None:
-            element.text = element.text.strip()
-    return etree.tostring(root, method="c14n")
 
 
 class CloneFlow(BaseSalesforceTask):
@@ -153,9 +128,8 @@ class CloneFlow(BaseSalesforceTask):
 
     def _run_task(self):
         opts = self.parsed_options
-        org_flows = self._retrieve(
-            [opts.target] if opts.source_file else [opts.source, opts.target]
-        )
+        names = [opts.target] if opts.source_file else [opts.source, opts.target]
+        org_flows = retrieve_flows(self, names, self.api_version)
         source_xml = (
             opts.source_file.read_bytes() if opts.source_file else org_flows.get(opts.source)
         )
@@ -191,7 +165,7 @@ class CloneFlow(BaseSalesforceTask):
             return
         self.logger.info(f"Deploying flow {opts.target} ({action}) copied from {source_name}.")
         try:
-            ApiDeploy(self, self._package_zip(wanted), api_version=self.api_version)()
+            deploy_flows(self, {opts.target: wanted}, self.api_version)
         except MetadataApiError as err:
             # The deploy runs with rollbackOnError: a failed deploy saves nothing.
             raise FlowCloneError(
@@ -199,20 +173,6 @@ class CloneFlow(BaseSalesforceTask):
                 f"re-run. Salesforce said: {err}"
             ) from err
         self.return_values["action"] = "overwritten" if existing is not None else "created"
-
-    def _retrieve(self, names: list) -> dict:
-        """Retrieve the named flows; returns {name: xml bytes} for those that exist."""
-        members = "\n".join(f"        <members>{name}</members>" for name in names)
-        package_xml = PACKAGE_XML.format(members=members, api_version=self.api_version)
-        self.logger.info(f"Retrieving flows: {', '.join(names)}")
-        result = ApiRetrieveUnpackaged(self, package_xml, self.api_version)()
-        found = {}
-        for name in names:
-            try:
-                found[name] = result.read(f"flows/{name}.flow")
-            except KeyError:
-                continue
-        return found
 
     def _make_copy(self, source_xml: bytes) -> bytes:
         opts = self.parsed_options
@@ -233,14 +193,3 @@ class CloneFlow(BaseSalesforceTask):
         set_flow_child(root, "label", opts.label)
         set_flow_child(root, "status", opts.status or "Draft")
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-    def _package_zip(self, flow_xml: bytes) -> str:
-        name = self.parsed_options.target
-        members = f"        <members>{name}</members>"
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(
-                "package.xml", PACKAGE_XML.format(members=members, api_version=self.api_version)
-            )
-            archive.writestr(f"flows/{name}.flow", flow_xml)
-        return base64.b64encode(buffer.getvalue()).decode("ascii")

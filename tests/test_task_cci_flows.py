@@ -18,6 +18,7 @@ from task_fake_org import INSTANCE_URL, ORG_ID, FakeOrg, event_layouts  # noqa: 
 
 PROJECT_TASKS = [
     "calendly_check_package_version",
+    "calendly_deploy_flows",
     "calendly_clone_flow",
     "calendly_activate_flow",
     "calendly_patch_event_layout",
@@ -65,7 +66,7 @@ def test_dev_org_ends_with_flow_active_and_layout_patched(project_config):
         ("3/0.5", "calendly_check_package_version"),
         ("3/1", "deploy_post"),  # stock steps kept, in place
         ("3/2", "update_admin_profile"),
-        ("3/2.1", "deploy"),
+        ("3/2.1", "calendly_deploy_flows"),
         ("3/2.2", "calendly_activate_flow"),
         ("3/2.3", "calendly_patch_event_layout"),
         ("3/90", "load_sample_data"),  # data (and bookings) only after activation
@@ -148,3 +149,24 @@ def test_calendly_setup_stops_at_an_old_package(project_config, org):
     with pytest.raises(PackageVersionError, match="at version 2.4"):
         coordinator.run(org_config(project_config))
     assert org.write_calls(org.mock.calls) == []
+
+
+def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(project_config, org):
+    org.install_package("Calendly", "2.5")
+    org.layouts["Event-Event Layout"] = event_layouts()[0]
+    first = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
+    first.run(org_config(project_config))
+    assert [result.task_name for result in first.results] == [
+        "calendly_check_package_version",
+        "calendly_deploy_flows",
+        "calendly_activate_flow",
+        "calendly_patch_event_layout",
+    ]
+    assert org.flows["CreateEventTemplate"]["active"] == 1
+    assert b"<field>Attendees</field>" in org.layouts["Event-Event Layout"]
+    assert len(org.write_calls(org.mock.calls)) == 3  # one flow deploy, PATCH, layout deploy
+
+    second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
+    second.run(org_config(project_config))
+    assert len(org.write_calls(org.mock.calls)) == 3
+    assert len(org.flows["CreateEventTemplate"]["versions"]) == 1
