@@ -272,11 +272,11 @@ class Org:
     # ----- flows --------------------------------------------------------------------------
 
     def deploy_flow(self, name: str, xml: bytes) -> int:
-        """Store a Flow as Metadata API deploy does; return its version number.
+        """Store a Flow as Metadata API deploy does (API 44.0+); return its version number.
 
-        The Flow's <status> decides the outcome: Active activates the new version. Deploying
-        over a Draft latest version overwrites it; otherwise a new version is added. Deploying
-        bytes identical to the latest version changes nothing (re-runs are idempotent).
+        Every deploy adds a new version, as on Salesforce (callers that want re-runs to write
+        nothing compare before deploying). The Flow's <status>Active</status> activates the new
+        version; any other status leaves the active version as it was.
         """
         if isinstance(xml, str):
             xml = xml.encode()
@@ -293,18 +293,9 @@ class Org:
 
         status = text("status") or "Draft"
         with self._lock:
-            latest = self._db.execute(
-                "SELECT version, status, xml FROM flows WHERE name = ? ORDER BY version DESC",
-                (name,),
-            ).fetchone()
-            if latest and bytes(latest[2]) == xml:
-                return latest[0]
-            if latest and latest[1] == "Draft":
-                version = latest[0]
-                self._db.execute("DELETE FROM flows WHERE name = ? AND version = ?",
-                                 (name, version))
-            else:
-                version = (latest[0] + 1) if latest else 1
+            latest = self._db.execute("SELECT MAX(version) FROM flows WHERE name = ?",
+                                      (name,)).fetchone()[0]
+            version = (latest or 0) + 1
             self._db.execute(
                 "INSERT INTO flows (name, version, status, label, process_type, xml) "
                 "VALUES (?, ?, 'Draft', ?, ?, ?)",

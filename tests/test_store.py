@@ -36,6 +36,7 @@ def code_of(excinfo):
 
 # ----- ids -----------------------------------------------------------------------------------
 
+
 def test_checksum_matches_salesforce_example():
     assert ids.to18("a0D30000001n7Pi") == "a0D30000001n7PiEAI"
     assert ids.to18("a0D30000001n7PiEAI") == "a0D30000001n7PiEAI"
@@ -60,12 +61,16 @@ def test_15_char_id_accepted_as_input(org):
 
 # ----- required fields, lengths, unknown names -----------------------------------------------
 
-@pytest.mark.parametrize("sobject,record,missing", [
-    ("Contact", {"FirstName": "A"}, ["LastName"]),
-    ("Lead", {"FirstName": "A"}, ["LastName", "Company"]),
-    ("Event", {"Subject": "x"}, ["ActivityDateTime", "DurationInMinutes"]),
-    ("Event", {"Subject": "x", "StartDateTime": START}, ["DurationInMinutes"]),
-])
+
+@pytest.mark.parametrize(
+    "sobject,record,missing",
+    [
+        ("Contact", {"FirstName": "A"}, ["LastName"]),
+        ("Lead", {"FirstName": "A"}, ["LastName", "Company"]),
+        ("Event", {"Subject": "x"}, ["ActivityDateTime", "DurationInMinutes"]),
+        ("Event", {"Subject": "x", "StartDateTime": START}, ["DurationInMinutes"]),
+    ],
+)
 def test_required_fields_missing(org, sobject, record, missing):
     with pytest.raises(DmlError) as exc:
         insert(org, sobject, [record])
@@ -75,8 +80,9 @@ def test_required_fields_missing(org, sobject, record, missing):
 
 def test_required_fields_present(org):
     insert(org, "Lead", [{"LastName": "L", "Company": "C"}])
-    eid = insert(org, "Event", [{"Subject": "x", "ActivityDateTime": START,
-                                 "DurationInMinutes": 45}])[0]
+    eid = insert(
+        org, "Event", [{"Subject": "x", "ActivityDateTime": START, "DurationInMinutes": 45}]
+    )[0]
     with org.transaction() as txn:
         rec = txn.retrieve("Event", eid)
     assert rec["EndDateTime"] == "2026-03-02T10:45:00.000+0000" and rec["ShowAs"] == "Busy"
@@ -124,18 +130,27 @@ def test_bad_value_type(org):
 
 # ----- Shared Activities rules ---------------------------------------------------------------
 
+
 def relations(org, event_id):
     with org.transaction() as txn:
-        return txn.query("EventRelation", ["RelationId", "IsParent", "IsInvitee", "Relation.Type"],
-                         where=Cmp("EventId", "=", event_id))
+        return txn.query(
+            "EventRelation",
+            ["RelationId", "IsParent", "IsInvitee", "Relation.Type"],
+            where=Cmp("EventId", "=", event_id),
+        )
 
 
 def test_whoid_creates_parent_relation(org):
     cid = insert(org, "Contact", [{"LastName": "W"}])[0]
     eid = insert(org, "Event", [event(who=cid)])[0]
-    assert relations(org, eid) == [{"RelationId": cid, "IsParent": True, "IsInvitee": False,
-                                    "Relation": {"attributes": {"type": "Contact"},
-                                                 "Type": "Contact"}}]
+    assert relations(org, eid) == [
+        {
+            "RelationId": cid,
+            "IsParent": True,
+            "IsInvitee": False,
+            "Relation": {"attributes": {"type": "Contact"}, "Type": "Contact"},
+        }
+    ]
     assert relations(org, insert(org, "Event", [event()])[0]) == []
 
 
@@ -154,8 +169,11 @@ def test_duplicate_event_relation(org):
 def test_invitee_defaults(org):
     a, b = insert(org, "Contact", [{"LastName": "A"}, {"LastName": "B"}])
     eid = insert(org, "Event", [event()])[0]
-    insert(org, "EventRelation", [{"EventId": eid, "RelationId": a},
-                                  {"EventId": eid, "RelationId": b, "IsParent": True}])
+    insert(
+        org,
+        "EventRelation",
+        [{"EventId": eid, "RelationId": a}, {"EventId": eid, "RelationId": b, "IsParent": True}],
+    )
     got = {r["RelationId"]: r["IsInvitee"] for r in relations(org, eid)}
     assert got == {a: True, b: False}
 
@@ -163,25 +181,37 @@ def test_invitee_defaults(org):
 def test_user_relation_cannot_be_parent(org):
     eid = insert(org, "Event", [event()])[0]
     with pytest.raises(DmlError) as exc:
-        insert(org, "EventRelation", [{"EventId": eid, "RelationId": org.default_user_id,
-                                       "IsParent": True}])
+        insert(
+            org,
+            "EventRelation",
+            [{"EventId": eid, "RelationId": org.default_user_id, "IsParent": True}],
+        )
     assert code_of(exc) == "FIELD_INTEGRITY_EXCEPTION"
-    insert(org, "EventRelation", [{"EventId": eid, "RelationId": org.default_user_id,
-                                   "IsInvitee": True}])
+    insert(
+        org,
+        "EventRelation",
+        [{"EventId": eid, "RelationId": org.default_user_id, "IsInvitee": True}],
+    )
 
 
 def test_fifty_contacts_cap(org):
     contacts = insert(org, "Contact", [{"LastName": f"C{i}"} for i in range(51)])
     eid = insert(org, "Event", [event(who=contacts[0])])[0]
-    rels = [{"EventId": eid, "RelationId": c, "IsParent": True, "IsInvitee": True}
-            for c in contacts[1:50]]
+    rels = [
+        {"EventId": eid, "RelationId": c, "IsParent": True, "IsInvitee": True}
+        for c in contacts[1:50]
+    ]
     insert(org, "EventRelation", rels)  # 50 parents: allowed
     with pytest.raises(DmlError) as exc:
-        insert(org, "EventRelation", [{"EventId": eid, "RelationId": contacts[50],
-                                       "IsParent": True}])
+        insert(
+            org, "EventRelation", [{"EventId": eid, "RelationId": contacts[50], "IsParent": True}]
+        )
     assert code_of(exc) == "LIMIT_EXCEEDED"
-    insert(org, "EventRelation", [{"EventId": eid, "RelationId": contacts[50],
-                                   "IsParent": False, "IsInvitee": True}])
+    insert(
+        org,
+        "EventRelation",
+        [{"EventId": eid, "RelationId": contacts[50], "IsParent": False, "IsInvitee": True}],
+    )
 
 
 def test_delete_event_cascades_relations(org):
@@ -193,6 +223,7 @@ def test_delete_event_cascades_relations(org):
 
 
 # ----- transactions --------------------------------------------------------------------------
+
 
 def count(org, sobject):
     with org.transaction() as txn:
@@ -215,8 +246,9 @@ def test_statement_is_all_or_none_and_partial_mode(org):
         insert(org, "Contact", [{"LastName": "ok"}, {"FirstName": "bad"}])
     assert exc.value.index == 1 and count(org, "Contact") == 0
     with org.transaction() as txn:
-        results = txn.insert("Contact", [{"LastName": "ok"}, {"FirstName": "bad"}],
-                             all_or_none=False)
+        results = txn.insert(
+            "Contact", [{"LastName": "ok"}, {"FirstName": "bad"}], all_or_none=False
+        )
     assert [r["success"] for r in results] == [True, False]
     assert results[1]["errors"][0]["errorCode"] == "REQUIRED_FIELD_MISSING"
     assert count(org, "Contact") == 1
@@ -263,6 +295,7 @@ def test_nested_transaction_refused(org):
 
 # ----- governor limits -----------------------------------------------------------------------
 
+
 def test_soql_limit(org):
     with org.transaction() as txn:
         for _ in range(100):
@@ -298,20 +331,35 @@ def test_usage_counts_rows(org):
 
 # ----- queries -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def people(org):
-    insert(org, "Contact", [
-        {"LastName": "Ann", "Email": "Ann@Acme.test", "LastModifiedDate": "2026-01-01T00:00:00Z"},
-        {"LastName": "Bob", "Email": "bob@acme.test", "LastModifiedDate": "2026-02-01T00:00:00Z"},
-        {"LastName": "Cy", "LastModifiedDate": "2026-03-01T00:00:00Z"},
-    ])
+    insert(
+        org,
+        "Contact",
+        [
+            {
+                "LastName": "Ann",
+                "Email": "Ann@Acme.test",
+                "LastModifiedDate": "2026-01-01T00:00:00Z",
+            },
+            {
+                "LastName": "Bob",
+                "Email": "bob@acme.test",
+                "LastModifiedDate": "2026-02-01T00:00:00Z",
+            },
+            {"LastName": "Cy", "LastModifiedDate": "2026-03-01T00:00:00Z"},
+        ],
+    )
     return org
 
 
 def names(org, where=None, order_by=None, **kw):
     with org.transaction() as txn:
-        return [r["LastName"] for r in txn.query("Contact", ["LastName"], where=where,
-                                                 order_by=order_by, **kw)]
+        return [
+            r["LastName"]
+            for r in txn.query("Contact", ["LastName"], where=where, order_by=order_by, **kw)
+        ]
 
 
 def test_query_text_is_case_insensitive(people):
@@ -329,8 +377,9 @@ def test_query_null_semantics(people):
 
 
 def test_query_logic_order_limit(people):
-    cond = Or(Cmp("LastName", "=", "Cy"), And(Cmp("Email", "!=", None),
-                                              Not(Cmp("LastName", "=", "Ann"))))
+    cond = Or(
+        Cmp("LastName", "=", "Cy"), And(Cmp("Email", "!=", None), Not(Cmp("LastName", "=", "Ann")))
+    )
     assert names(people, cond) == ["Bob", "Cy"]
     assert names(people, order_by=[("LastModifiedDate", True, True)]) == ["Cy", "Bob", "Ann"]
     assert names(people, order_by=[("Email", False, None)]) == ["Cy", "Ann", "Bob"]
@@ -354,6 +403,7 @@ def test_query_parent_fields(people):
 
 # ----- schema and package --------------------------------------------------------------------
 
+
 def test_calendly_standin_installed(org):
     action = org.describe("Calendly__CalendlyAction__c")
     assert action.custom and action.key_prefix.startswith("a")
@@ -371,9 +421,12 @@ def test_custom_object_and_field_persist(tmp_path):
     org = Org(path)
     org.define_object("Room__c", label="Room")
     org.add_custom_field("Room__c", FieldDef("Seats__c", "double"))
-    org.add_custom_field("Contact", b"""<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
+    org.add_custom_field(
+        "Contact",
+        b"""<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
         <fullName>Nick__c</fullName><label>Nick</label><length>10</length><type>Text</type>
-        </CustomField>""")
+        </CustomField>""",
+    )
     insert(org, "Room__c", [{"Name": "A", "Seats__c": 4}])
     insert(org, "Contact", [{"LastName": "L", "Nick__c": "Al"}])
     with pytest.raises(DmlError) as exc:
@@ -401,18 +454,22 @@ FLOW = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def test_flow_versions(org):
     assert org.deploy_flow("F", FLOW % b"Draft") == 1
-    assert org.deploy_flow("F", FLOW % b"Draft") == 1          # identical: no change
-    assert org.deploy_flow("F", FLOW % b"Active") == 1         # draft overwritten, activated
-    assert org.flows()[0]["active_version"] == 1
-    assert org.deploy_flow("F", FLOW % b"Draft") == 2          # active latest: new version
-    org.activate_flow("F", 2)
+    assert org.flows()[0]["active_version"] is None
+    assert org.deploy_flow("F", FLOW % b"Active") == 2         # every deploy: a new version
+    assert org.flows()[0]["active_version"] == 2
+    assert org.deploy_flow("F", FLOW % b"Draft") == 3          # draft: active stays 2
+    org.activate_flow("F", 3)
     flows = org.flows()[0]
-    assert flows["versions"] == [{"version": 1, "status": "Obsolete"},
-                                 {"version": 2, "status": "Active"}]
+    assert flows["versions"] == [{"version": 1, "status": "Draft"},
+                                 {"version": 2, "status": "Obsolete"},
+                                 {"version": 3, "status": "Active"}]
+    assert org.flow_xml("F") == FLOW % b"Draft" and org.flow_xml("F", 2) == FLOW % b"Active"
     org.activate_flow("F", None)
     assert org.flows()[0]["active_version"] is None
     with pytest.raises(SalesforceError):
         org.activate_flow("F", 9)
+    with pytest.raises(SalesforceError):
+        org.activate_flow("Nope", 1)
     with pytest.raises(SalesforceError):
         org.deploy_flow("G", b"<notflow")
 
