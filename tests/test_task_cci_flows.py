@@ -170,3 +170,31 @@ def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(projec
     second.run(org_config(project_config))
     assert len(org.write_calls(org.mock.calls)) == 3
     assert len(org.flows["CreateEventTemplate"]["versions"]) == 1
+
+
+def test_benchmark_counts_calls_and_finds_no_rerun_writes(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("api_calls", ROOT / "bench" / "api_calls.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main([]) == 0
+    out = capsys.readouterr().out
+    assert "| calendly_activate_flow | first run | 3 | 1 | changed=True |" in out
+    assert "writes outside the first run: 0; errors: 0" in out
+
+
+def test_benchmark_fails_when_a_rerun_writes(capsys, monkeypatch):
+    import importlib.util
+    from itertools import count
+
+    import tasks.flow_deploy
+
+    spec = importlib.util.spec_from_file_location("api_calls", ROOT / "bench" / "api_calls.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    # Break change detection: every flow now looks changed, so the re-run deploys again.
+    fresh = count()
+    monkeypatch.setattr(tasks.flow_deploy, "canonical", lambda xml, _: str(next(fresh)).encode())
+    assert bench.main([]) == 1
+    assert "| calendly_deploy_flows | re-run | 5 | 1 |" in capsys.readouterr().out
