@@ -79,10 +79,12 @@ def test_anonymous_apex_step_is_skipped_on_the_local_org_only(project_config):
     step = steps(project_config, "dev_org")["2/1"]
     assert step.task_name == "unschedule_apex"
     when = jinja2_env.compile_expression(step.when)
-    local = OrgConfig({"instance_url": "http://127.0.0.1:8765"}, "local")
-    real = OrgConfig({"instance_url": "https://acme.my.salesforce.com"}, "sandbox")
-    assert not when(project_config=project_config, org_config=local)
-    assert when(project_config=project_config, org_config=real)
+    for url in ("https://127.0.0.1:8765", "http://127.0.0.1:8765"):
+        local = OrgConfig({"instance_url": url}, "local")
+        assert not when(project_config=project_config, org_config=local)
+    for url in ("https://acme.my.salesforce.com", "https://127.0.0.1.example.com"):
+        real = OrgConfig({"instance_url": url}, "sandbox")
+        assert when(project_config=project_config, org_config=real)
 
 
 @pytest.fixture
