@@ -1,0 +1,220 @@
+"""REST and Tooling APIs of the local org, over HTTPS, with simple-salesforce and plain requests."""
+
+import pytest
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
+
+from localorg.server.inprocess import running_server
+from localorg.store import Org
+
+V = "63.0"
+INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    org = Org(":memory:")
+    with pytest.MonkeyPatch.context() as patch:
+        with running_server(org, tmp_path_factory.mktemp("tls")) as server:
+            patch.setenv("REQUESTS_CA_BUNDLE", str(server.bundle))
+            server.org = org
+            yield server
+
+
+@pytest.fixture
+def sf(live):
+    return Salesforce(instance=f"127.0.0.1:{live.port}", session_id=live.token, version=V)
+
+
+def get(live, path, token=None, **kw):
+    headers = {"Authorization": f"Bearer {token or live.token}", **kw.pop("headers", {})}
+    return requests.get(live.url + path, headers=headers, **kw)
+
+
+def test_missing_or_wrong_token_is_invalid_session(live):
+    no_header = requests.get(f"{live.url}/services/data/v{V}/sobjects/")
+    assert (no_header.status_code, no_header.json()) == (401, INVALID_SESSION)
+    wrong = get(live, f"/services/data/v{V}/query?q=SELECT Id FROM Contact", token="nope")
+    assert (wrong.status_code, wrong.json()) == (401, INVALID_SESSION)
+    assert get(live, f"/services/data/v{V}/sobjects/").status_code == 200
+
+
+def test_versions_and_userinfo_as_cumulusci_reads_them(live):
+    versions = get(live, "/services/data").json()
+    assert versions[-1] == {"label": "Spring '25", "url": "/services/data/v63.0", "version": "63.0"}
+    info = get(live, "/services/oauth2/userinfo").json()
+    assert info["organization_id"] == live.org.org_id
+    assert info["preferred_username"] == info["email"] == "admin@localorg.test"
+
+
+def test_crud_with_simple_salesforce(sf):
+    created = sf.Contact.create({"LastName": "Lovelace", "Email": "ada@example.test"})
+    assert created["success"] and created["id"].startswith("003")
+    record = sf.Contact.get(created["id"])
+    assert record["Email"] == "ada@example.test"
+    assert record["attributes"]["type"] == "Contact"
+    assert "Phone" in record  # every field, null included, as Salesforce returns them
+    assert sf.Contact.update(created["id"], {"Email": "ada@new.test"}) == 204
+    assert sf.Contact.get(created["id"])["Email"] == "ada@new.test"
+    assert sf.Contact.delete(created["id"]) == 204
+    with pytest.raises(SalesforceResourceNotFound) as err:
+        sf.Contact.get(created["id"])
+    assert err.value.content[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_dml_error_body_names_code_and_fields(sf):
+    with pytest.raises(SalesforceMalformedRequest) as err:
+        sf.Contact.create({"Email": "nolastname@example.test"})
+    assert err.value.content == [{"message": "Required fields are missing: [LastName]",
+                                  "errorCode": "REQUIRED_FIELD_MISSING", "fields": ["LastName"]}]
+    with pytest.raises(SalesforceMalformedRequest) as err:
+        sf.Contact.create({"LastName": "X", "Shoe_Size__c": 42})
+    assert err.value.content[0]["errorCode"] == "INVALID_FIELD"
+
+
+def test_query_errors_are_salesforce_shaped(live):
+    bad_field = get(live, f"/services/data/v{V}/query", params={"q": "SELECT Id, Foo FROM Contact"})
+    assert bad_field.status_code == 400
+    [error] = bad_field.json()
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert "ERROR at Row:1:Column:12\nNo such column 'Foo' on entity 'Contact'." in error["message"]
+    bad_type = get(live, f"/services/data/v{V}/query", params={"q": "SELECT Id FROM Foo__c"})
+    assert bad_type.json()[0]["errorCode"] == "INVALID_TYPE"
+    assert "sObject type 'Foo__c' is not supported." in bad_type.json()[0]["message"]
+    syntax = get(live, f"/services/data/v{V}/query", params={"q": "SELECT FROM Contact"})
+    assert (syntax.status_code, syntax.json()[0]["errorCode"]) == (400, "MALFORMED_QUERY")
+
+
+def test_collections_all_or_none_rolls_back_every_record(sf, live):
+    before = sf.query("SELECT count() FROM Lead")["totalSize"]
+    body = {"allOrNone": True, "records": [
+        {"attributes": {"type": "Lead"}, "LastName": "Ok", "Company": "Acme"},
+        {"attributes": {"type": "Lead"}, "LastName": "Missing company"},
+    ]}
+    response = requests.post(f"{live.url}/services/data/v{V}/composite/sobjects", json=body,
+                             headers={"Authorization": f"Bearer {live.token}"})
+    assert response.status_code == 200
+    first, second = response.json()
+    assert first["success"] is False
+    assert first["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert second["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    assert sf.query("SELECT count() FROM Lead")["totalSize"] == before
+
+
+def test_collections_partial_success_keeps_valid_records(sf, live):
+    body = {"allOrNone": False, "records": [
+        {"attributes": {"type": "Lead"}, "LastName": "Kept", "Company": "Acme"},
+        {"attributes": {"type": "Lead"}, "LastName": "Dropped"},
+    ]}
+    kept, dropped = requests.post(f"{live.url}/services/data/v{V}/composite/sobjects", json=body,
+                                  headers={"Authorization": f"Bearer {live.token}"}).json()
+    assert kept["success"] and kept["id"].startswith("00Q")
+    assert dropped == {"id": None, "success": False, "errors": [
+        {"statusCode": "REQUIRED_FIELD_MISSING",
+         "message": "Required fields are missing: [Company]", "fields": ["Company"]}]}
+    assert sf.query(f"SELECT Id FROM Lead WHERE Id = '{kept['id']}'")["totalSize"] == 1
+
+
+def test_collections_refuse_more_than_200_records(live):
+    body = {"allOrNone": False,
+            "records": [{"attributes": {"type": "Lead"}, "LastName": "L", "Company": "C"}] * 201}
+    response = requests.post(f"{live.url}/services/data/v{V}/composite/sobjects", json=body,
+                             headers={"Authorization": f"Bearer {live.token}"})
+    assert response.status_code == 400
+    assert response.json()[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+
+
+def test_query_pages_with_next_records_url(sf, live):
+    for start in range(0, 450, 150):
+        result = sf.restful("composite/sobjects", method="POST", json={
+            "allOrNone": True,
+            "records": [{"attributes": {"type": "Contact"}, "LastName": f"Page{start + i:03d}",
+                         "Title": "paging"} for i in range(150)]})
+        assert all(r["success"] for r in result)
+    soql = "SELECT LastName FROM Contact WHERE Title = 'paging' ORDER BY LastName"
+    first = get(live, f"/services/data/v{V}/query", params={"q": soql},
+                headers={"Sforce-Query-Options": "batchSize=200"}).json()
+    assert (first["totalSize"], first["done"], len(first["records"])) == (450, False, 200)
+    assert first["nextRecordsUrl"].startswith(f"/services/data/v{V}/query/01g")
+    assert first["nextRecordsUrl"].endswith("-200")
+    everything = sf.query_all("SELECT LastName FROM Contact WHERE Title = 'paging' "
+                              "ORDER BY LastName DESC")
+    names = [r["LastName"] for r in everything["records"]]
+    assert len(names) == 450 and names[0] == "Page449" and names[-1] == "Page000"
+    bad = get(live, f"/services/data/v{V}/query/01gNOPE-200")
+    assert (bad.status_code, bad.json()[0]["errorCode"]) == (400, "INVALID_QUERY_LOCATOR")
+
+
+def test_tooling_installed_packages_as_cumulusci_queries_them(sf, live):
+    tooling = f"/services/data/v{V}/tooling/query/"
+    isp = get(live, tooling, params={"q": "SELECT SubscriberPackage.Id, "
+              "SubscriberPackage.NamespacePrefix, SubscriberPackageVersionId "
+              "FROM InstalledSubscriberPackage"}).json()
+    [package] = isp["records"]
+    assert package["SubscriberPackage"]["NamespacePrefix"] == "Calendly"
+    spv = get(live, tooling, params={"q": "SELECT Id, MajorVersion, MinorVersion, PatchVersion, "
+              "BuildNumber, IsBeta FROM SubscriberPackageVersion "
+              f"WHERE Id='{package['SubscriberPackageVersionId']}'"}).json()
+    [version] = spv["records"]
+    assert (version["MajorVersion"], version["MinorVersion"], version["IsBeta"]) == (2, 5, False)
+
+
+FLOW = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Flow xmlns="http://soap.sforce.com/2006/04/metadata">
+    <apiVersion>63.0</apiVersion>
+    <label>Noop</label>
+    <processType>AutoLaunchedFlow</processType>
+    <start><locationX>0</locationX><locationY>0</locationY></start>
+    <status>Draft</status>
+</Flow>
+"""
+
+
+def test_flow_definition_activation_through_tooling_patch(live):
+    live.org.deploy_flow("Noop_Flow", FLOW)
+    live.org.deploy_flow("Noop_Flow", FLOW.replace(b"<label>Noop", b"<label>Noop 2"))
+    query = ("SELECT Id, DeveloperName, NamespacePrefix, ActiveVersionId, LatestVersionId, "
+             "ActiveVersion.VersionNumber, LatestVersion.VersionNumber FROM FlowDefinition "
+             "WHERE DeveloperName = 'Noop_Flow' AND NamespacePrefix = null")
+    tooling = f"/services/data/v{V}/tooling"
+    [definition] = get(live, f"{tooling}/query", params={"q": query}).json()["records"]
+    assert definition["ActiveVersion"] is None
+    assert definition["LatestVersion"]["VersionNumber"] == 2
+    headers = {"Authorization": f"Bearer {live.token}"}
+    url = f"{live.url}{tooling}/sobjects/FlowDefinition/{definition['Id']}"
+    patched = requests.patch(url, json={"Metadata": {"activeVersionNumber": 1}}, headers=headers)
+    assert patched.status_code == 204
+    [definition] = get(live, f"{tooling}/query", params={"q": query}).json()["records"]
+    assert definition["ActiveVersion"]["VersionNumber"] == 1
+    missing = requests.patch(url, json={"Metadata": {"activeVersionNumber": 7}}, headers=headers)
+    assert missing.status_code == 400
+    assert "no version 7" in missing.json()[0]["message"]
+    off = requests.patch(url, json={"Metadata": {"activeVersionNumber": 0}}, headers=headers)
+    assert off.status_code == 204
+    [definition] = get(live, f"{tooling}/query", params={"q": query}).json()["records"]
+    assert definition["ActiveVersion"] is None
+
+
+def test_unimplemented_apis_say_so(live):
+    headers = {"Authorization": f"Bearer {live.token}"}
+    apex = get(live, f"/services/data/v{V}/tooling/executeAnonymous/",
+               params={"anonymousBody": "System.debug(1);"})
+    assert apex.status_code == 501
+    assert apex.json() == [{"message": f"GET /services/data/v{V}/tooling/executeAnonymous/ is not "
+                            "implemented by localorg", "errorCode": "NOT_IMPLEMENTED"}]
+    bulk = requests.post(f"{live.url}/services/data/v{V}/jobs/ingest", json={}, headers=headers)
+    assert bulk.status_code == 501
+    new_flow = requests.post(f"{live.url}/services/data/v{V}/tooling/sobjects/Flow",
+                             json={"FullName": "X", "Metadata": {}}, headers=headers)
+    assert (new_flow.status_code, new_flow.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
+    for_view = get(live, f"/services/data/v{V}/query",
+                   params={"q": "SELECT Id FROM Contact LIMIT 1 FOR VIEW"})
+    assert (for_view.status_code, for_view.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
+
+
+def test_calls_are_counted_by_route(live):
+    before = live.app.calls["GET /services/data/v<version>/sobjects/<sobject>/describe"]
+    assert get(live, f"/services/data/v{V}/sobjects/Event/describe").status_code == 200
+    after = live.app.calls["GET /services/data/v<version>/sobjects/<sobject>/describe"]
+    assert after == before + 1
