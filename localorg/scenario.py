@@ -1,0 +1,251 @@
+"""Booking scenarios: run a tests/scenarios/*.yml file on a fresh local org and check it.
+
+`python -m localorg scenario FILE` builds a fresh in-memory org with the Calendly stand-in
+installed, deploys every flow in the project's flows/ and activates CreateEventTemplate, creates the
+scenario's org records (one insert per object, in file order), then inserts each transaction's
+Calendly__CalendlyAction__c records in ONE transaction. It prints JSON
+`{events, unmatched, transactions: [{error, soql, dml, rows, dml_rows}], ok, failures}` and exits
+1 when an expectation fails, 2 when the file itself is unusable. The format is documented in
+tests/scenarios/README.md.
+"""
+
+import json
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from localorg.conditions import Cmp
+from localorg.errors import SalesforceError
+from localorg.store import ROOT, Org
+
+BOOKING = "Calendly__CalendlyAction__c"
+TRIGGER_FLOW = "CreateEventTemplate"
+PARTICIPANT_FLOW = "Create_Event_Participant_Template"
+TOP_KEYS = {"description", "org", "transactions", "expect"}
+EXPECT_KEYS = {"events", "unmatched", "errors", "governor"}
+EVENT_KEYS = {"invitee_uuid", "subject", "owner_email", "who_email", "show_as", "participants",
+              "start", "end", "description", "location"}
+PARTICIPANT_KEYS = ("relation_email", "relation_type", "is_invitee", "is_parent")
+GOVERNOR_KEYS = {"soql", "dml", "rows", "dml_rows"}
+
+
+class ScenarioError(Exception):
+    """The scenario file is unusable (not the flows' fault); the message says what to fix."""
+
+
+def load(path) -> dict:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{path}: cannot read scenario: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: a scenario is a mapping with keys {sorted(TOP_KEYS)}")
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise ScenarioError(f"{path}: unknown keys {sorted(unknown)}; allowed: {sorted(TOP_KEYS)}")
+    if not isinstance(data.get("transactions"), list) or not all(
+            isinstance(t, list) for t in data["transactions"]):
+        raise ScenarioError(f"{path}: 'transactions' must be a list of lists of booking records")
+    if not isinstance(data.get("org") or {}, dict):
+        raise ScenarioError(f"{path}: 'org' maps an object name to a list of records")
+    expect = data.get("expect") or {}
+    if not isinstance(expect, dict) or set(expect) - EXPECT_KEYS:
+        raise ScenarioError(f"{path}: 'expect' keys are {sorted(EXPECT_KEYS)}")
+    for ev in expect.get("events") or []:
+        if not isinstance(ev, dict) or set(ev) - EVENT_KEYS or "invitee_uuid" not in ev:
+            raise ScenarioError(f"{path}: each expected event needs invitee_uuid; keys allowed: "
+                                f"{sorted(EVENT_KEYS)}; got {ev!r}")
+    if set(expect.get("governor") or {}) - GOVERNOR_KEYS:
+        raise ScenarioError(f"{path}: governor keys are {sorted(GOVERNOR_KEYS)}")
+    errors = expect.get("errors")
+    if errors is not None and len(errors) != len(data["transactions"]):
+        raise ScenarioError(f"{path}: expect.errors has {len(errors)} entries for "
+                            f"{len(data['transactions'])} transactions (one per transaction)")
+    return data
+
+
+def new_org(flows_dir=None, calendly_version="2.5") -> Org:
+    """A fresh in-memory org with the project's flows deployed and CreateEventTemplate active."""
+    org = Org(":memory:", calendly_version=calendly_version)
+    flows_dir = Path(flows_dir or ROOT / "flows")
+    paths = sorted(flows_dir.glob("*.flow-meta.xml"))
+    if not paths:
+        raise ScenarioError(f"no *.flow-meta.xml in {flows_dir}")
+    for path in paths:
+        org.deploy_flow(path.name[: -len(".flow-meta.xml")], path.read_bytes())
+    trigger = next((f for f in org.flows() if f["name"] == TRIGGER_FLOW), None)
+    if trigger is None:
+        raise ScenarioError(f"{flows_dir} has no {TRIGGER_FLOW}.flow-meta.xml")
+    org.activate_flow(TRIGGER_FLOW, trigger["latest_version"])
+    return org
+
+
+def jsonable(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral() else float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items() if k != "attributes"}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def run(data: dict, flows_dir=None) -> dict:
+    """Run a loaded scenario; return the result (see module docstring), ok and failures."""
+    org = new_org(flows_dir)
+    try:
+        with org.transaction() as txn:
+            for sobject, records in (data.get("org") or {}).items():
+                txn.insert(sobject, records or [])
+    except SalesforceError as exc:
+        raise ScenarioError(f"org records could not be created: {exc.code}: {exc.message}") \
+            from None
+    transactions, unmatched = [], {}
+    for bookings in data["transactions"]:
+        entry = {"error": None}
+        try:
+            with org.transaction() as txn:
+                try:
+                    txn.insert(BOOKING, bookings)
+                finally:
+                    usage = txn.usage.as_dict()
+                    log = list(txn.flow_log)
+        except SalesforceError as exc:
+            entry["error"] = {"code": exc.code, "message": exc.message}
+            log = []
+        entry.update(soql=usage["soql"], dml=usage["dml"], rows=usage["query_rows"],
+                     dml_rows=usage["dml_rows"])
+        transactions.append(entry)
+        for item in log:
+            if item["flow"] == PARTICIPANT_FLOW:
+                event = item["inputs"].get("event") or {}
+                key = event.get("Calendly__InviteeUuid__c")
+                unmatched[key] = jsonable(item["outputs"].get("unmatchedEmails") or [])
+    result = {"events": events(org), "unmatched": unmatched, "transactions": transactions}
+    result["failures"] = check(data.get("expect") or {}, result)
+    result["ok"] = not result["failures"]
+    return result
+
+
+def events(org) -> list:
+    with org.transaction() as txn:
+        rows = txn.query("Event", ["Id", "Calendly__InviteeUuid__c", "Subject", "Owner.Email",
+                                   "Who.Email", "ShowAs", "StartDateTime", "EndDateTime",
+                                   "Description", "Location"])
+        out = []
+        for row in rows:
+            rels = txn.query("EventRelation", ["Relation.Email", "Relation.Type", "IsInvitee",
+                                               "IsParent"], where=Cmp("EventId", "=", row["Id"]))
+            out.append({
+                "invitee_uuid": row["Calendly__InviteeUuid__c"],
+                "subject": row["Subject"],
+                "owner_email": (row["Owner"] or {}).get("Email"),
+                "who_email": (row["Who"] or {}).get("Email"),
+                "show_as": row["ShowAs"],
+                "start": row["StartDateTime"],
+                "end": row["EndDateTime"],
+                "description": row["Description"],
+                "location": row["Location"],
+                "participants": sorted(
+                    ({"relation_email": (r["Relation"] or {}).get("Email"),
+                      "relation_type": (r["Relation"] or {}).get("Type"),
+                      "is_invitee": r["IsInvitee"], "is_parent": r["IsParent"]} for r in rels),
+                    key=lambda p: (p["relation_email"] or "", p["relation_type"])),
+            })
+    return sorted(out, key=lambda e: e["invitee_uuid"] or "")
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def _participant_key(p):
+    return tuple(_lower(p.get(k)) for k in PARTICIPANT_KEYS)
+
+
+def check(expect: dict, result: dict) -> list:
+    """Compare expectations with the result; return human-readable failures."""
+    failures = []
+    if "events" in expect:
+        want = {e["invitee_uuid"]: e for e in expect["events"] or []}
+        got = {}
+        for e in result["events"]:
+            if e["invitee_uuid"] in got:
+                failures.append(f"two Events have invitee uuid {e['invitee_uuid']}")
+            got[e["invitee_uuid"]] = e
+        if sorted(map(str, want)) != sorted(map(str, got)):
+            failures.append(f"Events by invitee uuid: expected {sorted(map(str, want))}, "
+                            f"got {sorted(map(str, got))}")
+        for uuid, exp in want.items():
+            actual = got.get(uuid)
+            if actual is None:
+                continue
+            for key, value in exp.items():
+                if key in ("invitee_uuid", "participants"):
+                    continue
+                if key.endswith("_email") and _lower(actual[key]) == _lower(value):
+                    continue
+                if key in ("start", "end") and value is not None and actual[key]:
+                    if str(actual[key])[:19] == str(value).replace("Z", "")[:19]:
+                        continue
+                if actual[key] != value:
+                    failures.append(f"Event {uuid}: {key} expected {value!r}, got {actual[key]!r}")
+            if "participants" in exp:
+                want_p = sorted(_participant_key(p) for p in exp["participants"] or [])
+                got_p = sorted(_participant_key(p) for p in actual["participants"])
+                if want_p != got_p:
+                    missing = [p for p in want_p if p not in got_p]
+                    extra = [p for p in got_p if p not in want_p]
+                    failures.append(f"Event {uuid}: participants differ; missing {missing}, "
+                                    f"unexpected {extra} (fields {PARTICIPANT_KEYS})")
+    for uuid, emails in (expect.get("unmatched") or {}).items():
+        got = result["unmatched"].get(uuid)
+        if got is None:
+            failures.append(f"unmatched {uuid}: the participant subflow did not run for it")
+        elif sorted(map(_lower, got)) != sorted(map(_lower, emails or [])):
+            failures.append(f"unmatched {uuid}: expected {sorted(emails or [])}, got {sorted(got)}")
+    for index, (exp, txn) in enumerate(zip(expect.get("errors") or [], result["transactions"],
+                                           strict=False)):
+        err = txn["error"]
+        if exp is None and err is not None:
+            failures.append(f"transaction {index}: expected commit, got {err['code']}: "
+                            f"{err['message']}")
+        elif exp is not None:
+            if err is None:
+                failures.append(f"transaction {index}: expected error {exp}, but it committed")
+            elif exp.get("code") and exp["code"] != err["code"]:
+                failures.append(f"transaction {index}: expected {exp['code']}, got "
+                                f"{err['code']}: {err['message']}")
+            elif exp.get("message_contains") and exp["message_contains"] not in err["message"]:
+                failures.append(f"transaction {index}: message lacks "
+                                f"{exp['message_contains']!r}: {err['message']}")
+    for metric, bound in (expect.get("governor") or {}).items():
+        ceiling = (bound or {}).get("max")
+        for index, txn in enumerate(result["transactions"]):
+            if ceiling is not None and txn[metric] > ceiling:
+                failures.append(f"transaction {index}: {metric} {txn[metric]} exceeds max "
+                                f"{ceiling}")
+    return failures
+
+
+def main(argv) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m localorg scenario",
+                                     description="Run a booking scenario on a fresh local org.")
+    parser.add_argument("file", help="scenario YAML (tests/scenarios/*.yml)")
+    parser.add_argument("--flows-dir", help="flows to deploy instead of the project's flows/")
+    args = parser.parse_args(argv)
+    try:
+        result = run(load(args.file), args.flows_dir)
+    except ScenarioError as exc:
+        print(f"scenario error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(jsonable(result), indent=2))
+    return 0 if result["ok"] else 1
