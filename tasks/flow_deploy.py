@@ -34,7 +34,9 @@ class DeployChangedFlows(BaseSalesforceTask):
     """
 
     class Options(CCIOptions):
-        path: Path = Field(Path("flows"), description="Folder of *.flow-meta.xml files.")
+        path: Path = Field(
+            Path("flows"), description="Folder of flow files (<Name>.flow-meta.xml)."
+        )
         dry_run: bool = Field(False, description="Report what would change; write nothing.")
 
     parsed_options: Options
