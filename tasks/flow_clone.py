@@ -122,16 +122,20 @@ class CloneFlow(BaseSalesforceTask):
             )
         if opts.source_file is None and opts.target == opts.source:
             raise TaskOptionsError("target must differ from source: the source is never changed.")
-        if opts.source_file is not None and not opts.source_file.is_file():
-            raise TaskOptionsError(f"source_file {opts.source_file} does not exist.")
+        self.source_file = opts.source_file
+        if self.source_file is not None:
+            if not self.source_file.is_absolute() and self.project_config.repo_root:
+                self.source_file = Path(self.project_config.repo_root) / self.source_file
+            if not self.source_file.is_file():
+                raise TaskOptionsError(f"source_file {opts.source_file} does not exist.")
         self.api_version = self.project_config.project__package__api_version
 
     def _run_task(self):
         opts = self.parsed_options
-        names = [opts.target] if opts.source_file else [opts.source, opts.target]
+        names = [opts.target] if self.source_file else [opts.source, opts.target]
         org_flows = retrieve_flows(self, names, self.api_version)
         source_xml = (
-            opts.source_file.read_bytes() if opts.source_file else org_flows.get(opts.source)
+            self.source_file.read_bytes() if self.source_file else org_flows.get(opts.source)
         )
         source_name = str(opts.source_file) if opts.source_file else opts.source
         if source_xml is None:
