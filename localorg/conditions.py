@@ -15,6 +15,11 @@ from dataclasses import dataclass
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN", "LIKE")
 
 
+def fold(value):
+    """Comparison key: strings compare case-insensitively, as in SOQL."""
+    return value.lower() if isinstance(value, str) else value
+
+
 @dataclass(frozen=True)
 class Cmp:
     field: str
@@ -26,8 +31,10 @@ class Cmp:
         object.__setattr__(self, "op", op)
         if op not in OPERATORS:
             raise ValueError(f"unknown operator {self.op!r}; use one of {', '.join(OPERATORS)}")
-        if op in ("IN", "NOT IN") and not isinstance(self.value, list | tuple | set | frozenset):
-            raise ValueError(f"{op} needs a list of values, got {self.value!r}")
+        if op in ("IN", "NOT IN"):
+            if not isinstance(self.value, list | tuple | set | frozenset):
+                raise ValueError(f"{op} needs a list of values, got {self.value!r}")
+            object.__setattr__(self, "folded", frozenset(fold(v) for v in self.value))
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,6 @@ def fields_of(cond) -> list:
     return [f for c in cond.conds for f in fields_of(c)]
 
 
-def fold(value):
-    """Comparison key: strings compare case-insensitively, as in SOQL."""
-    return value.lower() if isinstance(value, str) else value
-
-
 def like_to_regex(pattern: str):
     out, i = "", 0
     while i < len(pattern):
@@ -97,9 +99,9 @@ def evaluate(cond, get) -> bool:
     if op == "!=":
         return actual != fold(want)
     if op == "IN":
-        return actual is not None and actual in {fold(v) for v in want}
+        return actual is not None and actual in cond.folded
     if op == "NOT IN":
-        return actual not in {fold(v) for v in want}
+        return actual not in cond.folded
     if op == "LIKE":
         return actual is not None and bool(like_to_regex(str(want)).match(str(actual)))
     if actual is None or want is None:

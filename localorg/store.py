@@ -82,6 +82,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY, sobject TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_sobject ON records (sobject);
+CREATE INDEX IF NOT EXISTS records_relation_event ON records (json_extract(data, '$.EventId'))
+    WHERE sobject = 'EventRelation';
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS custom_objects (
     name TEXT PRIMARY KEY, key_prefix TEXT NOT NULL, label TEXT, plural TEXT);
@@ -410,6 +412,12 @@ class Org:
         return [json.loads(d) for (d,) in self._db.execute(
             "SELECT data FROM records WHERE sobject = ? ORDER BY rowid", (sobject,))]
 
+    def _relations_of(self, event_id):
+        """EventRelations of one Event (indexed: validation runs once per inserted relation)."""
+        return [json.loads(d) for (d,) in self._db.execute(
+            "SELECT data FROM records WHERE sobject = 'EventRelation' "
+            "AND json_extract(data, '$.EventId') = ? ORDER BY rowid", (event_id,))]
+
     def _next_id(self, odef):
         seq = self._meta("seq", 1) + 1
         self._set_meta("seq", seq)
@@ -608,11 +616,14 @@ class Transaction:
         _, current = self.org._fetch(rid)
         db = self.org._db
         db.execute("DELETE FROM records WHERE id = ?", (rid,))
-        if odef.name in ("Event", "Contact", "Lead", "User"):
-            key = "EventId" if odef.name == "Event" else "RelationId"
-            for rel in self.org._rows("EventRelation"):
-                if rel.get(key) == rid:
-                    db.execute("DELETE FROM records WHERE id = ?", (rel["Id"],))
+        if odef.name == "Event":
+            rels = self.org._relations_of(rid)
+        elif odef.name in ("Contact", "Lead", "User"):
+            rels = [r for r in self.org._rows("EventRelation") if r["RelationId"] == rid]
+        else:
+            rels = []
+        for rel in rels:
+            db.execute("DELETE FROM records WHERE id = ?", (rel["Id"],))
         return current
 
     def _existing_id(self, odef, value):
@@ -704,8 +715,7 @@ class Transaction:
                 "FIELD_INTEGRITY_EXCEPTION",
                 "Is Parent: a User can only be an invitee of an event, not its parent "
                 "(IsParent must be false for User relations)", ["IsParent"])
-        siblings = [r for r in self.org._rows("EventRelation")
-                    if r["EventId"] == rel["EventId"] and r["Id"] != rel["Id"]]
+        siblings = [r for r in self.org._relations_of(rel["EventId"]) if r["Id"] != rel["Id"]]
         dup = next((r for r in siblings if r["RelationId"] == rel["RelationId"]), None)
         if dup is not None:
             raise SalesforceError(
@@ -728,11 +738,10 @@ class Transaction:
                                 "IsParent": is_parent, "IsInvitee": is_invitee})
 
     def _move_who(self, event_id, old, new):
-        for rel in self.org._rows("EventRelation"):
-            if rel["EventId"] == event_id and rel["RelationId"] == old and not rel["IsInvitee"]:
+        for rel in self.org._relations_of(event_id):
+            if rel["RelationId"] == old and not rel["IsInvitee"]:
                 self.org._db.execute("DELETE FROM records WHERE id = ?", (rel["Id"],))
-        if new and not any(r["EventId"] == event_id and r["RelationId"] == new
-                           for r in self.org._rows("EventRelation")):
+        if new and not any(r["RelationId"] == new for r in self.org._relations_of(event_id)):
             self._relate(event_id, new, is_parent=True, is_invitee=False)
 
     # ----- queries ------------------------------------------------------------------------
@@ -826,9 +835,15 @@ class _Resolver:
         self.org = org
         self.odef = odef
         self._parents = {}
+        self._paths = {}
 
     def check(self, path: str) -> list:
         """Canonical path parts; INVALID_FIELD when a part does not exist."""
+        if path not in self._paths:
+            self._paths[path] = self._check(path)
+        return self._paths[path]
+
+    def _check(self, path: str) -> list:
         parts = path.split(".")
         odefs, out = [self.odef], []
         for i, part in enumerate(parts):

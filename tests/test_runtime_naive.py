@@ -1,0 +1,36 @@
+"""The project's participant subflow stays flat in SOQL; its de-bulkified copy breaks the limit."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from localorg.errors import LimitException
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import governor  # noqa: E402
+
+
+def run(guests, naive):
+    org, records = governor.setup(1, guests, naive)
+    with org.transaction() as txn:
+        txn.insert("Calendly__CalendlyAction__c", records)
+        usage = txn.usage.as_dict()
+        return usage, txn.count("EventRelation")
+
+
+def test_project_flows_flat_in_guests():
+    small, _ = run(2, naive=False)
+    large, relations = run(120, naive=False)
+    assert (small["soql"], small["dml"]) == (large["soql"], large["dml"])
+    assert relations == 120
+
+
+def test_naive_variant_hits_soql_limit():
+    usage, relations = run(2, naive=True)
+    assert relations == 2 and usage["soql"] > run(2, naive=False)[0]["soql"]
+    with pytest.raises(LimitException) as exc:
+        run(120, naive=True)
+    assert str(exc.value) == "System.LimitException: Too many SOQL queries: 101"
