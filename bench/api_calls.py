@@ -191,13 +191,13 @@ def run_task(target, name, options):
     return task.return_values
 
 
-def bench(target):
+def bench(target, steps=STEPS):
     rows = []
     log = CallLog()
     rounds = [("dry run", {"dry_run": True}), ("first run", {}), ("re-run", {})]
     with target, log.recording():
         for label, extra in rounds:
-            for name, options in STEPS.items():
+            for name, options in steps.items():
                 if label == "dry run" and name not in DRY_RUN:
                     continue
                 start = len(log.calls)
@@ -241,9 +241,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--org", help="a cci org name (default: the in-process fake org)")
     parser.add_argument("--json", action="store_true", help="print JSON rows, with endpoints")
+    parser.add_argument(
+        "--clone-source-file",
+        help="copy this flow file instead of the org's Calendly__CreateEventTemplate "
+        "(for orgs without the real package, e.g. flows/CreateEventTemplate.flow-meta.xml)",
+    )
     args = parser.parse_args(argv)
     target = CciOrgTarget(args.org) if args.org else FakeTarget()
-    rows = bench(target)
+    steps = dict(STEPS)
+    if args.clone_source_file:
+        steps["calendly_clone_flow"] = {"source_file": args.clone_source_file}
+    rows = bench(target, steps)
     print(json.dumps(rows, indent=2) if args.json else table(rows, target.name))
     rerun_writes = sum(row["writes"] for row in rows if row["run"] != "first run")
     errors = [row for row in rows if row["outcome"].startswith("error")]
