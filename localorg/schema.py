@@ -228,6 +228,11 @@ def standard_objects() -> dict:
     org.add(FieldDef("OrganizationType", "string", "Edition", length=40))
     org.add(FieldDef("IsSandbox", "boolean", "Is Sandbox", default_value=False))
     org.add(FieldDef("NamespacePrefix", "string", "Namespace Prefix", length=15))
+    # Read by CumulusCI's OrgConfig (org info, expiry): instance and trial expiry.
+    org.add(FieldDef("InstanceName", "string", "Instance Name", length=5))
+    org.add(FieldDef("TrialExpirationDate", "datetime", "Trial Expiration Date"))
+    org.add(FieldDef("LanguageLocaleKey", "picklist", "Language", length=40, default_value="en_US"))
+    org.add(FieldDef("TimeZoneSidKey", "picklist", "Time Zone", length=40, default_value="GMT"))
     objs["Organization"] = org
     return objs
 

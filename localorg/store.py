@@ -170,7 +170,10 @@ class Org:
             seed = [
                 ("Organization", org_id, {"Name": "Local Org", "OrganizationType":
                                           "Developer Edition", "IsSandbox": False,
-                                          "NamespacePrefix": None}),
+                                          "NamespacePrefix": None, "InstanceName": "LOCAL",
+                                          "TrialExpirationDate": None,
+                                          "LanguageLocaleKey": "en_US",
+                                          "TimeZoneSidKey": "GMT"}),
                 ("Profile", profile_id, {"Name": "System Administrator"}),
                 ("User", user_id, {"FirstName": "Local", "LastName": "Admin",
                                    "Name": "Local Admin", "Email": ADMIN_EMAIL,
