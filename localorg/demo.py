@@ -63,6 +63,9 @@ def register_env(name: str = ORG_NAME) -> dict:
     if len(printed) != 2 or printed[0] != ".":
         raise DemoFailure("`python -m localorg register` did not print `. <env file>`")
     env = dict(os.environ)
+    # cci calls the checkout's own `sf` (node_modules/.bin), as `make` sets it up.
+    tools = [str(ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent)]
+    env["PATH"] = os.pathsep.join(tools + [env.get("PATH", "")])
     for line in Path(printed[1]).read_text().splitlines():
         words = shlex.split(line, comments=True)
         if len(words) == 2 and words[0] == "export" and "=" in words[1]:
