@@ -725,10 +725,17 @@ class Transaction:
                 "DUPLICATE_VALUE",
                 f"duplicate value found: RelationId duplicates value on record with id: "
                 f"{dup['Id']}", ["RelationId"])
+        parents = [r["RelationId"][:3] for r in siblings if r.get("IsParent")]
+        if rel.get("IsParent") and (relation_type == "Lead" and parents or "00Q" in parents):
+            # Shared Activities: an Event relates to one Lead or to Contacts, never both.
+            raise SalesforceError(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Is Parent: an event related to a lead can't be related to other contacts or "
+                "leads", ["IsParent"])
         if relation_type == "Contact" and rel.get("IsParent"):
-            parents = sum(1 for r in siblings if r.get("IsParent")
-                          and r["RelationId"].startswith("003"))
-            if parents + 1 > MAX_EVENT_CONTACTS:
+            if parents.count("003") + 1 > MAX_EVENT_CONTACTS:
+                # The cap is Salesforce's; the error code and wording are this org's (the real
+                # text is not published in the documentation we could consult).
                 raise SalesforceError(
                     "LIMIT_EXCEEDED",
                     f"You can't relate more than {MAX_EVENT_CONTACTS} contacts to an event.",

@@ -214,6 +214,21 @@ def test_fifty_contacts_cap(org):
     )
 
 
+def test_lead_parent_excludes_other_parents(org):
+    lead = insert(org, "Lead", [{"LastName": "L", "Company": "C"}])[0]
+    other = insert(org, "Lead", [{"LastName": "M", "Company": "C"}])[0]
+    contact = insert(org, "Contact", [{"LastName": "W"}])[0]
+    eid = insert(org, "Event", [event(who=lead)])[0]
+    for rid in (contact, other):
+        with pytest.raises(DmlError) as exc:
+            insert(org, "EventRelation", [{"EventId": eid, "RelationId": rid, "IsParent": True}])
+        assert code_of(exc) == "FIELD_INTEGRITY_EXCEPTION"
+    insert(org, "EventRelation", [{"EventId": eid, "RelationId": contact, "IsInvitee": True}])
+    eid2 = insert(org, "Event", [event(who=contact)])[0]
+    with pytest.raises(DmlError):
+        insert(org, "EventRelation", [{"EventId": eid2, "RelationId": lead, "IsParent": True}])
+
+
 def test_delete_event_cascades_relations(org):
     cid = insert(org, "Contact", [{"LastName": "W"}])[0]
     eid = insert(org, "Event", [event(who=cid)])[0]

@@ -389,7 +389,6 @@ class Interview:
         current = self.flow.start
         while current:
             el = self.flow.elements[current]
-            self.rt.elements_run += 1
             handler = getattr(self, f"do_{el.kind}", None)
             if handler is None:
                 self.fail(el.name, f"{el.kind} element {el.name!r} can't run in the local org's "

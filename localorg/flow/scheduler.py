@@ -28,7 +28,6 @@ class Runtime:
         self.org = org
         self.txn = txn
         self.cache = cache if cache is not None else {}
-        self.elements_run = 0
         self.log = txn.flow_log
 
     def load(self, name):
