@@ -58,7 +58,7 @@ Cancel Meeting
     ...  Calendly__EventEndTime__c=2026-12-01T09:30:00.000Z
     ...  Calendly__EventPrimaryPublisherEmail__c=${host_email}
     ...  Calendly__EventTypeKind__c=OneOnOne
-    ...  Calendly__InviteeCanceled__c=true
+    ...  Calendly__InviteeCanceled__c=${TRUE}
     RETURN  ${id}
 
 Events For Invitee
@@ -84,7 +84,7 @@ Invitee Emails Of Event
     @{relations}=  Salesforce Query  EventRelation
     ...  select=Relation.Email,IsInvitee,IsParent
     ...  EventId=${event_id}
-    ...  IsInvitee=true
+    ...  where=IsInvitee = true
     @{emails}=  Create List
     FOR  ${relation}  IN  @{relations}
         ${email}=  Convert To Lower Case  ${relation}[Relation][Email]

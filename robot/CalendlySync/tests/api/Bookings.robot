@@ -31,7 +31,7 @@ Contact Beats Lead With The Same Email
     Book Meeting  ${uuid}  ${INVITEE}  ${HOST}  Robot precedence  guests=${SHARED}
     ${event}=  The Only Event For Invitee  ${uuid}
     @{relations}=  Salesforce Query  EventRelation  select=RelationId
-    ...  EventId=${event}[Id]  IsInvitee=true
+    ...  EventId=${event}[Id]  where=IsInvitee = true
     Length Should Be  ${relations}  1
     Should Be Equal  ${relations}[0][RelationId]  ${SHARED_CONTACT_ID}
 
