@@ -148,12 +148,33 @@ def status(args) -> int:
 
 
 def org_json(state: dict, token: str) -> str:
+    """The CUMULUSCI_ORG_<name> value. It already holds what cci adds when it loads the org
+    (userinfo, org_type, is_sandbox, instance_name, namespace: OrgConfig._load_userinfo and
+    _load_orginfo), so tasks and flows find nothing changed and never save the org, token
+    included, to cci's keychain files."""
+    verify = str(home() / "ca-bundle.pem")
+    headers = {"Authorization": f"Bearer {token}"}
+    userinfo = requests.get(f"{state['url']}/services/oauth2/userinfo", headers=headers,
+                            verify=verify, timeout=10)
+    organization = requests.get(
+        f"{state['url']}/services/data/v{DEFAULT_VERSION}/sobjects/Organization/"
+        f"{state['org_id']}", headers=headers, verify=verify, timeout=10)
+    if userinfo.status_code != 200 or organization.status_code != 200:
+        raise CliError("The running local org did not answer userinfo/Organization "
+                       f"({userinfo.status_code}/{organization.status_code}); see "
+                       f"{home() / 'server.log'}.")
+    org = organization.json()
     return json.dumps({
         "instance_url": state["url"],
         "access_token": token,
         "org_id": state["org_id"],
         "username": state["username"],
         "config_name": "local",
+        "userinfo": userinfo.json(),
+        "org_type": org["OrganizationType"],
+        "is_sandbox": org["IsSandbox"],
+        "instance_name": org["InstanceName"],
+        "namespace": org["NamespacePrefix"],
     })
 
 
@@ -171,6 +192,7 @@ def register(args) -> int:
     }
     from localorg.server.tls import write_private
 
+    forget_stale_org(name)
     path = home() / "env.sh"
     lines = ["# Written by `python -m localorg register`; holds the org token: do not share."]
     lines += [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
@@ -179,6 +201,7 @@ def register(args) -> int:
         cci = Path(sys.executable).with_name("cci")
         result = subprocess.run([str(cci), "org", "info", name], cwd=ROOT, env={**os.environ,
                                 **env}, capture_output=True, text=True, timeout=120)
+        forget_stale_org(name)  # `cci org info` always saves the org it shows
         if result.returncode != 0:
             tail = (result.stdout + result.stderr).replace(read_token(), "***")[-1500:]
             raise CliError(f"`cci org info {name}` failed after registering:\n{tail}")
@@ -186,6 +209,34 @@ def register(args) -> int:
     say(f"Registered the local org as cci org '{name}' in {path} (0600).")
     print(f". {shlex.quote(str(path))}")
     return 0
+
+
+def forget_stale_org(name: str) -> None:
+    """Drop a copy of a local org that cci saved in its project keychain.
+
+    cci loads `CUMULUSCI_ORG_<name>` first and then its saved `<name>.org` files, which win; and
+    commands such as `cci org info` save the org they show there (only CUMULUSCI_KEYCHAIN_CLASS
+    set to the bare, unimportable "EnvironmentProjectKeychain" would stop that). A saved copy
+    holds the token and, after a restart, a dead port and token, so it is removed, but only if
+    it points at 127.0.0.1.
+    """
+    from urllib.parse import urlparse
+
+    from cumulusci.cli.runtime import CliRuntime
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        keychain = CliRuntime(load_keychain=True).keychain
+        saved = Path(keychain.project_local_dir or "") / f"{name}.org"
+        if not saved.is_file():
+            return
+        org_config = keychain.get_org(name)
+        if urlparse(org_config.instance_url or "").hostname == "127.0.0.1":
+            keychain.remove_org(name)
+            say(f"Removed cci's saved copy of an earlier local org '{name}' ({saved}).")
+    finally:
+        os.chdir(cwd)
 
 
 # ----- the server process -------------------------------------------------------------------

@@ -48,6 +48,7 @@ FOLDERS = {
     "InstalledPackage": ("installedPackages", "installedPackage"),
 }
 STORED_TYPES = ("Layout", "Profile")  # kept as source by the store's components API
+PACKAGE_TYPE = "Package"  # unmanaged package manifests, by package name
 BY_FOLDER = {folder: (kind, suffix) for kind, (folder, suffix) in FOLDERS.items()}
 # Metadata API folders of types the local org does NOT emulate (named in the failure).
 KNOWN_FOLDERS = {
@@ -284,6 +285,7 @@ def deploy(app, call, version):
                 with app.org.transaction():  # all or none: rollbackOnError
                     for current in comps:
                         apply(current, app.org)
+                    remember_package(app.org, files["package.xml"])
             except SalesforceError as exc:
                 current.problems.append((exc.message, "Error", None))
     except (zipfile.BadZipFile, ValueError, SalesforceError, etree.XMLSyntaxError) as exc:
@@ -381,14 +383,10 @@ def names_of(org, kind: str) -> list:
     return []
 
 
-def retrieve(app, call, version):
-    request = call.find(f"{{{MD_NS}}}retrieveRequest")
-    unpackaged = request.find(f"{{{MD_NS}}}unpackaged") if request is not None else None
-    if unpackaged is None:
-        raise SalesforceError("NOT_IMPLEMENTED", "retrieve of packaged components (packageNames) "
-                              "or singlePackage is not implemented by localorg; send unpackaged")
+def collect(org, manifest) -> tuple:
+    """Files, messages and file properties for the types/members of a package manifest."""
     files, messages, props = {}, [], []
-    for types in unpackaged.findall(f"{{{MD_NS}}}types"):
+    for types in manifest.findall(f"{{{MD_NS}}}types"):
         kind = md(types, "name")
         members = [m.text.strip() for m in types.findall(f"{{{MD_NS}}}members") if m.text]
         if kind not in ("Flow", *STORED_TYPES):
@@ -396,10 +394,10 @@ def retrieve(app, call, version):
                              "localorg (the embedded local org)"))
             continue
         if "*" in members:
-            members = sorted(set(members) - {"*"} | set(names_of(app.org, kind)))
+            members = sorted(set(members) - {"*"} | set(names_of(org, kind)))
         folder, suffix = FOLDERS[kind]
         for member in members:
-            body = source_of(app.org, kind, member)
+            body = source_of(org, kind, member)
             path = f"{folder}/{member}.{suffix}"
             if body is None:
                 messages.append((path, f"Entity of type '{kind}' named '{member}' cannot be "
@@ -407,20 +405,75 @@ def retrieve(app, call, version):
                 continue
             files[path] = body
             props.append((kind, member, path))
-    manifest = etree.Element(f"{{{MD_NS}}}Package", nsmap={None: MD_NS})
-    manifest.extend(deepcopy(child) for child in unpackaged)
+    return files, messages, props
+
+
+def retrieve(app, call, version):
+    """Unpackaged (a package.xml) or packageNames: the org's unmanaged packages, which deploys
+    of a package.xml with <fullName> create, as on Salesforce. Managed packages' components
+    are not known to the local org."""
+    request = call.find(f"{{{MD_NS}}}retrieveRequest")
+    unpackaged = request.find(f"{{{MD_NS}}}unpackaged") if request is not None else None
+    names = [n.text.strip() for n in request.findall(f"{{{MD_NS}}}packageNames") if n.text] \
+        if request is not None else []
+    job_id = app.jobs.new_id("09S")
+    if unpackaged is None and len(names) != 1:
+        raise SalesforceError("NOT_IMPLEMENTED", "retrieve needs <unpackaged> or exactly one "
+                              "<packageNames> in localorg")
+    if unpackaged is not None:
+        folder = "unpackaged"
+        manifest = etree.Element(f"{{{MD_NS}}}Package", nsmap={None: MD_NS})
+        manifest.extend(deepcopy(child) for child in unpackaged)
+    else:
+        folder = names[0]
+        stored = app.org.component(PACKAGE_TYPE, folder)
+        if stored is None:
+            installed = {p["namespace"] for p in app.org.installed_packages()}
+            error = (("NOT_IMPLEMENTED", f"Retrieving the components of managed package {folder}"
+                      " is not implemented by localorg") if folder in installed else
+                     ("INVALID_CROSS_REFERENCE_KEY",
+                      f"INVALID_CROSS_REFERENCE_KEY: No package named '{folder}' found"))
+            app.jobs.put(job_id, {"zip": None, "error": error, "id": job_id})
+            return (f"<retrieveResponse><result>{tag('done', True)}{tag('id', job_id)}"
+                    f"{tag('state', 'Completed')}</result></retrieveResponse>")
+        manifest = etree.fromstring(stored["body"])
+    files, messages, props = collect(app.org, manifest)
     package_xml = etree.tostring(manifest, xml_declaration=True, encoding="UTF-8",
                                  pretty_print=True)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("unpackaged/package.xml", package_xml)
+        archive.writestr(f"{folder}/package.xml", package_xml)
         for path, body in files.items():
-            archive.writestr(f"unpackaged/{path}", body)
-    job_id = app.jobs.new_id("09S")
+            archive.writestr(f"{folder}/{path}", body)
     app.jobs.put(job_id, {"zip": buf.getvalue(), "messages": messages, "props": props,
-                          "id": job_id})
+                          "id": job_id, "error": None})
     return (f"<retrieveResponse><result>{tag('done', True)}{tag('id', job_id)}"
             f"{tag('state', 'Completed')}</result></retrieveResponse>")
+
+
+def remember_package(org, manifest_xml: bytes) -> None:
+    """A deployed package.xml with <fullName> adds its members to that unmanaged package."""
+    manifest = etree.fromstring(manifest_xml)
+    name = md(manifest, "fullName")
+    if not name:
+        return
+    members = {}
+    stored = org.component(PACKAGE_TYPE, name)
+    for source in ([etree.fromstring(stored["body"])] if stored else []) + [manifest]:
+        for types in source.findall(f"{{{MD_NS}}}types"):
+            found = members.setdefault(md(types, "name"), set())
+            found.update(m.text.strip() for m in types.findall(f"{{{MD_NS}}}members") if m.text)
+    out = etree.Element(f"{{{MD_NS}}}Package", nsmap={None: MD_NS})
+    etree.SubElement(out, f"{{{MD_NS}}}fullName").text = name
+    for kind in sorted(members):
+        types = etree.SubElement(out, f"{{{MD_NS}}}types")
+        for member in sorted(members[kind]):
+            etree.SubElement(types, f"{{{MD_NS}}}members").text = member
+        etree.SubElement(types, f"{{{MD_NS}}}name").text = kind
+    etree.SubElement(out, f"{{{MD_NS}}}version").text = md(manifest, "version") or "63.0"
+    org.save_component(PACKAGE_TYPE, name, "package.xml",
+                       etree.tostring(out, xml_declaration=True, encoding="UTF-8",
+                                      pretty_print=True))
 
 
 def check_status(app, call, version):
@@ -446,6 +499,12 @@ def check_retrieve_status(app, call, version):
     result = app.jobs.get(job_id)
     if not result or "zip" not in result:
         raise SalesforceError("INVALID_ID_FIELD", f"Invalid retrieve id: {job_id}")
+    if result["error"]:
+        return ("<checkRetrieveStatusResponse><result>" + tag("done", True)
+                + tag("errorMessage", result["error"][1])
+                + tag("errorStatusCode", result["error"][0])
+                + tag("id", job_id) + tag("status", "Failed") + tag("success", False)
+                + "</result></checkRetrieveStatusResponse>")
     props = "".join(file_property(app, *p) for p in result["props"])
     msgs = "".join(f"<messages>{tag('fileName', f)}{tag('problem', p)}</messages>"
                    for f, p in result["messages"])

@@ -4,6 +4,8 @@ Objects (shapes from the Tooling API Developer Guide, atlas.en-us.api_tooling.me
 - InstalledSubscriberPackage, SubscriberPackage, SubscriberPackageVersion — the packages the org
   reports installed (`Org.installed_packages()`), as `OrgConfig.installed_packages` queries them
   (tooling_api_objects_installedsubscriberpackage.htm, ..._subscriberpackageversion.htm).
+- CustomObject (DeveloperName, NamespacePrefix, ManageableState), which CumulusCI's
+  update_admin_profile queries for packaged objects (tooling_api_objects_customobject.htm).
 - FlowDefinition and Flow — from the store's flow versions (tooling_api_objects_flowdefinition.htm,
   tooling_api_objects_flow.htm). `PATCH sobjects/FlowDefinition/<Id>` with
   `{"Metadata": {"activeVersionNumber": N}}` activates version N; 0 or null deactivates.
@@ -33,6 +35,7 @@ FIELDS = {
         "Id", "DeveloperName", "MasterLabel", "NamespacePrefix", "ActiveVersionId",
         "LatestVersionId", "Description", "ManageableState",
     ],
+    "CustomObject": ["Id", "DeveloperName", "NamespacePrefix", "ManageableState"],
     "Flow": [
         "Id", "DefinitionId", "MasterLabel", "VersionNumber", "Status", "ProcessType",
         "ManageableState", "Description", "ApiVersion",
@@ -118,9 +121,28 @@ def flow_rows(org) -> dict:
     return {"FlowDefinition": definitions, "Flow": flows}
 
 
+def custom_object_rows(org) -> list:
+    """Custom objects; those of an installed package's namespace are its ("installed")."""
+    namespaces = {p["namespace"] for p in org.installed_packages()}
+    rows = []
+    for odef in org.sobjects():
+        if not odef.custom:
+            continue
+        base_name = odef.name[: -len("__c")]
+        namespace, _, developer_name = base_name.rpartition("__")
+        rows.append({
+            "Id": stable_id("01I", odef.name), "DeveloperName": developer_name,
+            "NamespacePrefix": namespace or None,
+            "ManageableState": "installed" if namespace in namespaces else "unmanaged",
+        })
+    return rows
+
+
 def all_rows(org, sobject: str) -> list:
     if sobject in ("FlowDefinition", "Flow"):
         return flow_rows(org)[sobject]
+    if sobject == "CustomObject":
+        return custom_object_rows(org)
     return package_rows(org)[sobject]
 
 
