@@ -34,6 +34,9 @@ Public API (the HTTP server, the flow runtime and the scenario runner use only t
     org.flows() -> [{"name", "label", "process_type", "active_version", "latest_version",
                      "versions": [{"version", "status"}]}]
     org.flow_xml(name, version=None) -> bytes  # None: the version that runs (active, else latest)
+    org.save_component(kind, full_name, file_name, body)   # other deployed metadata (Layout…)
+    org.component(kind, full_name) -> {"kind", "full_name", "file_name", "body",
+                                       "last_modified"} | None;  org.components(kind) -> [...]
     org.on_after_insert(handler)          # handler(txn, sobject, records) after each insert
     org.on_after_update(handler)          # … after each update
     txn.query_many(sobject, fields, [(where, order_by, limit), …])  # one SOQL, many filters
@@ -89,6 +92,9 @@ CREATE TABLE IF NOT EXISTS custom_objects (
     name TEXT PRIMARY KEY, key_prefix TEXT NOT NULL, label TEXT, plural TEXT);
 CREATE TABLE IF NOT EXISTS custom_fields (
     sobject TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (sobject, name));
+CREATE TABLE IF NOT EXISTS components (
+    kind TEXT NOT NULL, full_name TEXT NOT NULL, file_name TEXT NOT NULL, body BLOB NOT NULL,
+    last_modified TEXT NOT NULL, PRIMARY KEY (kind, full_name));
 CREATE TABLE IF NOT EXISTS flows (
     name TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, label TEXT,
     process_type TEXT, xml BLOB NOT NULL, PRIMARY KEY (name, version));
@@ -358,6 +364,30 @@ class Org:
         return [(n, v, bytes(x)) for n, v, x in self._db.execute(
             "SELECT name, version, xml FROM flows WHERE status = 'Active' ORDER BY name")]
 
+    # ----- other metadata components -----------------------------------------------------
+
+    def save_component(self, kind: str, full_name: str, file_name: str, body: bytes) -> None:
+        """Store a deployed metadata component (Layout, PermissionSet, …) as its source file."""
+        if isinstance(body, str):
+            body = body.encode()
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO components (kind, full_name, file_name, body, "
+                "last_modified) VALUES (?, ?, ?, ?, ?)",
+                (kind, full_name, file_name, body, now_iso()))
+
+    def component(self, kind: str, full_name: str) -> dict | None:
+        """{"kind", "full_name", "file_name", "body", "last_modified"} or None."""
+        row = self._db.execute(
+            "SELECT kind, full_name, file_name, body, last_modified FROM components "
+            "WHERE kind = ? AND full_name = ?", (kind, full_name)).fetchone()
+        return _component(row) if row else None
+
+    def components(self, kind: str) -> list:
+        return [_component(row) for row in self._db.execute(
+            "SELECT kind, full_name, file_name, body, last_modified FROM components "
+            "WHERE kind = ? ORDER BY full_name", (kind,))]
+
     # ----- transactions -------------------------------------------------------------------
 
     def on_after_insert(self, handler) -> None:
@@ -425,6 +455,12 @@ class Org:
         seq = self._meta("seq", 1) + 1
         self._set_meta("seq", seq)
         return ids.make_id(odef.key_prefix, seq)
+
+
+def _component(row) -> dict:
+    kind, full_name, file_name, body, last_modified = row
+    return {"kind": kind, "full_name": full_name, "file_name": file_name, "body": bytes(body),
+            "last_modified": last_modified}
 
 
 class Transaction:

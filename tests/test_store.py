@@ -489,6 +489,19 @@ def test_flow_versions(org):
         org.deploy_flow("G", b"<notflow")
 
 
+def test_metadata_components(tmp_path):
+    org = Org(tmp_path / "c.sqlite3")
+    assert org.component("Layout", "Event-Event Layout") is None
+    org.save_component("Layout", "Event-Event Layout", "Event-Event Layout.layout", b"<v1/>")
+    org.save_component("Layout", "Event-Event Layout", "Event-Event Layout.layout", "<v2/>")
+    org.save_component("Layout", "Contact-Contact Layout", "Contact-Contact Layout.layout", b"<c/>")
+    again = Org(tmp_path / "c.sqlite3")
+    assert again.component("Layout", "Event-Event Layout")["body"] == b"<v2/>"
+    assert [c["full_name"] for c in again.components("Layout")] == [
+        "Contact-Contact Layout", "Event-Event Layout"]
+    assert again.components("PermissionSet") == []
+
+
 def test_threads_serialise_writes(tmp_path):
     org = Org(tmp_path / "t.sqlite3")
 
