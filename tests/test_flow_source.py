@@ -138,6 +138,24 @@ def literal_texts(tree) -> list[str]:
     return out
 
 
+REFERENCE_TAGS = ["elementReference", "assignToReference", "leftValueReference",
+                  "outputReference", "inputReference", "collectionReference",
+                  "assignNextValueToReference", "assignRecordIdToReference"]
+
+
+def unused_resources(tree) -> list[str]:
+    """Variables and formulas that no element or formula refers to (exact name, not substring:
+    the scanner's UnusedVariable rule matches substrings, so `event` would hide in `eventId`)."""
+    used = set()
+    for tag in REFERENCE_TAGS:
+        for node in tree.getroot().iter(f"{M}{tag}"):
+            used.add(node.text.split(".")[0])
+    for node in tree.getroot().iter(f"{M}expression", f"{M}errorMessage", f"{M}stringValue"):
+        used.update(m.split(".")[0] for m in re.findall(r"\{!([^}]+)\}", node.text or ""))
+    return [f"{etree.QName(el).localname} {name_of(el)} is never used"
+            for el in elements(tree, ["variables", "formulas"]) if name_of(el) not in used]
+
+
 def hard_coded_literals(tree) -> list[str]:
     problems = []
     for value in literal_texts(tree):
@@ -258,6 +276,19 @@ def test_subflow_faults_become_custom_errors(flows):
         report = [a for a in elements(tree, ["assignments"]) if name_of(a) == "Report_Fault"][0]
         assert text(report, "assignmentItems/assignToReference") == "faultMessage"
         assert text(report, "assignmentItems/value/elementReference") == "$Flow.FaultMessage"
+
+
+def test_every_variable_and_formula_is_used(flows):
+    for name, tree in flows.items():
+        assert unused_resources(tree) == [], name
+
+
+def test_unused_variable_is_caught(flows):
+    broken = copy.deepcopy(flows["CreateEventTemplate"])
+    spare = copy.deepcopy(elements(broken, ["variables"])[0])
+    spare.find(_ns("name")).text = "eventSpare"
+    broken.getroot().append(spare)
+    assert unused_resources(broken) == ["variables eventSpare is never used"]
 
 
 def test_no_hard_coded_ids_or_urls(flows):
