@@ -1,0 +1,236 @@
+"""Metadata API (SOAP) of the local org, driven with CumulusCI's own envelopes."""
+
+import base64
+import io
+import zipfile
+
+import pytest
+import requests
+from cumulusci.salesforce_api import soap_envelopes
+from lxml import etree
+
+from localorg.server.inprocess import running_server
+from localorg.store import Org
+
+V = "63.0"
+NS = {"m": "http://soap.sforce.com/2006/04/metadata"}
+PACKAGE = """<?xml version="1.0" encoding="UTF-8"?>
+<Package xmlns="http://soap.sforce.com/2006/04/metadata"><version>63.0</version></Package>
+"""
+REJECT_FLOW = """<?xml version="1.0" encoding="UTF-8"?>
+<Flow xmlns="http://soap.sforce.com/2006/04/metadata">
+    <apiVersion>63.0</apiVersion>
+    <customErrors>
+        <name>Reject</name>
+        <label>Reject</label>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <customErrorMessages>
+            <errorMessage>Bookings are closed</errorMessage>
+            <isFieldError>false</isFieldError>
+        </customErrorMessages>
+    </customErrors>
+    <label>Reject Bookings</label>
+    <processType>AutoLaunchedFlow</processType>
+    <start>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <connector>
+            <targetReference>Reject</targetReference>
+        </connector>
+        <object>Calendly__CalendlyAction__c</object>
+        <recordTriggerType>Create</recordTriggerType>
+        <triggerType>RecordAfterSave</triggerType>
+    </start>
+    <status>{status}</status>
+</Flow>
+"""
+LAYOUT = """<?xml version="1.0" encoding="UTF-8"?>
+<Layout xmlns="http://soap.sforce.com/2006/04/metadata">
+    <layoutSections>
+        <editHeading>true</editHeading>
+        <label>Information</label>
+        <layoutColumns>
+            <layoutItems>
+                <behavior>Required</behavior>
+                <field>Subject</field>
+            </layoutItems>
+        </layoutColumns>
+        <style>OneColumn</style>
+    </layoutSections>
+</Layout>
+"""
+
+
+@pytest.fixture
+def live(tmp_path):
+    org = Org(":memory:")
+    with pytest.MonkeyPatch.context() as patch:
+        with running_server(org, tmp_path) as server:
+            patch.setenv("REQUESTS_CA_BUNDLE", str(server.bundle))
+            server.org = org
+            yield server
+
+
+def call(live, envelope: str, token=None):
+    body = envelope.replace("###SESSION_ID###", token or live.token)
+    response = requests.post(f"{live.url}/services/Soap/m/{V}/{live.org.org_id}",
+                             data=body.encode(), headers={"Content-Type": "text/xml"})
+    return response, etree.fromstring(response.content)
+
+
+def make_zip(files: dict, package: str) -> str:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("package.xml", package)
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def deploy(live, files: dict, package: str = PACKAGE):
+    envelope = soap_envelopes.DEPLOY.format(package_zip=make_zip(files, package),
+                                            check_only="false",
+                                            purge_on_delete="false", test_level="",
+                                            run_tests="", api_version=V)
+    response, doc = call(live, envelope)
+    assert response.status_code == 200, response.text
+    job = doc.findtext(".//m:id", namespaces=NS)
+    response, doc = call(live, soap_envelopes.CHECK_DEPLOY_STATUS.format(process_id=job))
+    assert response.status_code == 200, response.text
+    return doc
+
+
+def retrieve(live, types: str) -> tuple:
+    envelope = soap_envelopes.RETRIEVE_UNPACKAGED.format(api_version=V, package_xml=types)
+    _, doc = call(live, envelope)
+    job = doc.findtext(".//m:id", namespaces=NS)
+    _, status = call(live, soap_envelopes.CHECK_STATUS.format(process_id=job))
+    assert status.findtext(".//m:done", namespaces=NS) == "true"
+    _, doc = call(live, soap_envelopes.CHECK_RETRIEVE_STATUS.format(process_id=job))
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(doc.findtext(".//m:zipFile",
+                                                                       namespaces=NS))))
+    problems = [m.findtext("m:problem", namespaces=NS) for m in doc.findall(".//m:messages", NS)]
+    return archive, problems
+
+
+def failures(doc) -> list:
+    return [
+        {child: f.findtext(f"m:{child}", namespaces=NS)
+         for child in ("componentType", "fullName", "problem", "problemType", "lineNumber")}
+        for f in doc.findall(".//m:componentFailures", NS)
+    ]
+
+
+def test_bad_session_is_a_soap_fault(live):
+    response, doc = call(live, soap_envelopes.CHECK_STATUS.format(process_id="09S000"),
+                         token="wrong")
+    assert response.status_code == 500
+    assert doc.findtext(".//faultcode") == "sf:INVALID_SESSION_ID"
+
+
+def test_deploy_flow_then_insert_fails_with_the_flows_error_and_rolls_back(live):
+    doc = deploy(live, {"flows/Reject_Bookings.flow": REJECT_FLOW.format(status="Active")})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded"
+    names = [s.findtext("m:fullName", namespaces=NS)
+             for s in doc.findall(".//m:componentSuccesses", NS)]
+    assert "Reject_Bookings" in names
+    [flow] = [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+    assert flow["active_version"] == 1
+    headers = {"Authorization": f"Bearer {live.token}"}
+    response = requests.post(
+        f"{live.url}/services/data/v{V}/sobjects/Calendly__CalendlyAction__c",
+        json={"Name": "invitee.created", "Calendly__InviteeUuid__c": "inv-1"}, headers=headers)
+    assert response.status_code == 400
+    [error] = response.json()
+    assert error["errorCode"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    assert "Bookings are closed" in error["message"]
+    count = requests.get(f"{live.url}/services/data/v{V}/query", headers=headers,
+                         params={"q": "SELECT count() FROM Calendly__CalendlyAction__c"})
+    assert count.json()["totalSize"] == 0
+
+
+def test_component_failures_name_file_problem_and_line_and_nothing_is_applied(live):
+    doc = deploy(live, {
+        "flows/Good_Flow.flow": REJECT_FLOW.format(status="Draft"),
+        "flows/Bad_Flow.flow": REJECT_FLOW.format(status="Actve"),
+        "classes/Foo.cls": "public class Foo {}",
+        "classes/Foo.cls-meta.xml": "<ApexClass/>",
+        "installedPackages/Calendly.installedPackage":
+            '<InstalledPackage xmlns="http://soap.sforce.com/2006/04/metadata">'
+            "<activateRSS>false</activateRSS><versionNumber>3.0</versionNumber>"
+            "</InstalledPackage>",
+    })
+    assert doc.findtext(".//m:status", namespaces=NS) == "Failed"
+    assert doc.findtext(".//m:success", namespaces=NS) == "false"
+    by_name = {f["fullName"]: f for f in failures(doc)}
+    assert set(by_name) == {"Bad_Flow", "Foo", "Calendly"}
+    assert by_name["Bad_Flow"]["componentType"] == "Flow"
+    assert "Actve" in by_name["Bad_Flow"]["problem"]
+    assert by_name["Bad_Flow"]["lineNumber"]
+    assert "ApexClass is not supported by localorg" in by_name["Foo"]["problem"]
+    assert "cannot install packages: Calendly 3.0" in by_name["Calendly"]["problem"]
+    assert {f["problemType"] for f in failures(doc)} == {"Error"}
+    assert not [f for f in live.org.flows() if f["name"] == "Good_Flow"]  # rollbackOnError
+
+
+def test_layout_round_trip_and_list_metadata(live):
+    doc = deploy(live, {"layouts/Event-Event Layout.layout": LAYOUT})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded"
+    archive, problems = retrieve(
+        live, "<types><members>Event-Event Layout</members><members>Nope</members>"
+              "<name>Layout</name></types><version>63.0</version>")
+    assert archive.read("unpackaged/layouts/Event-Event Layout.layout").decode() == LAYOUT
+    assert b"<members>Event-Event Layout</members>" in archive.read("unpackaged/package.xml")
+    assert problems == ["Entity of type 'Layout' named 'Nope' cannot be found"]
+    listing = soap_envelopes.LIST_METADATA.format(metadata_type="Layout", folder="",
+                                                  as_of_version=V)
+    _, doc = call(live, listing)
+    names = [r.findtext("m:fullName", namespaces=NS) for r in doc.findall(".//m:result", NS)]
+    assert names == ["Event-Event Layout"]
+
+
+def test_custom_field_deploy_extends_the_schema(live):
+    obj = """<?xml version="1.0" encoding="UTF-8"?>
+<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">
+    <fields>
+        <fullName>Mood__c</fullName>
+        <label>Mood</label>
+        <length>40</length>
+        <type>Text</type>
+    </fields>
+</CustomObject>
+"""
+    doc = deploy(live, {"objects/Contact.object": obj})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)
+    assert live.org.describe("Contact").has("Mood__c")
+
+
+def test_unknown_operation_is_a_not_implemented_fault(live):
+    envelope = soap_envelopes.DESCRIBE_METADATA.format(api_version=V)
+    response, doc = call(live, envelope)
+    assert response.status_code == 500
+    assert doc.findtext(".//faultcode") == "sf:NOT_IMPLEMENTED"
+    assert "describeMetadata is not implemented by localorg" in doc.findtext(".//faultstring")
+
+
+def test_deploy_with_full_name_makes_an_unmanaged_package_that_retrieves_by_name(live):
+    envelope = soap_envelopes.RETRIEVE_PACKAGED.format(api_version=V, package_name="MyPkg")
+    _, doc = call(live, envelope)
+    job = doc.findtext(".//m:id", namespaces=NS)
+    _, doc = call(live, soap_envelopes.CHECK_RETRIEVE_STATUS.format(process_id=job))
+    assert doc.findtext(".//m:status", namespaces=NS) == "Failed"
+    assert "No package named 'MyPkg' found" in doc.findtext(".//m:errorMessage", namespaces=NS)
+
+    named = PACKAGE.replace("<version>", "<fullName>MyPkg</fullName><types><members>"
+                            "Event-Event Layout</members><name>Layout</name></types><version>")
+    deploy(live, {"layouts/Event-Event Layout.layout": LAYOUT}, named)
+    _, doc = call(live, envelope)
+    job = doc.findtext(".//m:id", namespaces=NS)
+    _, doc = call(live, soap_envelopes.CHECK_RETRIEVE_STATUS.format(process_id=job))
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(doc.findtext(".//m:zipFile",
+                                                                       namespaces=NS))))
+    assert archive.read("MyPkg/layouts/Event-Event Layout.layout").decode() == LAYOUT
+    manifest = etree.fromstring(archive.read("MyPkg/package.xml"))
+    assert manifest.findtext("m:fullName", namespaces=NS) == "MyPkg"
+    assert manifest.findtext("m:types/m:members", namespaces=NS) == "Event-Event Layout"
