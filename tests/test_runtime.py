@@ -313,6 +313,9 @@ def test_load_errors_name_the_problem():
         model.load(flow(assign("First", [], "Nowhere")), "Bad")
     assert "Nowhere" in exc.value.message
     with pytest.raises(model.FlowLoadError) as exc:
+        model.load(flow(decision("First", [("R", "and", [], "Ghost")])), "Bad")
+    assert "Ghost" in exc.value.message
+    with pytest.raises(model.FlowLoadError) as exc:
         model.load(flow("<formulas><name>f</name><dataType>String</dataType>"
                         "<expression>NOPE(1)</expression></formulas>"
                         + assign("First", [])), "Bad")

@@ -157,12 +157,10 @@ def load(xml: bytes, name: str) -> Flow:
         elif kind in ("choices", "dynamicChoiceSets", "stages"):
             flow.unsupported.append(f"{kind}:{el_name}")
     for el in flow.elements.values():
-        for tag in ("connector", "defaultConnector", "faultConnector", "nextValueConnector",
-                    "noMoreValuesConnector"):
-            target = connector_target(el.node, tag)
-            if target and target not in flow.elements:
+        for ref in el.node.iter(Q + "targetReference"):  # connectors, incl. decision rules
+            if ref.text not in flow.elements:
                 raise FlowLoadError(f"Flow {name}: element {el.name} connects to unknown "
-                                    f"element {target}")
+                                    f"element {ref.text}")
     if flow.start and flow.start not in flow.elements:
         raise FlowLoadError(f"Flow {name}: start connects to unknown element {flow.start}")
     return flow
