@@ -118,7 +118,7 @@ class ActivateFlow(BaseSalesforceApiTask):
             raise FlowActivationError(
                 f"Flow {self.api_name} does not exist in org {self.org_config.name}. "
                 "Check the developer_name (and namespace), or deploy the flow first "
-                "(e.g. `cci task run deploy -o path flows`)."
+                "(`cci task run calendly_deploy_flows`)."
             )
         return result["records"][0]
 
