@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import governor  # noqa: E402
+from naive import make_naive  # noqa: E402
 
 
 def run(guests, naive):
@@ -34,3 +35,10 @@ def test_naive_variant_hits_soql_limit():
     with pytest.raises(LimitException) as exc:
         run(120, naive=True)
     assert str(exc.value) == "System.LimitException: Too many SOQL queries: 101"
+
+
+def test_naive_flow_is_current():
+    """bench/naive's flow is regenerated whenever the project's participant subflow changes."""
+    xml, changed = make_naive.generate()
+    assert changed == ["Get_Cohost_Users", "Get_Guest_Contacts", "Get_Guest_Leads"]
+    assert governor.NAIVE.read_bytes() == xml, "run .venv/bin/python bench/naive/make_naive.py"

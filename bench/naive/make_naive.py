@@ -33,9 +33,13 @@ def connector(tag, target):
 
 
 def variable(name, dtype, collection=False, object_type=None):
-    kids = [el("name", name), el("dataType", dtype),
-            el("isCollection", str(collection).lower()), el("isInput", "false"),
-            el("isOutput", "false")]
+    kids = [
+        el("name", name),
+        el("dataType", dtype),
+        el("isCollection", str(collection).lower()),
+        el("isInput", "false"),
+        el("isOutput", "false"),
+    ]
     if object_type:
         kids.append(el("objectType", object_type))
     return el("variables", None, *kids)
@@ -46,8 +50,9 @@ def debulkify(root):
     variables = {v.findtext(Q + "name"): v for v in root.findall(Q + "variables")}
     changed = []
     for get in root.findall(Q + "recordLookups"):
-        in_filter = next((f for f in get.findall(Q + "filters")
-                          if f.findtext(Q + "operator") == "In"), None)
+        in_filter = next(
+            (f for f in get.findall(Q + "filters") if f.findtext(Q + "operator") == "In"), None
+        )
         if in_filter is None:
             continue
         name = get.findtext(Q + "name")
@@ -64,27 +69,44 @@ def debulkify(root):
         get.find(Q + "outputReference").text = found_var
         get.find(Q + "connector").find(Q + "targetReference").text = f"Collect_{name}"
 
-        loop = el("loops", None, el("name", name), el("label", f"{name} (naive loop)"),
-                  el("locationX", "0"), el("locationY", "0"),
-                  el("assignNextValueToReference", item_var),
-                  el("collectionReference", collection), el("iterationOrder", "Asc"),
-                  connector("nextValueConnector", per_item),
-                  connector("noMoreValuesConnector", after))
-        collect = el("assignments", None, el("name", f"Collect_{name}"),
-                     el("label", f"Collect {name}"), el("locationX", "0"),
-                     el("locationY", "0"),
-                     el("assignmentItems", None, el("assignToReference", out_var),
-                        el("operator", "Add"),
-                        el("value", None, el("elementReference", found_var))),
-                     connector("connector", name))
+        loop = el(
+            "loops",
+            None,
+            el("name", name),
+            el("label", f"{name} (naive loop)"),
+            el("locationX", "0"),
+            el("locationY", "0"),
+            el("assignNextValueToReference", item_var),
+            el("collectionReference", collection),
+            el("iterationOrder", "Asc"),
+            connector("nextValueConnector", per_item),
+            connector("noMoreValuesConnector", after),
+        )
+        collect = el(
+            "assignments",
+            None,
+            el("name", f"Collect_{name}"),
+            el("label", f"Collect {name}"),
+            el("locationX", "0"),
+            el("locationY", "0"),
+            el(
+                "assignmentItems",
+                None,
+                el("assignToReference", out_var),
+                el("operator", "Add"),
+                el("value", None, el("elementReference", found_var)),
+            ),
+            connector("connector", name),
+        )
         root.append(loop)
         root.append(collect)
         root.append(variable(item_var, "String"))
         root.append(variable(found_var, "SObject", True, object_type))
         changed.append(name)
     # Metadata API order: elements grouped by kind, alphabetically by kind.
-    kids = sorted((k for k in root if isinstance(k.tag, str)),
-                  key=lambda k: etree.QName(k).localname)
+    kids = sorted(
+        (k for k in root if isinstance(k.tag, str)), key=lambda k: etree.QName(k).localname
+    )
     for k in list(root):
         root.remove(k)
     root.extend(kids)
@@ -93,13 +115,19 @@ def debulkify(root):
     return changed
 
 
-def main() -> int:
+def generate() -> tuple:
+    """(naive flow XML bytes, names of the de-bulkified Get Records) from the project's flow."""
     root = copy.deepcopy(etree.parse(str(SOURCE)).getroot())
     changed = debulkify(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), changed
+
+
+def main() -> int:
+    xml, changed = generate()
     if not changed:
         print(f"{SOURCE} has no Get Records with an In filter to de-bulkify", file=sys.stderr)
         return 1
-    TARGET.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    TARGET.write_bytes(xml)
     print(f"wrote {TARGET.relative_to(ROOT)}: per-email Get Records in {', '.join(changed)}")
     return 0
 
