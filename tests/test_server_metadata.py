@@ -234,3 +234,17 @@ def test_deploy_with_full_name_makes_an_unmanaged_package_that_retrieves_by_name
     manifest = etree.fromstring(archive.read("MyPkg/package.xml"))
     assert manifest.findtext("m:fullName", namespaces=NS) == "MyPkg"
     assert manifest.findtext("m:types/m:members", namespaces=NS) == "Event-Event Layout"
+
+
+def test_a_new_org_has_the_stock_event_layout_without_attendees(live):
+    archive, problems = retrieve(
+        live, "<types><members>Event-Event Layout</members><name>Layout</name></types>"
+              "<version>63.0</version>")
+    assert problems == []
+    stock = etree.fromstring(archive.read("unpackaged/layouts/Event-Event Layout.layout"))
+    project = etree.parse("force-app/main/default/layouts/Event-Event Layout.layout-meta.xml",
+                          etree.XMLParser(remove_comments=True)).getroot()
+    fields = [f.text for f in stock.iterfind(".//m:layoutItems/m:field", NS)]
+    project_fields = [f.text for f in project.iterfind(".//m:layoutItems/m:field", NS)]
+    assert "Attendees" not in fields and "Attendees" in project_fields
+    assert fields == [f for f in project_fields if f != "Attendees"]  # stock = project - Attendees

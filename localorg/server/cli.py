@@ -246,12 +246,14 @@ def serve(args) -> int:
     """Foreground server (started detached by `start`): runs until SIGTERM."""
     from localorg.server.app import LocalOrgApp
     from localorg.server.httpd import LoopbackServer, make_tls_context
+    from localorg.server.metadata import seed_stock
     from localorg.server.tls import ensure_certificate, write_private
     from localorg.store import Org
 
     folder = home()
     version = None if args.calendly_version in ("", "none") else args.calendly_version
     org = Org(folder / "org.sqlite3", calendly_version=version)  # runs active flows on insert
+    seed_stock(org)
     token = secrets.token_urlsafe(32)
     write_private(folder / "token", token.encode())
     cert, key, _ = ensure_certificate(folder)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from localorg.server.app import LocalOrgApp
 from localorg.server.httpd import LoopbackServer, make_tls_context
+from localorg.server.metadata import seed_stock
 from localorg.server.tls import ensure_certificate
 
 
@@ -30,6 +31,7 @@ class Live:
 
 @contextmanager
 def running_server(org, folder: Path, access_log=None):
+    seed_stock(org)
     cert, key, bundle = ensure_certificate(Path(folder))
     token = secrets.token_urlsafe(24)
     app = LocalOrgApp(org, token, access_log=access_log)

@@ -18,6 +18,11 @@ meta_readmetadata.htm, meta_canceldeploy.htm) and the envelopes CumulusCI sends
   that does not exist.
 - listMetadata, readMetadata, cancelDeploy. Other operations answer a SOAP fault NOT_IMPLEMENTED.
 
+A new org has what every Salesforce org starts with that these callers read: Salesforce's stock
+Event page layout ("Event-Event Layout", in `stock/`: the layout retrieved from orgs that never
+customised it, e.g. github.com/GetonCRM-Solutions-LLP/Calenso @ 1456f102 and
+github.com/CityofToronto/EDC-Salesforce @ c46e7b32, minus their custom fields; no Attendees field).
+
 Profiles are stored and returned, not enforced: the local org runs every call as its System
 Administrator. A never-deployed `Admin` profile is retrieved as an empty Profile.
 """
@@ -29,6 +34,7 @@ import threading
 import zipfile
 from copy import deepcopy
 from datetime import UTC, datetime
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -62,6 +68,17 @@ KNOWN_FOLDERS = {
     "permissionsetgroups": "PermissionSetGroup", "flowDefinitions": "FlowDefinition",
     "recordTypes": "RecordType", "globalValueSets": "GlobalValueSet",
 }
+
+
+STOCK = Path(__file__).with_name("stock")
+
+
+def seed_stock(org) -> None:
+    """Give an org without layouts the stock layouts every Salesforce org has."""
+    if org.components("Layout"):
+        return
+    for path in sorted(STOCK.glob("*.layout")):
+        org.save_component("Layout", path.stem, f"layouts/{path.name}", path.read_bytes())
 
 
 def now() -> str:
