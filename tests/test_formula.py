@@ -72,6 +72,11 @@ def ev(expr, **extra):
     ("!(1 >= 2) || 1 <= 0", True),
     ("{!blank} + 1", None),
     ("{!blank} > 1", False),
+    ("{!blank} = 1", False),
+    ("{!blank} <> 1", False),
+    ('{!blank} <> "x"', True),
+    ('{!blank} = ""', True),
+    ("{!blank} = {!blank}", True),
     ('"Canceled: " & {!rec.Subject}', "Canceled: Demo"),
 ])
 def test_expressions(expr, expected):

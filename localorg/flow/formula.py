@@ -6,7 +6,8 @@ operators `& + - * / ^ = == != <> < > <= >= && || !` and the functions in FUNCTI
 function is an error naming it, raised when the formula is parsed (i.e. when the flow loads).
 
 Null semantics follow Flow's "treat blanks as blanks": arithmetic with null gives null, `&`
-treats null as "", comparisons with null are false except `=`/`!=` against null.
+treats null as ""; a blank text compares as "" (so null <> "x" is true); any other comparison
+with a null operand (numbers, dates, booleans, <, >) is false, whether = or <>.
 """
 
 import math
@@ -355,11 +356,15 @@ def evaluate(node, resolve):
         a, b = evaluate(node[2], resolve), evaluate(node[3], resolve)
         if op == "&":
             return text(a) + text(b)
-        if op in ("=", "=="):
-            return _cmp_values(a, b)[0] == _cmp_values(a, b)[1] if None not in (a, b) \
-                else is_blank(a) and is_blank(b)
-        if op in ("!=", "<>"):
-            return not evaluate(("op", "=", ("lit", a), ("lit", b)), resolve)
+        if op in ("=", "==", "!=", "<>"):
+            equal = op in ("=", "==")
+            if None not in (a, b):
+                x, y = _cmp_values(a, b)
+                return (x == y) == equal
+            if isinstance(a, str) or isinstance(b, str) or a == b:
+                # A blank text is the empty string: null = "" is true, null <> "x" is true.
+                return (is_blank(a) and is_blank(b)) == equal
+            return False  # a null number, date or boolean compares as neither equal nor unequal
         if op in ("<", ">", "<=", ">="):
             if a is None or b is None:
                 return False
