@@ -1,0 +1,90 @@
+"""`python -m localorg start|status|register|stop` in a temporary LOCALORG_HOME."""
+
+import json
+import os
+import shlex
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def localorg(env, *args, check=True):
+    result = subprocess.run([sys.executable, "-m", "localorg", *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=180)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    home = tmp_path_factory.mktemp("localorg")
+    env = {**os.environ, "LOCALORG_HOME": str(home)}
+    localorg(env, "start", "--fresh")
+    try:
+        yield env, home
+    finally:
+        localorg(env, "stop")
+
+
+def test_start_is_idempotent_and_status_reports_health(running):
+    env, home = running
+    state = json.loads((home / "server.json").read_text())
+    assert state["url"].startswith("https://127.0.0.1:")
+    again = localorg(env, "start")
+    assert "already running" in again.stderr
+    assert state == json.loads((home / "server.json").read_text())
+    status = localorg(env, "status")
+    assert "healthy" in status.stderr and "Calendly 2.5" in status.stderr
+    refused = localorg(env, "start", "--fresh", check=False)
+    assert refused.returncode == 2 and "stop" in refused.stderr
+
+
+def test_secrets_are_private_and_never_printed_or_logged(running):
+    env, home = running
+    token = (home / "token").read_text().strip()
+    result = localorg(env, "register")
+    assert result.stdout.strip() == f". {shlex.quote(str(home / 'env.sh'))}"
+    for name in ("token", "env.sh", "key.pem"):
+        assert stat.S_IMODE((home / name).stat().st_mode) == 0o600, name
+    exports = (home / "env.sh").read_text()
+    org = json.loads(shlex.split(exports.split("export CUMULUSCI_ORG_local=")[1])[0])
+    assert org["access_token"] == token and org["config_name"] == "local"
+    assert "export CUMULUSCI_DISABLE_REFRESH=1" in exports
+    assert token not in result.stdout + result.stderr
+    assert token not in (home / "access.log").read_text()
+    assert token not in (home / "server.log").read_text()
+    # The register check ran `cci org info`; its saved copy (token included) was removed again.
+    assert "Verified with `cci org info local`" in result.stderr
+
+
+def test_the_token_is_required(running):
+    env, home = running
+    url = json.loads((home / "server.json").read_text())["url"]
+    bundle = str(home / "ca-bundle.pem")
+    denied = requests.get(f"{url}/services/data", verify=bundle,
+                          headers={"Authorization": "Bearer not-the-token"})
+    assert denied.status_code == 401
+    token = (home / "token").read_text().strip()
+    ok = requests.get(f"{url}/services/data", verify=bundle,
+                      headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200
+
+
+def test_stop_then_status_says_not_running(tmp_path):
+    env = {**os.environ, "LOCALORG_HOME": str(tmp_path)}
+    localorg(env, "start", "--calendly-version", "none")
+    state = json.loads((tmp_path / "server.json").read_text())
+    assert state["calendly_version"] is None
+    localorg(env, "stop")
+    status = localorg(env, "status", check=False)
+    assert status.returncode == 3 and "not running" in status.stderr
+    assert not (tmp_path / "server.json").exists()
+    missing = localorg(env, "register", check=False)
+    assert missing.returncode == 2 and "not running" in missing.stderr
