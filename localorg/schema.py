@@ -51,6 +51,7 @@ class FieldDef:
     unique: bool = False
     default_value: object = None
     picklist_values: list = field(default_factory=list)
+    restricted_picklist: bool = False  # only picklist_values are accepted
     custom: bool = False
 
     def __post_init__(self):
@@ -199,7 +200,8 @@ def standard_objects() -> dict:
     event.add(FieldDef("Description", "textarea", "Description", length=32000))
     event.add(FieldDef("Location", "string", "Location", length=255))
     event.add(FieldDef("ShowAs", "picklist", "Show Time As", length=40, default_value="Busy",
-                       picklist_values=["Busy", "OutOfOffice", "Free", "Tentative"]))
+                       picklist_values=["Busy", "OutOfOffice", "Free", "Tentative"],
+                       restricted_picklist=True))
     event.add(FieldDef("WhoId", "reference", "Name ID", reference_to=["Contact", "Lead"],
                        relationship_name="Who"))
     event.add(FieldDef("WhatId", "reference", "Related To ID", reference_to=[],
@@ -217,7 +219,8 @@ def standard_objects() -> dict:
     rel.add(FieldDef("IsParent", "boolean", "Is Parent", nillable=False, default_value=False))
     rel.add(FieldDef("IsWhat", "boolean", "Is What", nillable=False, default_value=False))
     rel.add(FieldDef("Status", "picklist", "Status", length=40, default_value="New",
-                     picklist_values=["New", "Declined", "Accepted", "Uninvited", "Maybe"]))
+                     picklist_values=["New", "Declined", "Accepted", "Uninvited", "Maybe"],
+                     restricted_picklist=True))
     rel.add(FieldDef("Response", "string", "Response", length=255))
     rel.add(FieldDef("RespondedDate", "datetime", "Response Date"))
     objs["EventRelation"] = rel
@@ -294,6 +297,9 @@ def field_from_xml(xml: bytes, name: str | None = None) -> FieldDef:
         unique=_text(root, "unique", "false") == "true",
         default_value=default,
         picklist_values=values,
+        restricted_picklist=(root.find(f".//{{{MD_NS}}}valueSet/{{{MD_NS}}}restricted") is not None
+                             and root.find(f".//{{{MD_NS}}}valueSet/{{{MD_NS}}}restricted").text
+                             == "true"),
         custom=True,
     )
 

@@ -53,6 +53,7 @@ express. One writer at a time: a re-entrant lock is held for the life of a trans
 """
 
 import json
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -76,6 +77,7 @@ from localorg.schema import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CALENDLY_STANDIN = ROOT / "unpackaged" / "standin" / "calendly"
 ADMIN_EMAIL = "admin@localorg.test"
 MAX_TRIGGER_DEPTH = 16  # Salesforce: "maximum trigger depth exceeded" beyond 16
@@ -518,6 +520,13 @@ class Transaction:
             raise DmlError("STRING_TOO_LONG",
                            f"{fdef.label}: data value too large: {text} "
                            f"(max length={fdef.length})", [fdef.name])
+        if t == "email" and check_refs and not _EMAIL.match(text):
+            raise DmlError("INVALID_EMAIL_ADDRESS", f"{fdef.label}: invalid email address: {text}",
+                           [fdef.name])
+        if fdef.restricted_picklist and check_refs and text not in fdef.picklist_values:
+            raise DmlError("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                           f"{fdef.label}: bad value for restricted picklist field: {text}",
+                           [fdef.name])
         return text
 
     def _reference(self, fdef, value, check):
@@ -735,6 +744,16 @@ class Transaction:
             raise SalesforceError("FIELD_INTEGRITY_EXCEPTION",
                                   "End Date Time: End time can't be before start time.",
                                   ["EndDateTime"])
+        for fdef in odef.fields.values():
+            value = full.get(fdef.name)
+            if fdef.unique and fdef.custom and value is not None:
+                dup = next((r for r in self.org._rows(odef.name) if r["Id"] != full["Id"]
+                            and fold(r.get(fdef.name)) == fold(value)), None)
+                if dup is not None:
+                    raise SalesforceError(
+                        "DUPLICATE_VALUE",
+                        f"duplicate value found: {fdef.name} duplicates value on record with "
+                        f"id: {dup['Id']}", [fdef.name])
         if odef.name == "User" and full.get("Username"):
             for other in self.org._rows("User"):
                 if other["Id"] != full["Id"] and fold(other["Username"]) == fold(

@@ -122,6 +122,28 @@ def test_bad_reference_ids(org):
     assert code_of(exc) == "FIELD_INTEGRITY_EXCEPTION"
 
 
+def test_email_format(org):
+    insert(org, "Contact", [{"LastName": "A", "Email": "a.b+c@x.test"}])
+    with pytest.raises(DmlError) as exc:
+        insert(org, "Contact", [{"LastName": "A", "Email": "not an email"}])
+    assert code_of(exc) == "INVALID_EMAIL_ADDRESS"
+
+
+def test_restricted_picklist(org):
+    insert(org, "Event", [event(ShowAs="Free")])
+    with pytest.raises(DmlError) as exc:
+        insert(org, "Event", [event(ShowAs="Sleeping")])
+    assert code_of(exc) == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+
+
+def test_unique_custom_field(org):
+    org.add_custom_field("Contact", FieldDef("Badge__c", "string", length=10, unique=True))
+    insert(org, "Contact", [{"LastName": "A", "Badge__c": "B1"}, {"LastName": "B"}])
+    with pytest.raises(DmlError) as exc:
+        insert(org, "Contact", [{"LastName": "C", "Badge__c": "b1"}])
+    assert code_of(exc) == "DUPLICATE_VALUE"
+
+
 def test_bad_value_type(org):
     with pytest.raises(DmlError) as exc:
         insert(org, "Event", [event(StartDateTime="tomorrow")])
