@@ -1,10 +1,11 @@
 """Benchmark `cci flow run dev_org --org local`: wall time and API calls by endpoint.
 
-    .venv/bin/python bench/dev_org.py [--runs 2] [--json]
+    .venv/bin/python bench/dev_org.py [--runs N] [--json]
 
 Starts a fresh local org in a temporary LOCALORG_HOME (the developer's own org is untouched),
-registers it, runs dev_org `--runs` times (the first run sets the org up; later runs show what
-a re-run costs) and reads the server's access log (method, route, SOAP action, status, server
+registers it, runs dev_org `--runs` times (default 1; a second run stops at stock
+load_sample_data, which inserts the dataset's Users again and gets DUPLICATE_USERNAME, as on
+Salesforce) and reads the server's access log (method, route, SOAP action, status, server
 milliseconds; no query strings) to count calls per endpoint for each run.
 """
 
@@ -55,7 +56,7 @@ def read_log(path: Path, start: int) -> tuple:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="localorg-bench-"))
