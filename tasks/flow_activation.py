@@ -152,14 +152,15 @@ class ActivateFlow(BaseSalesforceApiTask):
     def _set_active(self, definition: dict, target: int, before: int):
         try:
             self._patch(definition["Id"], target)
+            now = self._active_number(self._read_definition())
         except SalesforceError as err:
-            # A 4xx means nothing changed; a 5xx may have half-applied: check and restore.
+            # A 4xx means nothing changed; a 5xx (on the PATCH or on the check after it)
+            # may have left the change applied: check and restore.
             state = self._restore_if_changed(definition["Id"], before)
             raise FlowActivationError(
                 f"The org refused to make flow {self.api_name} {self._describe(target)}: "
                 f"{_salesforce_message(err)} {state}"
             ) from err
-        now = self._active_number(self._read_definition())
         if now != target:
             state = self._restore_if_changed(definition["Id"], before)
             raise FlowActivationError(

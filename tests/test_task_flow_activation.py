@@ -141,6 +141,18 @@ def test_http_500_after_the_change_is_rolled_back(org):
     assert org.flows["CreateEventTemplate"]["active"] == 3
 
 
+def test_failed_check_after_a_successful_patch_restores(org):
+    # The PATCH works; the verifying read gets a 500, then the org answers again.
+    org.fail_next(
+        "query_flowdefinition", sf_error(500, "UNKNOWN_EXCEPTION", "Read failed."), after=1
+    )
+    with pytest.raises(FlowActivationError) as err:
+        run({"developer_name": "CreateEventTemplate"})
+    assert "UNKNOWN_EXCEPTION: Read failed." in str(err.value)
+    assert "Restored: the flow is version 1 active again." in str(err.value)
+    assert org.flows["CreateEventTemplate"]["active"] == 1
+
+
 def test_silent_non_activation_fails_verification(org):
     org.ignore_activation = True
     with pytest.raises(FlowActivationError, match="should be version 3 active but the org reports"):
