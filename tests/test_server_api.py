@@ -205,9 +205,9 @@ def test_unimplemented_apis_say_so(live):
                             "implemented by localorg", "errorCode": "NOT_IMPLEMENTED"}]
     bulk = requests.post(f"{live.url}/services/data/v{V}/jobs/ingest", json={}, headers=headers)
     assert bulk.status_code == 501
-    new_flow = requests.post(f"{live.url}/services/data/v{V}/tooling/sobjects/Flow",
-                             json={"FullName": "X", "Metadata": {}}, headers=headers)
-    assert (new_flow.status_code, new_flow.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
+    apex_class = requests.post(f"{live.url}/services/data/v{V}/tooling/sobjects/ApexClass",
+                               json={"Name": "X", "Body": "public class X {}"}, headers=headers)
+    assert (apex_class.status_code, apex_class.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
     for_view = get(live, f"/services/data/v{V}/query",
                    params={"q": "SELECT Id FROM Contact LIMIT 1 FOR VIEW"})
     assert (for_view.status_code, for_view.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
@@ -218,3 +218,35 @@ def test_calls_are_counted_by_route(live):
     assert get(live, f"/services/data/v{V}/sobjects/Event/describe").status_code == 200
     after = live.app.calls["GET /services/data/v<version>/sobjects/<sobject>/describe"]
     assert after == before + 1
+
+
+def test_tooling_flow_metadata_json_round_trips_and_posts_new_versions(live):
+    tooling = f"/services/data/v{V}/tooling"
+    headers = {"Authorization": f"Bearer {live.token}"}
+    live.org.deploy_flow("Json_Flow", FLOW)
+    one = ("SELECT Id, FullName, VersionNumber, Metadata FROM Flow "
+           "WHERE Definition.DeveloperName = 'Json_Flow'")
+    [flow] = get(live, f"{tooling}/query", params={"q": one}).json()["records"]
+    assert flow["FullName"] == "Json_Flow-1"
+    meta = flow["Metadata"]
+    assert meta["apiVersion"] == 63.0 and meta["label"] == "Noop" and meta["decisions"] == []
+    assert meta["start"]["locationX"] == 0
+    several = get(live, f"{tooling}/query", params={"q": "SELECT Id, Metadata FROM Flow"})
+    assert several.status_code == 400
+    assert several.json()[0]["errorCode"] == "MALFORMED_QUERY"
+    assert "no more than one row" in several.json()[0]["message"]
+
+    meta["label"] = "Noop via Tooling"
+    created = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers,
+                            json={"FullName": "Json_Flow", "Metadata": meta})
+    assert created.status_code == 201 and created.json()["success"]
+    assert b"<label>Noop via Tooling</label>" in live.org.flow_xml("Json_Flow", 2)
+    bad = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers,
+                        json={"FullName": "Json_Flow", "Metadata": {**meta, "status": "Actve"}})
+    assert (bad.status_code, bad.json()[0]["errorCode"]) == (400, "FIELD_INTEGRITY_EXCEPTION")
+    unknown = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers,
+                            json={"FullName": "Json_Flow", "Metadata": {"labl": "x"}})
+    assert unknown.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+    assert "labl" in unknown.json()[0]["message"]
+    assert [v["version"] for v in next(f for f in live.org.flows()
+                                       if f["name"] == "Json_Flow")["versions"]] == [1, 2]

@@ -10,13 +10,19 @@ Objects (shapes from the Tooling API Developer Guide, atlas.en-us.api_tooling.me
   tooling_api_objects_flow.htm). `PATCH sobjects/FlowDefinition/<Id>` with
   `{"Metadata": {"activeVersionNumber": N}}` activates version N; 0 or null deactivates.
 
+  `Metadata` (the flow as JSON, see `mdjson`) and `FullName` can be selected when the query
+  returns at most one row, as on Salesforce. `POST sobjects/Flow` with {"FullName", "Metadata"}
+  adds a flow version (schema-checked like a Metadata API deploy).
+
 They are rows built on each call from the store (the store keeps flows and packages, not these
 Tooling records), filtered with the store's own condition semantics (`conditions.evaluate`).
-Flow.Metadata / FlowDefinition.Metadata as JSON and creating Flow versions through
-`POST sobjects/Flow` are NOT_IMPLEMENTED: deploy flows with the Metadata API instead.
 """
 
 import hashlib
+import re
+
+from lxml import etree
+from werkzeug.wrappers import Response
 
 from localorg import ids, soql
 from localorg.conditions import evaluate, fold
@@ -50,7 +56,8 @@ RELATIONSHIPS = {
     "Flow": {"Definition": "FlowDefinition"},
     "SubscriberPackageVersion": {"SubscriberPackage": "SubscriberPackage"},
 }
-ONE_ROW_ONLY = {"Metadata", "FullName"}
+ONE_ROW_ONLY = ("Metadata", "FullName")  # Flow and FlowDefinition only
+NAME_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9]*__)?[A-Za-z][A-Za-z0-9_]*$")
 
 
 def stable_id(prefix: str, key: str) -> str:
@@ -158,12 +165,9 @@ def canonical(sobject: str, path: str, query, pos) -> list:
             out.append(match)
             current = rels[match]
         else:
-            if part.lower() in ("metadata", "fullname") and current in ("Flow", "FlowDefinition"):
-                raise NotImplementedInLocalOrg(
-                    f"the Tooling API field {current}.{part} (retrieve flows with the Metadata "
-                    "API instead)"
-                )
-            match = next((f for f in FIELDS[current] if f.lower() == part.lower()), None)
+            names = FIELDS[current] + (list(ONE_ROW_ONLY) if current in ("Flow",
+                                                                          "FlowDefinition") else [])
+            match = next((f for f in names if f.lower() == part.lower()), None)
             if match is None:
                 raise soql.invalid_field(query, path, pos, current, part)
             out.append(match)
@@ -220,9 +224,35 @@ def run_query(org, text: str, version: str) -> dict:
     if query.count:
         return {"size": len(rows), "totalSize": len(rows), "done": True, "records": [],
                 "entityTypeName": sobject}
+    heavy = [p for p in resolved.values() if p[-1] in ONE_ROW_ONLY]
+    if heavy and len(rows) > 1:
+        raise SalesforceError(
+            "MALFORMED_QUERY", "When retrieving results with Metadata or FullName fields, the "
+            "query qualifications must specify no more than one row for retrieval. Result size: "
+            f"{len(rows)}")
+    if heavy:
+        rows = [with_metadata(org, sobject, r) for r in rows]
     records = [project(sobject, r, [resolved[f] for f in query.fields], version) for r in rows]
     return {"size": len(records), "totalSize": len(records), "done": True,
             "queryLocator": None, "entityTypeName": sobject, "records": records}
+
+
+def with_metadata(org, sobject: str, row: dict) -> dict:
+    """The row with its Metadata JSON (and its related rows' when selected through them)."""
+    from localorg.server import mdjson
+
+    out = dict(row)
+    if sobject == "Flow":
+        name = row["Definition"]["FullName"]
+        xml = org.flow_xml(name, row["VersionNumber"])
+        out["Metadata"] = mdjson.to_json(etree.fromstring(xml), "Flow")
+    else:
+        definition = etree.Element("FlowDefinition")
+        out["Metadata"] = {**mdjson.to_json(definition, "FlowDefinition"),
+                           "activeVersionNumber": (row["ActiveVersion"] or {}).get(
+                               "VersionNumber"),
+                           "masterLabel": row["MasterLabel"]}
+    return out
 
 
 def query(app, request, version):
@@ -265,13 +295,37 @@ def record(app, request, version, sobject, record_id):
         if exc.code == "NOT_FOUND":
             raise HttpError(400, "FIELD_INTEGRITY_EXCEPTION", exc.message) from None
         raise
-    from werkzeug.wrappers import Response
-
     return Response(status=204)
 
 
 def create(app, request, version, sobject):
-    raise NotImplementedInLocalOrg(
-        f"creating Tooling {sobject} records (POST tooling/sobjects/{sobject}); deploy Flow "
-        "metadata through the Metadata API (cci task run deploy) instead"
-    )
+    """POST tooling/sobjects/Flow {"FullName": name, "Metadata": {...}}: a new flow version."""
+    from localorg.server import mdjson
+
+    if sobject != "Flow":
+        raise NotImplementedInLocalOrg(f"creating Tooling {sobject} records "
+                                       f"(POST tooling/sobjects/{sobject})")
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise HttpError(400, "JSON_PARSER_ERROR", 'Send {"FullName": ..., "Metadata": {...}}')
+    extra = sorted(set(payload) - {"FullName", "Metadata"})
+    if extra:
+        raise HttpError(400, "JSON_PARSER_ERROR", f"Unrecognized fields {extra} for Flow; send "
+                        "FullName and Metadata")
+    name = payload.get("FullName")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise HttpError(400, "REQUIRED_FIELD_MISSING" if not name else "INVALID_FIELD",
+                        f"FullName must be the flow's API name, got {name!r}", ["FullName"])
+    element = mdjson.to_xml(payload.get("Metadata") or {}, "Flow")
+    xml = etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    from metacheck import schema
+
+    problems = [f for f in schema.validate(xml, kind="Flow", filename=f"flows/{name}.flow")
+                if f.severity == "error"]
+    if problems:
+        raise HttpError(400, "FIELD_INTEGRITY_EXCEPTION", "; ".join(
+            f"{p.message} ({p.element})" if p.element else p.message for p in problems))
+    number = app.org.deploy_flow(name, xml)
+    new_id = stable_id("301", f"{name}#{number}")
+    return json_response({"id": new_id, "success": True, "errors": [], "warnings": [],
+                          "infos": []}, 201)
