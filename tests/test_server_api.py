@@ -1,5 +1,7 @@
 """REST and Tooling APIs of the local org, over HTTPS, with simple-salesforce and plain requests."""
 
+import socket
+
 import pytest
 import requests
 from simple_salesforce import Salesforce
@@ -250,3 +252,13 @@ def test_tooling_flow_metadata_json_round_trips_and_posts_new_versions(live):
     assert "labl" in unknown.json()[0]["message"]
     assert [v["version"] for v in next(f for f in live.org.flows()
                                        if f["name"] == "Json_Flow")["versions"]] == [1, 2]
+
+
+def test_loopback_only(live):
+    # Bound to 127.0.0.1 itself: another address, even of the loopback range, is refused.
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.2", live.port), timeout=2)
+    other_host = get(live, "/services/data", headers={"Host": "attacker.example"})
+    assert other_host.status_code == 421
+    assert other_host.json()[0]["errorCode"] == "INVALID_HOST"
+    assert get(live, "/services/data", headers={"Host": f"localhost:{live.port}"}).ok

@@ -248,3 +248,15 @@ def test_a_new_org_has_the_stock_event_layout_without_attendees(live):
     project_fields = [f.text for f in project.iterfind(".//m:layoutItems/m:field", NS)]
     assert "Attendees" not in fields and "Attendees" in project_fields
     assert fields == [f for f in project_fields if f != "Attendees"]  # stock = project - Attendees
+
+
+def test_read_metadata_returns_the_stored_layout(live):
+    envelope = soap_envelopes.LIST_METADATA.split("<soap:Body>")[0] + (
+        "<soap:Body><readMetadata xmlns=\"http://soap.sforce.com/2006/04/metadata\">"
+        "<type>Layout</type><fullNames>Event-Event Layout</fullNames><fullNames>Nope</fullNames>"
+        "</readMetadata></soap:Body></soap:Envelope>")
+    response, doc = call(live, envelope)
+    assert response.status_code == 200
+    [record] = doc.findall(".//m:records", NS)
+    assert record.findtext("m:fullName", namespaces=NS) == "Event-Event Layout"
+    assert record.findtext("m:layoutSections/m:label", namespaces=NS) == "Calendar Event Details"

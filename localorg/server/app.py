@@ -23,6 +23,7 @@ from localorg.server.responses import HttpError, error_response, not_implemented
 
 log = logging.getLogger("localorg.server")
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 API_VERSIONS = [f"{v}.0" for v in range(31, 64)]
 
 
@@ -106,8 +107,13 @@ class LocalOrgApp:
         return response(environ, start_response)
 
     def dispatch(self, request: Request):
-        adapter = ROUTES.bind_to_environ(request.environ)
         endpoint_name = request.path
+        if request.host.rsplit(":", 1)[0].strip("[]") not in LOCAL_HOSTS:
+            # A page on another site resolving its name to 127.0.0.1 (DNS rebinding) lands here.
+            err = HttpError(421, "INVALID_HOST", "The local org answers only requests for "
+                            "127.0.0.1 or localhost")
+            return error_response(err), endpoint_name
+        adapter = ROUTES.bind_to_environ(request.environ)
         try:
             rule, values = adapter.match(return_rule=True)
             endpoint_name = rule.rule
