@@ -103,6 +103,9 @@ def connect(env: dict, name: str = ORG_NAME) -> Salesforce:
     the local org's own certificate authority (REQUESTS_CA_BUNDLE from `register`)."""
     org = org_config(env, name)
     session = requests.Session()
+    # The org's CA only: a REQUESTS_CA_BUNDLE inherited from this shell must not override it
+    # (requests lets the environment win over session.verify unless trust_env is off).
+    session.trust_env = False
     session.verify = env.get("REQUESTS_CA_BUNDLE", True)
     return Salesforce(instance_url=org["instance_url"], session_id=org["access_token"],
                       version=API_VERSION, session=session)
