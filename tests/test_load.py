@@ -15,8 +15,10 @@ CCI = str(Path(sys.executable).parent / "cci")
 
 
 @pytest.fixture(scope="module")
-def org_env(tmp_path_factory):
-    """A fresh local org (in its own LOCALORG_HOME) with CreateEventTemplate active."""
+def org(tmp_path_factory):
+    """A fresh local org (own LOCALORG_HOME) with CreateEventTemplate active: {"env": cci env}.
+
+    A restart gives the org a new port and token, so tests that restart it store the new env."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LOCALORG_HOME", str(tmp_path_factory.mktemp("localorg")))
         run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
@@ -26,26 +28,27 @@ def org_env(tmp_path_factory):
                 env=env, capture=True)
             run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
                 capture=True)
-            yield env
+            yield {"env": env}
         finally:
             stop_org()
 
 
-def test_concurrent_bookings_are_exact_and_survive_a_restart(org_env):
-    figures = load(org_env, bookings=120, guests=5, clients=4, batch=25, restart=True)
+def test_concurrent_bookings_are_exact_and_survive_a_restart(org):
+    figures = load(org["env"], bookings=120, guests=5, clients=4, batch=25, restart=True)
+    org["env"] = figures["env"]
     # 120 Events, each with its Who relation and 5 guests, read back before and after restart.
     assert (figures["bookings"], figures["participants"]) == (120, 120 * 6)
 
 
-def test_verify_catches_a_lost_or_wrong_participant(org_env):
-    sf = connect(org_env)
+def test_verify_catches_a_lost_or_wrong_participant(org):
+    sf = connect(org["env"])
     people = [f"nobody-{i}@load.test" for i in range(6)]  # no Contacts: guests match nothing
     records, expected = make_bookings("neg", 2, 5, people)
-    insert_concurrently(org_env, records, clients=2, batch=1)
+    insert_concurrently(org["env"], records, clients=2, batch=1)
     with pytest.raises(DemoFailure, match="missing participant"):
         verify(sf, expected, "negative case")
 
 
-def test_batch_larger_than_collections_limit_is_refused(org_env):
+def test_batch_larger_than_collections_limit_is_refused(org):
     with pytest.raises(ValueError, match="between 1 and 200"):
-        insert_concurrently(org_env, [], clients=1, batch=201)
+        insert_concurrently(org["env"], [], clients=1, batch=201)
