@@ -60,8 +60,10 @@ def test_secrets_are_private_and_never_printed_or_logged(running):
     assert token not in result.stdout + result.stderr
     assert token not in (home / "access.log").read_text()
     assert token not in (home / "server.log").read_text()
-    # The register check ran `cci org info`; its saved copy (token included) was removed again.
-    assert "Verified with `cci org info local`" in result.stderr
+    # The register check ran `cci org info` under a throw-away name; cci saved that org (token
+    # included) in its keychain folder, and register removed it again.
+    assert "Verified with `cci org info` (as 'local_check_" in result.stderr
+    assert not list(Path.home().glob(".cumulusci/*/local_check_*.org"))
 
 
 def test_the_token_is_required(running):

@@ -198,21 +198,25 @@ def register(args) -> int:
     lines += [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
     write_private(path, ("\n".join(lines) + "\n").encode())
     if not args.no_verify:
+        # `cci org info` always saves the org it shows, which would override CUMULUSCI_ORG_<name>
+        # of any other shell: check the same JSON under a throw-away name, then drop its copy.
+        probe = f"{name}_check_{secrets.token_hex(3)}".lower()
         cci = Path(sys.executable).with_name("cci")
-        result = subprocess.run([str(cci), "org", "info", name], cwd=ROOT, env={**os.environ,
-                                **env}, capture_output=True, text=True, timeout=120)
-        forget_stale_org(name)  # `cci org info` always saves the org it shows
+        probe_env = {**os.environ, **env, f"CUMULUSCI_ORG_{probe}": env[f"CUMULUSCI_ORG_{name}"]}
+        result = subprocess.run([str(cci), "org", "info", probe], cwd=ROOT, env=probe_env,
+                                capture_output=True, text=True, timeout=120)
+        forget_stale_org(probe)
         if result.returncode != 0:
             tail = (result.stdout + result.stderr).replace(read_token(), "***")[-1500:]
-            raise CliError(f"`cci org info {name}` failed after registering:\n{tail}")
-        say(f"Verified with `cci org info {name}`.")
+            raise CliError(f"`cci org info` failed on the registered org:\n{tail}")
+        say(f"Verified with `cci org info` (as '{probe}').")
     say(f"Registered the local org as cci org '{name}' in {path} (0600).")
     print(f". {shlex.quote(str(path))}")
     return 0
 
 
 def forget_stale_org(name: str) -> None:
-    """Drop a copy of a local org that cci saved in its project keychain.
+    """Drop a copy of a local org that cci saved in its project keychain (quietly).
 
     cci loads `CUMULUSCI_ORG_<name>` first and then its saved `<name>.org` files, which win; and
     commands such as `cci org info` save the org they show there (only CUMULUSCI_KEYCHAIN_CLASS
@@ -234,7 +238,6 @@ def forget_stale_org(name: str) -> None:
         org_config = keychain.get_org(name)
         if urlparse(org_config.instance_url or "").hostname == "127.0.0.1":
             keychain.remove_org(name)
-            say(f"Removed cci's saved copy of an earlier local org '{name}' ({saved}).")
     finally:
         os.chdir(cwd)
 
