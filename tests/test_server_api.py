@@ -262,3 +262,25 @@ def test_loopback_only(live):
     assert other_host.status_code == 421
     assert other_host.json()[0]["errorCode"] == "INVALID_HOST"
     assert get(live, "/services/data", headers={"Host": f"localhost:{live.port}"}).ok
+
+
+def test_frontdoor_sets_an_httponly_cookie_and_the_event_page_needs_it(live, sf):
+    contact = sf.Contact.create({"LastName": "Page"})["id"]
+    event = sf.Event.create({"Subject": "Page check", "WhoId": contact,
+                             "StartDateTime": "2026-12-01T10:00:00.000+0000",
+                             "EndDateTime": "2026-12-01T10:30:00.000+0000"})["id"]
+    page = f"/lightning/r/Event/{event}/view"
+    bad = requests.get(f"{live.url}/secur/frontdoor.jsp", params={"sid": "nope", "retURL": page},
+                       allow_redirects=False)
+    assert bad.status_code == 401 and "nope" not in bad.text
+    assert requests.get(live.url + page).status_code == 401
+    good = requests.get(f"{live.url}/secur/frontdoor.jsp",
+                        params={"sid": live.token, "retURL": page}, allow_redirects=False)
+    assert good.status_code == 302 and good.headers["Location"].endswith(page)
+    cookie = good.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    offsite = requests.get(f"{live.url}/secur/frontdoor.jsp", allow_redirects=False,
+                           params={"sid": live.token, "retURL": "https://evil.example/"})
+    assert offsite.headers["Location"].endswith("/") and "evil" not in offsite.headers["Location"]
+    shown = requests.get(live.url + page, cookies={"sid": live.token})
+    assert shown.status_code == 200 and "Page check" in shown.text
