@@ -20,11 +20,15 @@ class SalesforceError(Exception):
 
 
 class DmlError(SalesforceError):
-    """A DML statement failed; `index` is the position of the failing record in the statement."""
+    """A DML statement failed; `index` is the position of the failing record in the statement.
 
-    def __init__(self, code, message, fields=None, index=0):
+    `record_id` names the record an after-save trigger (flow) failed for, so a partial-success
+    statement can fail that record alone."""
+
+    def __init__(self, code, message, fields=None, index=0, record_id=None):
         super().__init__(code, message, fields)
         self.index = index
+        self.record_id = record_id
 
 
 class LimitException(SalesforceError):

@@ -562,32 +562,72 @@ class Transaction:
         return self._dml("delete", sobject, [{"Id": r} for r in record_ids], all_or_none)
 
     def _dml(self, op, sobject, records, all_or_none):
+        """One DML statement. Partial mode (all_or_none=False) behaves like Salesforce: a record
+        whose trigger (flow) fails is marked failed and the statement is rolled back and retried
+        without it, at most twice; the rest are saved."""
         odef = self.org.describe(sobject)
         records = list(records)
         self.usage.count_dml(len(records))
-        done, results = [], []
         for index, record in enumerate(records):
             if not isinstance(record, dict):
                 raise DmlError("INVALID_FIELD", f"record {index} is not an object: {record!r}",
                                index=index)
-            name = f"dml{self._savepoints}"
-            self._savepoints += 1
-            self.org._db.execute(f"SAVEPOINT {name}")
+        failed = {}  # index -> error dict
+        for attempt in range(3):
+            statement, logged = self._savepoint(), len(self.flow_log)
+            results = self._write_all(op, odef, records, all_or_none, failed)
+            done = [(i, r) for i, r in enumerate(results) if r is not None and r != "failed"]
+            try:
+                if op in ("insert", "update") and done:
+                    self._after(op, odef.name, [r for _, r in done])
+            except DmlError as exc:
+                index = next((i for i, r in done if r["Id"] == exc.record_id), None)
+                self._rollback(statement)
+                del self.flow_log[logged:]
+                if index is None or all_or_none or attempt == 2:
+                    if index is not None:
+                        exc.index = index
+                    raise
+                failed[index] = exc.as_dict()
+                continue
+            self.org._db.execute(f"RELEASE {statement}")
+            break
+        if all_or_none:
+            return [r["Id"] for r in results]
+        return [{"id": None, "success": False, "errors": [failed[i]]} if i in failed
+                else {"id": r["Id"], "success": True, "errors": []}
+                for i, r in enumerate(results)]
+
+    def _savepoint(self):
+        name = f"sp{self._savepoints}"
+        self._savepoints += 1
+        self.org._db.execute(f"SAVEPOINT {name}")
+        return name
+
+    def _rollback(self, name):
+        self.org._db.execute(f"ROLLBACK TO {name}")
+        self.org._db.execute(f"RELEASE {name}")
+
+    def _write_all(self, op, odef, records, all_or_none, failed):
+        """Write each record not already failed; returns the stored record, or "failed"."""
+        results = []
+        for index, record in enumerate(records):
+            if index in failed:
+                results.append("failed")
+                continue
+            name = self._savepoint()
             try:
                 stored = getattr(self, f"_{op}_one")(odef, record)
             except SalesforceError as exc:
-                self.org._db.execute(f"ROLLBACK TO {name}")
-                self.org._db.execute(f"RELEASE {name}")
+                self._rollback(name)
                 if all_or_none:
                     raise DmlError(exc.code, exc.message, exc.fields, index) from exc
-                results.append({"id": None, "success": False, "errors": [exc.as_dict()]})
+                failed[index] = exc.as_dict()
+                results.append("failed")
                 continue
             self.org._db.execute(f"RELEASE {name}")
-            done.append(stored)
-            results.append({"id": stored["Id"], "success": True, "errors": []})
-        if op in ("insert", "update") and done:
-            self._after(op, odef.name, done)
-        return [r["id"] for r in results] if all_or_none else results
+            results.append(stored)
+        return results
 
     def _after(self, op, sobject, records):
         if not self.org._handlers[op]:

@@ -434,3 +434,31 @@ def test_flow_log_records_interviews(org):
     with org.transaction() as txn:
         txn.insert("Lead", [{"LastName": "A", "Company": "Acme"}])
         assert [e["flow"] for e in txn.flow_log] == ["LeadFlow"]
+
+
+def guard(org):
+    body = ("<customErrors><name>First</name><label>E</label><customErrorMessages>"
+            "<errorMessage>No {!$Record.LastName} allowed</errorMessage><isFieldError>false"
+            "</isFieldError></customErrorMessages></customErrors>")
+    extra = "<filterLogic>and</filterLogic>" + filt("LastName", "EqualTo", s("Bad"))
+    org.deploy_flow("Guard", flow(body, trigger=("Lead", extra), name="Guard"))
+    return [{"LastName": n, "Company": "C"} for n in ("Ok1", "Bad", "Ok2")]
+
+
+def test_partial_success_fails_only_the_record_whose_flow_failed(org):
+    rows = guard(org)
+    with org.transaction() as txn:
+        results = txn.insert("Lead", rows, all_or_none=False)
+        assert [r["success"] for r in results] == [True, False, True]
+        assert results[1]["errors"][0]["errorCode"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+        assert sorted(r["LastName"] for r in txn.query("Lead", ["LastName"])) == ["Ok1", "Ok2"]
+
+
+def test_all_or_none_names_the_failing_record(org):
+    rows = guard(org)
+    with pytest.raises(DmlError) as exc:
+        with org.transaction() as txn:
+            txn.insert("Lead", rows)
+    assert exc.value.index == 1 and exc.value.message == "No Bad allowed"
+    with org.transaction() as txn:
+        assert txn.count("Lead") == 0

@@ -62,6 +62,9 @@ class Runtime:
         except StopIteration as done:
             outputs[index] = done.value
             return
+        except SalesforceError as exc:
+            exc.interview = index  # which interview failed: the trigger fails its record
+            raise
         waiting.append((index, gen, request))
 
     def _execute(self, requests):

@@ -89,9 +89,12 @@ class FlowTrigger:
                 except LimitException:
                     raise
                 except FlowCustomError as exc:
-                    raise DmlError(exc.code, exc.message) from exc
+                    raise DmlError(exc.code, exc.message,
+                                   record_id=batch[exc.interview]["Id"]) from exc
                 except FlowFault as exc:
-                    raise flow_trigger_error(flow.label or flow.name, exc.message) from exc
+                    error = flow_trigger_error(flow.label or flow.name, exc.message)
+                    error.record_id = batch[exc.interview]["Id"]
+                    raise error from exc
 
     def _entry(self, runtime, flow, record):
         start = flow.start_node
