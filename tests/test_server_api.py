@@ -284,3 +284,10 @@ def test_frontdoor_sets_an_httponly_cookie_and_the_event_page_needs_it(live, sf)
     assert offsite.headers["Location"].endswith("/") and "evil" not in offsite.headers["Location"]
     shown = requests.get(live.url + page, cookies={"sid": live.token})
     assert shown.status_code == 200 and "Page check" in shown.text
+
+
+def test_count_query_honours_limit(sf):
+    sf.Lead.create({"LastName": "Count1", "Company": "CountCo"})
+    sf.Lead.create({"LastName": "Count2", "Company": "CountCo"})
+    assert sf.query("SELECT count() FROM Lead WHERE Company = 'CountCo'")["totalSize"] == 2
+    assert sf.query("SELECT count() FROM Lead WHERE Company = 'CountCo' LIMIT 1")["totalSize"] == 1

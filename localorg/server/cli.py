@@ -55,8 +55,11 @@ def read_state() -> dict | None:
     try:
         state = json.loads(path.read_text())
     except ValueError:
-        return None
-    return state if pid_is_ours(state.get("pid")) else None
+        state = {}
+    if pid_is_ours(state.get("pid")):
+        return state
+    path.unlink(missing_ok=True)  # left by a server that was killed
+    return None
 
 
 def pid_is_ours(pid) -> bool:

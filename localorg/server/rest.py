@@ -526,7 +526,10 @@ def run_soql(org, text: str, version: str) -> dict:
     try:
         with org.transaction() as txn:
             if query.count:
-                return {"totalSize": txn.count(query.sobject, where=query.where), "records": []}
+                total = max(txn.count(query.sobject, where=query.where) - (query.offset or 0), 0)
+                if query.limit is not None:
+                    total = min(total, query.limit)
+                return {"totalSize": total, "records": []}
             odef = org.describe(query.sobject)
             rows = txn.query(odef.name, query.fields, where=query.where,
                              order_by=query.order_by, limit=query.limit, offset=query.offset)
