@@ -37,11 +37,22 @@ def create_guests(sf, run_id: str, count: int) -> list:
     """`count` Contacts with emails unique to this run; returns their emails."""
     emails = [f"guest-{run_id}-{i}@load.test" for i in range(count)]
     for part in chunks(emails):
-        body = {"allOrNone": True, "records": [
-            {"attributes": {"type": "Contact"}, "LastName": f"Guest {e.split('@')[0]}",
-             "Email": e} for e in part]}
-        failed = [r for r in sf.restful("composite/sobjects", method="POST", json=body)
-                  if not r["success"]]
+        body = {
+            "allOrNone": True,
+            "records": [
+                {
+                    "attributes": {"type": "Contact"},
+                    "LastName": f"Guest {e.split('@')[0]}",
+                    "Email": e,
+                }
+                for e in part
+            ],
+        }
+        failed = [
+            r
+            for r in sf.restful("composite/sobjects", method="POST", json=body)
+            if not r["success"]
+        ]
         if failed:
             raise DemoFailure(f"creating guest Contacts failed: {failed[0]['errors']}")
     return emails
@@ -56,26 +67,46 @@ def make_bookings(run_id: str, count: int, guests: int, people: list) -> tuple:
         invitee = people[i % len(people)]
         guest_emails = [people[(i + 1 + k) % len(people)] for k in range(guests)]
         uuid = f"load-{run_id}-{i}"
-        records.append({
-            "Name": "invitee.created",
-            "Calendly__InviteeUuid__c": uuid,
-            "Calendly__EventUuid__c": f"evt-{uuid}",
-            "Calendly__InviteeEmail__c": invitee,
-            "Calendly__EventSubject__c": f"Load {run_id} #{i}",
-            "Calendly__EventStartTime__c": "2026-12-01T09:00:00.000Z",
-            "Calendly__EventEndTime__c": "2026-12-01T09:30:00.000Z",
-            "Calendly__EventPrimaryPublisherEmail__c": ADMIN_EMAIL,
-            "Calendly__EventTypeKind__c": "OneOnOne",
-            "Calendly__EventGuestEmails__c": "; ".join(guest_emails),
-        })
-        expected.append({
-            "invitee_uuid": uuid, "subject": f"Load {run_id} #{i}", "owner_email": ADMIN_EMAIL,
-            "who_email": invitee, "show_as": "Busy",
-            "participants": [{"relation_email": invitee, "relation_type": "Contact",
-                              "is_invitee": False, "is_parent": True}] + [
-                {"relation_email": g, "relation_type": "Contact", "is_invitee": True,
-                 "is_parent": True} for g in guest_emails],
-        })
+        records.append(
+            {
+                "Name": "invitee.created",
+                "Calendly__InviteeUuid__c": uuid,
+                "Calendly__EventUuid__c": f"evt-{uuid}",
+                "Calendly__InviteeEmail__c": invitee,
+                "Calendly__EventSubject__c": f"Load {run_id} #{i}",
+                "Calendly__EventStartTime__c": "2026-12-01T09:00:00.000Z",
+                "Calendly__EventEndTime__c": "2026-12-01T09:30:00.000Z",
+                "Calendly__EventPrimaryPublisherEmail__c": ADMIN_EMAIL,
+                "Calendly__EventTypeKind__c": "OneOnOne",
+                "Calendly__EventGuestEmails__c": "; ".join(guest_emails),
+            }
+        )
+        expected.append(
+            {
+                "invitee_uuid": uuid,
+                "subject": f"Load {run_id} #{i}",
+                "owner_email": ADMIN_EMAIL,
+                "who_email": invitee,
+                "show_as": "Busy",
+                "participants": [
+                    {
+                        "relation_email": invitee,
+                        "relation_type": "Contact",
+                        "is_invitee": False,
+                        "is_parent": True,
+                    }
+                ]
+                + [
+                    {
+                        "relation_email": g,
+                        "relation_type": "Contact",
+                        "is_invitee": True,
+                        "is_parent": True,
+                    }
+                    for g in guest_emails
+                ],
+            }
+        )
     return records, expected
 
 
@@ -90,8 +121,12 @@ def insert_concurrently(env: dict, records: list, clients: int, batch: int) -> f
         sf = sessions[index % clients]
         errors = []
         for part in batches[index::clients]:
-            body = {"allOrNone": True, "records": [
-                {"attributes": {"type": "Calendly__CalendlyAction__c"}, **r} for r in part]}
+            body = {
+                "allOrNone": True,
+                "records": [
+                    {"attributes": {"type": "Calendly__CalendlyAction__c"}, **r} for r in part
+                ],
+            }
             results = sf.restful("composite/sobjects", method="POST", json=body)
             errors += [r["errors"] for r in results if not r["success"]]
         return errors
@@ -114,8 +149,9 @@ def verify(sf, expected: list, when: str) -> int:
     return sum(len(e["participants"]) for e in actual)
 
 
-def load(env: dict, bookings: int, guests: int, clients: int, batch: int,
-         restart: bool = True) -> dict:
+def load(
+    env: dict, bookings: int, guests: int, clients: int, batch: int, restart: bool = True
+) -> dict:
     """The whole measurement on a running org with the flows active; returns the figures."""
     run_id = secrets.token_hex(4)
     sf = connect(env)
@@ -128,8 +164,13 @@ def load(env: dict, bookings: int, guests: int, clients: int, batch: int,
         localorg("start")
         env = register_env()
         verify(connect(env), expected, "after a restart")
-    return {"bookings": bookings, "participants": participants, "seconds": elapsed,
-            "per_second": bookings / elapsed if elapsed else float("inf"), "env": env}
+    return {
+        "bookings": bookings,
+        "participants": participants,
+        "seconds": elapsed,
+        "per_second": bookings / elapsed if elapsed else float("inf"),
+        "env": env,
+    }
 
 
 def main(argv=None) -> int:
@@ -149,10 +190,12 @@ def main(argv=None) -> int:
         return 1
     finally:
         stop_org()
-    print(f"{figures['bookings']} bookings x {args.guests} guests, {args.clients} clients, "
-          f"Collections of {args.batch}: {figures['seconds']:.2f} s wall, "
-          f"{figures['per_second']:.1f} bookings/s; {figures['participants']} EventRelations "
-          "exact, also after a restart")
+    print(
+        f"{figures['bookings']} bookings x {args.guests} guests, {args.clients} clients, "
+        f"Collections of {args.batch}: {figures['seconds']:.2f} s wall, "
+        f"{figures['per_second']:.1f} bookings/s; {figures['participants']} EventRelations "
+        "exact, also after a restart"
+    )
     return 0
 
 
