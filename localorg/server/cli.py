@@ -116,6 +116,12 @@ def start(args) -> int:
         if state and healthy(state, read_token()):
             say(f"localorg started at {state['url']} (pid {state['pid']}, org "
                 f"{state['org_id']}). Next: eval \"$(python -m localorg register)\"")
+            wanted = None if args.calendly_version in ("", "none") else args.calendly_version
+            if state.get("calendly_version") != wanted:
+                have = state.get("calendly_version")
+                say(f"Note: this org has {f'Calendly {have}' if have else 'no Calendly package'}"
+                    f" installed; --calendly-version {args.calendly_version} only applies to a new "
+                    "org: use `start --fresh` (it deletes the org's data).")
             return 0
         time.sleep(0.1)
     proc.terminate()
@@ -272,9 +278,6 @@ def serve(args) -> int:
     packages = {p["namespace"]: p["version"] for p in org.installed_packages()}
     state = {"pid": os.getpid(), "port": server.server_port, "url": url, "org_id": org.org_id,
              "username": user["Username"], "calendly_version": packages.get("Calendly")}
-    if version and packages.get("Calendly") != version:
-        print(f"Note: this org was created with Calendly {packages.get('Calendly')}; "
-              f"--calendly-version {version} applies to a new org (start --fresh).", flush=True)
     (folder / "server.json").write_text(json.dumps(state))
     signal.signal(signal.SIGTERM, _exit_on_signal)
     print(f"serving {url} (pid {os.getpid()})", flush=True)
