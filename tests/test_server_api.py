@@ -291,3 +291,11 @@ def test_count_query_honours_limit(sf):
     sf.Lead.create({"LastName": "Count2", "Company": "CountCo"})
     assert sf.query("SELECT count() FROM Lead WHERE Company = 'CountCo'")["totalSize"] == 2
     assert sf.query("SELECT count() FROM Lead WHERE Company = 'CountCo' LIMIT 1")["totalSize"] == 1
+
+
+def test_unknown_object_in_the_url_is_not_found(live, sf):
+    for path in ("sobjects/Foo__c/describe", "sobjects/Foo__c", "sobjects/Foo__c/001000000000001"):
+        response = get(live, f"/services/data/v{V}/{path}")
+        assert response.status_code == 404, path
+        assert response.json() == [{"message": "The requested resource does not exist",
+                                     "errorCode": "NOT_FOUND"}]

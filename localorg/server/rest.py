@@ -243,8 +243,18 @@ def field_describe(f) -> dict:
     }
 
 
+def url_object(app, sobject: str):
+    """The object named in a URL; an unknown one is 404 NOT_FOUND, as Salesforce answers."""
+    try:
+        return app.org.describe(sobject)
+    except SalesforceError as exc:
+        if exc.code == "INVALID_TYPE":
+            raise not_found() from None
+        raise
+
+
 def describe(app, request, version, sobject):
-    odef = app.org.describe(sobject)
+    odef = url_object(app, sobject)
     body = {
         **object_flags(odef),
         "urls": object_urls(version, odef),
@@ -270,7 +280,7 @@ def describe(app, request, version, sobject):
 
 
 def sobject_root(app, request, version, sobject):
-    odef = app.org.describe(sobject)
+    odef = url_object(app, sobject)
     if request.method == "GET":
         with app.org.transaction() as txn:
             recent = txn.query(odef.name, ["Id"], order_by=[("LastModifiedDate", True, True)],
@@ -302,7 +312,7 @@ def not_found() -> HttpError:
 
 
 def record(app, request, version, sobject, record_id):
-    odef = app.org.describe(sobject)
+    odef = url_object(app, sobject)
     if request.method == "GET":
         wanted = request.args.get("fields")
         fields = [f.strip() for f in wanted.split(",") if f.strip()] if wanted else None
