@@ -293,7 +293,7 @@ def test_count_query_honours_limit(sf):
     assert sf.query("SELECT count() FROM Lead WHERE Company = 'CountCo' LIMIT 1")["totalSize"] == 1
 
 
-def test_unknown_object_in_the_url_is_not_found(live, sf):
+def test_unknown_object_in_the_url_is_not_found(live):
     for path in ("sobjects/Foo__c/describe", "sobjects/Foo__c", "sobjects/Foo__c/001000000000001"):
         response = get(live, f"/services/data/v{V}/{path}")
         assert response.status_code == 404, path

@@ -8,14 +8,14 @@ meta_readmetadata.htm, meta_canceldeploy.htm) and the envelopes CumulusCI sends
 
 - deploy: the zip is checked component by component against Salesforce's Metadata API schema
   (`metacheck.schema`), then applied in one all-or-none step (rollbackOnError, as CumulusCI asks):
-  Flow -> a flow version in the store (active when `<status>Active`), Layout / Profile -> stored
-  source for retrieve and the Event page, CustomObject / CustomField -> the org's schema,
-  InstalledPackage -> refused unless that version is already installed (the local org cannot
+  Flow -> a flow version in the store (active when `<status>Active`); Layout, Profile,
+  PermissionSet -> stored source for retrieve and the Event page; CustomObject / CustomField ->
+  the org's schema; InstalledPackage -> refused unless that version is already installed (the local org cannot
   install packages). Any other type is a component failure naming it, never a silent success.
   Deploys run when received; checkDeployStatus reports the finished DeployResult.
-- retrieve (unpackaged package.xml) / checkStatus / checkRetrieveStatus: a zip of the stored
-  source (`unpackaged/package.xml`, `unpackaged/flows/X.flow`, ...), with a message per member
-  that does not exist.
+- retrieve (unpackaged package.xml, or packageNames of an unmanaged package) / checkStatus /
+  checkRetrieveStatus: a zip of the stored source (`unpackaged/package.xml`,
+  `unpackaged/flows/X.flow`, ...), with a message per member that does not exist.
 - listMetadata, readMetadata, cancelDeploy. Other operations answer a SOAP fault NOT_IMPLEMENTED.
 
 A new org has what every Salesforce org starts with that these callers read: Salesforce's stock
@@ -23,8 +23,8 @@ Event page layout ("Event-Event Layout", in `stock/`: the layout retrieved from 
 customised it, e.g. github.com/GetonCRM-Solutions-LLP/Calenso @ 1456f102 and
 github.com/CityofToronto/EDC-Salesforce @ c46e7b32, minus their custom fields; no Attendees field).
 
-Profiles are stored and returned, not enforced: the local org runs every call as its System
-Administrator. A never-deployed `Admin` profile is retrieved as an empty Profile.
+Profiles and permission sets are stored and returned, not enforced: the local org runs every
+call as its System Administrator. A never-deployed `Admin` profile is retrieved as an empty Profile.
 """
 
 import base64
@@ -51,16 +51,17 @@ FOLDERS = {
     "Layout": ("layouts", "layout"),
     "CustomObject": ("objects", "object"),
     "Profile": ("profiles", "profile"),
+    "PermissionSet": ("permissionsets", "permissionset"),
     "InstalledPackage": ("installedPackages", "installedPackage"),
 }
-STORED_TYPES = ("Layout", "Profile")  # kept as source by the store's components API
+STORED_TYPES = ("Layout", "Profile", "PermissionSet")  # source kept by the store (components)
 PACKAGE_TYPE = "Package"  # unmanaged package manifests, by package name
 BY_FOLDER = {folder: (kind, suffix) for kind, (folder, suffix) in FOLDERS.items()}
 # Metadata API folders of types the local org does NOT emulate (named in the failure).
 KNOWN_FOLDERS = {
     "classes": "ApexClass", "triggers": "ApexTrigger", "pages": "ApexPage",
     "components": "ApexComponent", "lwc": "LightningComponentBundle",
-    "aura": "AuraDefinitionBundle", "permissionsets": "PermissionSet",
+    "aura": "AuraDefinitionBundle",
     "applications": "CustomApplication", "tabs": "CustomTab", "flexipages": "FlexiPage",
     "staticresources": "StaticResource", "reports": "Report", "dashboards": "Dashboard",
     "email": "EmailTemplate", "labels": "CustomLabels", "customMetadata": "CustomMetadata",
