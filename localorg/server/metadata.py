@@ -10,9 +10,9 @@ meta_readmetadata.htm, meta_canceldeploy.htm) and the envelopes CumulusCI sends
   (`metacheck.schema`), then applied in one all-or-none step (rollbackOnError, as CumulusCI asks):
   Flow -> a flow version in the store (active when `<status>Active`); Layout, Profile,
   PermissionSet -> stored source for retrieve and the Event page; CustomObject / CustomField ->
-  the org's schema; InstalledPackage -> refused unless that version is already installed (the local org cannot
-  install packages). Any other type is a component failure naming it, never a silent success.
-  Deploys run when received; checkDeployStatus reports the finished DeployResult.
+  the org's schema; InstalledPackage -> refused unless that version is already installed (the
+  local org cannot install packages). Any other type is a component failure naming it, never
+  a silent success. Deploys run when received; checkDeployStatus reports the finished DeployResult.
 - retrieve (unpackaged package.xml, or packageNames of an unmanaged package) / checkStatus /
   checkRetrieveStatus: a zip of the stored source (`unpackaged/package.xml`,
   `unpackaged/flows/X.flow`, ...), with a message per member that does not exist.
