@@ -301,7 +301,8 @@ def deploy(app, call, version):
             current = None
             try:
                 with app.org.transaction():  # all or none: rollbackOnError
-                    for current in comps:
+                    # objects and fields first: flows and layouts in the same zip use them
+                    for current in sorted(comps, key=lambda c: c.kind != "CustomObject"):
                         apply(current, app.org)
                     remember_package(app.org, files["package.xml"])
             except SalesforceError as exc:
