@@ -148,6 +148,17 @@ def test_deploy_flow_then_insert_fails_with_the_flows_error_and_rolls_back(live)
     count = requests.get(f"{live.url}/services/data/v{V}/query", headers=headers,
                          params={"q": "SELECT count() FROM Calendly__CalendlyAction__c"})
     assert count.json()["totalSize"] == 0
+    # Collections, even without allOrNone: the failed trigger fails the whole batch.
+    body = {"allOrNone": False, "records": [
+        {"attributes": {"type": "Calendly__CalendlyAction__c"}, "Name": "invitee.created",
+         "Calendly__InviteeUuid__c": f"inv-{i}"} for i in range(3)]}
+    results = requests.post(f"{live.url}/services/data/v{V}/composite/sobjects", json=body,
+                            headers=headers).json()
+    codes = [r["errors"][0]["statusCode"] for r in results]
+    assert codes == ["FIELD_CUSTOM_VALIDATION_EXCEPTION"] * 3
+    count = requests.get(f"{live.url}/services/data/v{V}/query", headers=headers,
+                         params={"q": "SELECT count() FROM Calendly__CalendlyAction__c"})
+    assert count.json()["totalSize"] == 0
 
 
 def test_component_failures_name_file_problem_and_line_and_nothing_is_applied(live):
