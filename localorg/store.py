@@ -52,6 +52,7 @@ custom fields deployed later need no ALTER TABLE; filtering runs in Python with 
 express. One writer at a time: a re-entrant lock is held for the life of a transaction.
 """
 
+import functools
 import json
 import re
 import sqlite3
@@ -128,6 +129,17 @@ def parse_datetime(value) -> datetime:
         text = text[:-2] + ":" + text[-2:]
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _locked(method):
+    """Run an Org method under the org's lock: reads never see another thread's open transaction."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Org:
@@ -214,6 +226,7 @@ class Org:
         ):
             self._objects[sobject].add(FieldDef(**json.loads(data)))
 
+    @_locked
     def installed_packages(self) -> list:
         return self._meta("packages", [])
 
@@ -234,6 +247,7 @@ class Org:
     def sobjects(self) -> list:
         return list(self._objects.values())
 
+    @_locked
     def object_for_id(self, record_id: str) -> ObjectDef | None:
         for odef in self._objects.values():
             if record_id.startswith(odef.key_prefix):
@@ -336,6 +350,7 @@ class Org:
                     "UPDATE flows SET status = 'Active' WHERE name = ? AND version = ?",
                     (name, version))
 
+    @_locked
     def flows(self) -> list:
         out = {}
         for name, version, status, label, ptype in self._db.execute(
@@ -348,6 +363,7 @@ class Org:
                 item["active_version"] = version
         return list(out.values())
 
+    @_locked
     def flow_xml(self, name: str, version: int | None = None) -> bytes:
         """A version's XML; version=None: the active version, else the latest."""
         if version is None:
@@ -361,6 +377,7 @@ class Org:
             raise SalesforceError("NOT_FOUND", f"No flow {name} version {version or 'any'}")
         return bytes(row[0])
 
+    @_locked
     def active_flows(self) -> list:
         """[(name, version, xml)] of every active flow version."""
         return [(n, v, bytes(x)) for n, v, x in self._db.execute(
@@ -378,6 +395,7 @@ class Org:
                 "last_modified) VALUES (?, ?, ?, ?, ?)",
                 (kind, full_name, file_name, body, now_iso()))
 
+    @_locked
     def component(self, kind: str, full_name: str) -> dict | None:
         """{"kind", "full_name", "file_name", "body", "last_modified"} or None."""
         row = self._db.execute(
@@ -385,6 +403,7 @@ class Org:
             "WHERE kind = ? AND full_name = ?", (kind, full_name)).fetchone()
         return _component(row) if row else None
 
+    @_locked
     def components(self, kind: str) -> list:
         return [_component(row) for row in self._db.execute(
             "SELECT kind, full_name, file_name, body, last_modified FROM components "

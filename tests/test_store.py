@@ -537,3 +537,28 @@ def test_threads_serialise_writes(tmp_path):
     for t in threads:
         t.join()
     assert count(org, "Contact") == 40
+
+
+def test_reads_wait_for_another_threads_transaction(tmp_path):
+    org = Org(tmp_path / "r.sqlite3")
+    started = threading.Event()
+    seen = []
+
+    def writer():
+        with pytest.raises(RuntimeError):
+            with org.transaction():
+                org.save_component("Layout", "L", "L.layout", b"<uncommitted/>")
+                started.set()
+                threading.Event().wait(0.2)
+                raise RuntimeError("roll back")
+
+    def reader():
+        started.wait()
+        seen.append(org.component("Layout", "L"))
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [None]
