@@ -20,11 +20,13 @@ Public API (the HTTP server, the flow runtime and the scenario runner use only t
         n = txn.count("Contact", where=...)      # SELECT COUNT() — one query
         rec = txn.retrieve("Contact", id, fields=None)   # one record or None (no limit cost)
         txn.usage.as_dict()               # {"soql", "query_rows", "dml", "dml_rows"}
-    results = txn.insert(..., all_or_none=False)  # per record: {"id", "success", "errors"}
+        results = txn.insert(..., all_or_none=False)  # per record: {"id", "success", "errors"};
+                                  # a record whose after-save flow fails is failed alone
+        txn.usage.header()                # "soql=3/100; query_rows=…; dml=…; dml_rows=…"
 
     org.describe("Contact") -> schema.ObjectDef  (fields: FieldDef with name, label, type, length,
         nillable, reference_to, relationship_name, createable, updateable, external_id, unique,
-        default_value, picklist_values, custom); org.sobjects() -> [ObjectDef]
+        default_value, picklist_values, restricted_picklist, custom); org.sobjects() -> [ObjectDef]
     org.define_object("Foo__c", label=..., plural=...) -> ObjectDef   # idempotent
     org.add_custom_field("Foo__c", FieldDef | field-meta XML bytes) -> FieldDef  # idempotent
     org.install_source(folder)            # objects/ of a source-format folder
@@ -49,7 +51,8 @@ Errors are `errors.SalesforceError` / `errors.DmlError` with Salesforce's error 
 Storage: one SQLite table of records (id, sobject, JSON data) rather than a table per object, so
 custom fields deployed later need no ALTER TABLE; filtering runs in Python with SOQL's semantics
 (case-insensitive text, null rules, polymorphic parent fields), which SQLite's collation can't
-express. One writer at a time: a re-entrant lock is held for the life of a transaction.
+express. One writer at a time: a re-entrant lock is held for the life of a transaction, and the
+org's read methods take it too.
 """
 
 import functools
