@@ -90,3 +90,19 @@ def test_stop_then_status_says_not_running(tmp_path):
     assert not (tmp_path / "server.json").exists()
     missing = localorg(env, "register", check=False)
     assert missing.returncode == 2 and "not running" in missing.stderr
+
+
+def test_ca_bundle_is_not_rebuilt_from_itself(tmp_path, monkeypatch):
+    from localorg.server.tls import ensure_certificate
+
+    (tmp_path / "other").mkdir()
+    roots = ensure_certificate(tmp_path / "other")[0]  # any PEM file: "the environment's roots"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(roots))
+    home = tmp_path / "home"
+    home.mkdir()
+    cert, _, bundle = ensure_certificate(home)
+    first = bundle.read_bytes()
+    assert first == roots.read_bytes() + b"\n" + cert.read_bytes()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))  # a shell that sourced env.sh
+    ensure_certificate(home)
+    assert bundle.read_bytes() == first

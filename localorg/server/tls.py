@@ -77,8 +77,15 @@ def ensure_certificate(folder: Path) -> tuple[Path, Path, Path]:
 
 
 def write_bundle(bundle_path: Path, pem: bytes) -> None:
-    """The roots this environment trusts plus the local org's certificate."""
+    """The roots this environment trusts plus the local org's certificate.
+
+    In a shell that sourced env.sh, REQUESTS_CA_BUNDLE is this bundle itself: the roots it was
+    made from (recorded next to it) are used again."""
+    origin = bundle_path.with_name("ca-roots.txt")
     roots = Path(os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where())
-    if not roots.is_file() or roots.resolve() == bundle_path.resolve():
+    if roots.is_file() and roots.resolve() == bundle_path.resolve():
+        roots = Path(origin.read_text().strip()) if origin.is_file() else Path(certifi.where())
+    if not roots.is_file():
         roots = Path(certifi.where())
+    origin.write_text(f"{roots}\n")
     bundle_path.write_bytes(roots.read_bytes() + b"\n" + pem)
