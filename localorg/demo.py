@@ -263,8 +263,7 @@ def demo(bookings_path: Path) -> str:
     print(table(actual))
     failures = compare(expected, actual)
     if failures:
-        raise DemoFailure("the Events differ from datasets/bookings.yml:\n  "
-                          + "\n  ".join(failures))
+        raise DemoFailure(f"the Events differ from {bookings_path}:\n  " + "\n  ".join(failures))
     count = sum(len(e["participants"]) for e in actual)
     return f"DEMO PASSED: {len(actual)} events, {count} participants as expected"
 
