@@ -1,8 +1,10 @@
 """`make demo`: the project's whole job, end to end, on the embedded local org.
 
-1. start a fresh local org (`python -m localorg start --fresh`) and register it with cci;
-2. `cci flow run dev_org --org local`: deploys the stand-in package check, the flows, activates
-   CreateEventTemplate, patches the Event layout and loads datasets/local/ (load_sample_data);
+1. start a fresh local org (`python -m localorg start --fresh`; an org already running is
+   stopped and its data replaced) and register it with cci;
+2. `cci flow run dev_org --org local`: checks the Calendly package version, deploys the flows,
+   activates CreateEventTemplate, patches the Event layout and loads datasets/local/
+   (stock load_sample_data);
 3. "books" the meetings of datasets/bookings.yml by inserting Calendly__CalendlyAction__c records
    through the REST API with simple-salesforce, as Calendly's package does (one record: sObject
    create; several: one sObject Collections call);
@@ -284,8 +286,8 @@ def main(argv=None) -> int:
         return 1
     finally:
         if args.keep_running:
-            print("The local org is still running: `cci org browser local` opens it, "
-                  "`python -m localorg stop` stops it.")
+            print("The local org is still running. Open it: eval \"$(python -m localorg "
+                  "register)\" && cci org browser local. Stop it: python -m localorg stop.")
         else:
             stop_org()
 
