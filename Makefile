@@ -10,7 +10,7 @@ export SF_AUTOUPDATE_DISABLE := true
 # sf 2.150.6's update hook reads only this one.
 export SF_DISABLE_AUTOUPDATE := true
 
-.PHONY: setup demo test lint check
+.PHONY: setup demo test lint check browser
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -29,8 +29,15 @@ lint: setup
 check: setup
 	$(PY) -m metacheck
 
+# Debian's chromium, for the test that opens the local org's Event page headless.
+# apt is the only source of it here; the step is skipped once it is installed.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
 demo: setup
 	$(PY) -m metacheck
+	$(PY) -m localorg.demo
 
-test: setup lint
+test: setup browser lint
 	$(PY) -m pytest
