@@ -299,3 +299,34 @@ def test_unknown_object_in_the_url_is_not_found(live):
         assert response.status_code == 404, path
         assert response.json() == [{"message": "The requested resource does not exist",
                                      "errorCode": "NOT_FOUND"}]
+
+
+def test_collections_upsert_on_an_id_lookup_field(sf, live):
+    fields = {f["name"]: f for f in sf.Contact.describe()["fields"]}
+    assert fields["Email"]["idLookup"] and not fields["Title"]["idLookup"]
+    url = f"{live.url}/services/data/v{V}/composite/sobjects/Contact/Email"
+    headers = {"Authorization": f"Bearer {live.token}"}
+    existing = sf.Contact.create({"LastName": "Old", "Email": "up@sert.test"})["id"]
+
+    def upsert(records, all_or_none=False):
+        body = {"allOrNone": all_or_none,
+                "records": [{"attributes": {"type": "Contact"}, **r} for r in records]}
+        return requests.patch(url, json=body, headers=headers)
+
+    first = upsert([{"LastName": "New", "Email": "UP@sert.test"},
+                    {"LastName": "Fresh", "Email": "fresh@sert.test"},
+                    {"LastName": "Twice", "Email": "twice@sert.test"},
+                    {"LastName": "Twice", "Email": "twice@sert.test"}]).json()
+    assert (first[0]["id"], first[0]["created"]) == (existing, False)
+    assert first[1]["success"] and first[1]["created"]
+    assert [r["errors"][0]["statusCode"] for r in first[2:]] == ["DUPLICATE_EXTERNAL_ID"] * 2
+    assert sf.Contact.get(existing)["LastName"] == "New"
+    again = upsert([{"LastName": "Fresher", "Email": "fresh@sert.test"}]).json()
+    assert (again[0]["id"], again[0]["created"]) == (first[1]["id"], False)
+    rolled = upsert([{"LastName": "Ok", "Email": "ok@sert.test"}, {"Email": "nolast@sert.test"}],
+                    all_or_none=True).json()
+    assert rolled[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert sf.query("SELECT count() FROM Contact WHERE Email = 'ok@sert.test'")["totalSize"] == 0
+    not_lookup = requests.patch(f"{live.url}/services/data/v{V}/composite/sobjects/Contact/Title",
+                                json={"allOrNone": False, "records": []}, headers=headers)
+    assert (not_lookup.status_code, not_lookup.json()[0]["errorCode"]) == (404, "NOT_FOUND")

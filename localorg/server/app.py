@@ -56,6 +56,8 @@ ROUTES = Map(
         Rule(f"{D}/queryAll/<locator>", endpoint=rest.query_more, methods=["GET"]),
         Rule(f"{D}/composite/sobjects", endpoint=rest.collections,
              methods=["POST", "PATCH", "DELETE"], strict_slashes=False),
+        Rule(f"{D}/composite/sobjects/<sobject>/<key_field>", endpoint=rest.collections_upsert,
+             methods=["PATCH"], strict_slashes=False),
         Rule(f"{D}/composite", endpoint=rest.composite, methods=["POST"], strict_slashes=False),
         Rule(f"{T}/query", endpoint=tooling.query, methods=["GET"], strict_slashes=False),
         Rule(f"{T}/sobjects/<sobject>", endpoint=tooling.create, methods=["POST"],

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from werkzeug.wrappers import Request, Response
 
 from localorg import soql
+from localorg.conditions import Cmp
 from localorg.errors import DmlError, NotImplementedInLocalOrg, SalesforceError
 from localorg.server.responses import HttpError, json_response
 
@@ -189,6 +190,13 @@ def describe_global(app, request, version):
     )
 
 
+def is_id_lookup(f) -> bool:
+    """Fields Salesforce lets you upsert on: Id, external ids, unique text, emails, names."""
+    text = f.type in ("string", "email")
+    return (f.name in ("Id", "Name") or f.external_id or (f.unique and text)
+            or f.type == "email")
+
+
 def field_describe(f) -> dict:
     text = f.type in ("string", "textarea", "email", "phone", "url", "picklist", "multipicklist")
     refs = list(f.reference_to or [])
@@ -216,7 +224,7 @@ def field_describe(f) -> dict:
         "filterable": not long_text,
         "groupable": not long_text and f.type not in ("double", "currency", "percent"),
         "htmlFormatted": False,
-        "idLookup": f.name == "Id" or f.external_id or (f.unique and text),
+        "idLookup": is_id_lookup(f),
         "label": f.label,
         "length": f.length if text or f.type in ("id", "reference") else 0,
         "name": f.name,
@@ -450,6 +458,107 @@ def run_collection(app, op, items, all_or_none):
             else:
                 results[i] = {"id": None, "success": False, "errors": [collection_error(exc)]}
     return results
+
+
+def collections_upsert(app, request, version, sobject, key_field):
+    """sObject Collections upsert (API 46.0+): PATCH composite/sobjects/<Obj>/<KeyField>.
+
+    Per record: no match creates it, one match updates it (`created` says which), several
+    matches or the same key twice in the request fail that record with DUPLICATE_EXTERNAL_ID.
+    One transaction; allOrNone as for the other Collections calls."""
+    odef = url_object(app, sobject)
+    if not odef.has(key_field) or not is_id_lookup(odef.field(key_field)):
+        raise HttpError(404, "NOT_FOUND", "Provided external ID field does not exist or is not "
+                        f"accessible: {key_field}")
+    key = odef.field(key_field).name
+    body = read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+        raise HttpError(400, "JSON_PARSER_ERROR", 'Expected {"allOrNone": bool, "records": [...]}')
+    items, all_or_none = body["records"], bool(body.get("allOrNone", False))
+    if len(items) > MAX_COLLECTION:
+        raise HttpError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than "
+                        f"{MAX_COLLECTION} records into this call")
+    results = [None] * len(items)
+    try:
+        with app.org.transaction() as txn:
+            plan = upsert_plan(txn, odef, key, items)
+            bad = [(i, err) for i, err in enumerate(plan) if isinstance(err, SalesforceError)]
+            if bad and all_or_none:
+                raise DmlError(bad[0][1].code, bad[0][1].message, bad[0][1].fields, bad[0][0])
+            for i, err in bad:
+                results[i] = {"id": None, "success": False, "errors": [collection_error(err)],
+                              "created": False}
+            for op, created in (("insert", True), ("update", False)):
+                positions = [i for i, p in enumerate(plan) if isinstance(p, str)
+                             and (p == "insert") == (op == "insert")]
+                if not positions:
+                    continue
+                records = [{k: v for k, v in items[i].items() if k != "attributes"}
+                           for i in positions]
+                if op == "update":
+                    records = [{**r, "Id": plan[i]}
+                               for r, i in zip(records, positions, strict=True)]
+                try:
+                    out = getattr(txn, op)(odef.name, records, all_or_none=all_or_none)
+                except DmlError as exc:
+                    raise DmlError(exc.code, exc.message, exc.fields,
+                                   positions[exc.index]) from exc
+                for i, item in zip(positions, out, strict=True):
+                    if all_or_none:
+                        results[i] = {"id": item, "success": True, "errors": [],
+                                      "created": created}
+                    else:
+                        results[i] = {"id": item["id"], "success": item["success"],
+                                      "errors": [{"statusCode": e["errorCode"],
+                                                  "message": e["message"],
+                                                  "fields": e.get("fields", [])}
+                                                 for e in item["errors"]],
+                                      "created": created and item["success"]}
+    except SalesforceError as exc:
+        failed_at = getattr(exc, "index", None) if isinstance(exc, DmlError) else None
+        for i in range(len(items)):
+            error = _ROLLED_BACK if all_or_none and failed_at not in (None, i) \
+                else collection_error(exc)
+            results[i] = {"id": None, "success": False, "errors": [error], "created": False}
+    return json_response(results)
+
+
+def upsert_plan(txn, odef, key: str, items: list) -> list:
+    """Per record: "insert", the Id to update, or the SalesforceError that fails it."""
+    values = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            values.append(DmlError("INVALID_FIELD", f"record {index} is not a JSON object"))
+        elif item.get(key) in (None, ""):
+            values.append(DmlError("REQUIRED_FIELD_MISSING",
+                                   f"Required fields are missing: [{key}]", [key]))
+        else:
+            values.append(item[key])
+    wanted = sorted({str(v) for v in values if not isinstance(v, SalesforceError)})
+    found = {}
+    if wanted:
+        for row in txn.query(odef.name, ["Id", key], where=Cmp(key, "IN", wanted)):
+            found.setdefault(str(row[key]).lower(), []).append(row["Id"])
+    seen = {}
+    for v in values:
+        if not isinstance(v, SalesforceError):
+            seen[str(v).lower()] = seen.get(str(v).lower(), 0) + 1
+    plan = []
+    for v in values:
+        if isinstance(v, SalesforceError):
+            plan.append(v)
+            continue
+        matches = found.get(str(v).lower(), [])
+        if seen[str(v).lower()] > 1:
+            plan.append(DmlError("DUPLICATE_EXTERNAL_ID",
+                                 f"Duplicate external id specified: {v}", [key]))
+        elif len(matches) > 1:
+            plan.append(DmlError("DUPLICATE_EXTERNAL_ID",
+                                 f"{key}: more than one record found for external id field: "
+                                 f"{matches}", [key]))
+        else:
+            plan.append(matches[0] if matches else "insert")
+    return plan
 
 
 # ----- composite ----------------------------------------------------------------------------
