@@ -158,6 +158,8 @@ def render_event_page(org, event_id: str, layout_xml: bytes | None) -> str:
                 elif odef.has(name):
                     fdef = odef.field(name)
                     label_text = fdef.label
+                    if fdef.type == "reference" and label_text.endswith(" ID"):
+                        label_text = label_text[:-3]  # the UI labels a lookup by its record
                     value_html = ("<span class=\"value\">"
                                   f"{escape(_format(fdef, event.get(fdef.name), names))}</span>")
                 elif name in WHO_ITEMS:
