@@ -330,3 +330,14 @@ def test_collections_upsert_on_an_id_lookup_field(sf, live):
     not_lookup = requests.patch(f"{live.url}/services/data/v{V}/composite/sobjects/Contact/Title",
                                 json={"allOrNone": False, "records": []}, headers=headers)
     assert (not_lookup.status_code, not_lookup.json()[0]["errorCode"]) == (404, "NOT_FOUND")
+
+
+def test_parent_records_carry_their_url_like_salesforce(sf, live):
+    sf.Contact.create({"LastName": "Url", "Title": "url-check"})
+    [row] = sf.query("SELECT LastName, Owner.Email FROM Contact WHERE Title = 'url-check'")[
+        "records"]
+    assert list(row) == ["attributes", "LastName", "Owner"]  # helper Ids are not returned
+    assert row["attributes"]["url"].startswith(f"/services/data/v{V}/sobjects/Contact/003")
+    assert row["Owner"]["attributes"]["url"] == (
+        f"/services/data/v{V}/sobjects/User/{live.org.default_user_id}")
+    assert list(row["Owner"]) == ["attributes", "Email"]

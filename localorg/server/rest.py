@@ -650,12 +650,38 @@ def run_soql(org, text: str, version: str) -> dict:
                     total = min(total, query.limit)
                 return {"totalSize": total, "records": []}
             odef = org.describe(query.sobject)
-            rows = txn.query(odef.name, query.fields, where=query.where,
+            extra = id_paths(query.fields)
+            rows = txn.query(odef.name, query.fields + extra, where=query.where,
                              order_by=query.order_by, limit=query.limit, offset=query.offset)
     except SalesforceError as exc:
         raise locate(query, exc) from None
-    rows = [with_attributes(version, odef.name, r) for r in rows]
+    rows = [drop(with_attributes(version, odef.name, r), extra) for r in rows]
     return {"totalSize": len(rows), "records": rows}
+
+
+def id_paths(fields: list) -> list:
+    """Id paths of the record and of each parent a query reads, unless selected: their ids make
+    each `attributes.url`, as Salesforce returns it for parent records too."""
+    have = {f.lower() for f in fields}
+    out = []
+    for path in ["Id"] + [".".join(f.split(".")[:n] + ["Id"]) for f in fields
+                          for n in range(1, f.count(".") + 1)]:
+        if path.lower() not in have:
+            have.add(path.lower())
+            out.append(path)
+    return out
+
+
+def drop(record: dict, paths: list) -> dict:
+    """Remove the helper Id fields added by `id_paths` (after the urls are made)."""
+    for path in paths:
+        *parents, last = path.split(".")
+        node = record
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return record
 
 
 def locate(query: soql.Query, exc: SalesforceError) -> SalesforceError:
