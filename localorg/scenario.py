@@ -11,6 +11,7 @@ tests/scenarios/README.md.
 
 import json
 import sys
+from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,9 +27,10 @@ TRIGGER_FLOW = "CreateEventTemplate"
 PARTICIPANT_FLOW = "Create_Event_Participant_Template"
 TOP_KEYS = {"description", "org", "transactions", "expect"}
 EXPECT_KEYS = {"events", "unmatched", "errors", "governor"}
-EVENT_KEYS = {"invitee_uuid", "subject", "owner_email", "who_email", "show_as", "participants",
-              "start", "end", "description", "location"}
-PARTICIPANT_KEYS = ("relation_email", "relation_type", "is_invitee", "is_parent")
+EVENT_KEYS = {"invitee_uuid", "subject", "owner_email", "who_email", "who_name", "show_as",
+              "participants", "start", "end", "description", "location"}
+PARTICIPANT_KEYS = ("relation_email", "relation_type", "is_invitee", "is_parent")  # exact set
+OPTIONAL_PARTICIPANT_KEYS = ("relation_name",)  # compared only where the expectation gives it
 GOVERNOR_KEYS = {"soql", "dml", "rows", "dml_rows"}
 
 
@@ -59,6 +61,13 @@ def load(path) -> dict:
         if not isinstance(ev, dict) or set(ev) - EVENT_KEYS or "invitee_uuid" not in ev:
             raise ScenarioError(f"{path}: each expected event needs invitee_uuid; keys allowed: "
                                 f"{sorted(EVENT_KEYS)}; got {ev!r}")
+        for part in ev.get("participants") or []:
+            if (not isinstance(part, dict) or set(PARTICIPANT_KEYS) - set(part)
+                    or set(part) - set(PARTICIPANT_KEYS) - set(OPTIONAL_PARTICIPANT_KEYS)):
+                raise ScenarioError(
+                    f"{path}: event {ev['invitee_uuid']}: each participant needs the keys "
+                    f"{list(PARTICIPANT_KEYS)} (optional: {list(OPTIONAL_PARTICIPANT_KEYS)}); "
+                    f"got {part!r}")
     if set(expect.get("governor") or {}) - GOVERNOR_KEYS:
         raise ScenarioError(f"{path}: governor keys are {sorted(GOVERNOR_KEYS)}")
     errors = expect.get("errors")
@@ -134,30 +143,42 @@ def run(data: dict, flows_dir=None) -> dict:
 
 
 def events(org) -> list:
+    """Every Event with its EventRelations: two queries in all (Events, then the relations of all
+    of them with `EventId IN`), so the report stays within the governor limits however many
+    bookings the scenario makes."""
     with org.transaction() as txn:
         rows = txn.query("Event", ["Id", "Calendly__InviteeUuid__c", "Subject", "Owner.Email",
-                                   "Who.Email", "ShowAs", "StartDateTime", "EndDateTime",
-                                   "Description", "Location"])
-        out = []
-        for row in rows:
-            rels = txn.query("EventRelation", ["Relation.Email", "Relation.Type", "IsInvitee",
-                                               "IsParent"], where=Cmp("EventId", "=", row["Id"]))
-            out.append({
-                "invitee_uuid": row["Calendly__InviteeUuid__c"],
-                "subject": row["Subject"],
-                "owner_email": (row["Owner"] or {}).get("Email"),
-                "who_email": (row["Who"] or {}).get("Email"),
-                "show_as": row["ShowAs"],
-                "start": row["StartDateTime"],
-                "end": row["EndDateTime"],
-                "description": row["Description"],
-                "location": row["Location"],
-                "participants": sorted(
-                    ({"relation_email": (r["Relation"] or {}).get("Email"),
-                      "relation_type": (r["Relation"] or {}).get("Type"),
-                      "is_invitee": r["IsInvitee"], "is_parent": r["IsParent"]} for r in rels),
-                    key=lambda p: (p["relation_email"] or "", p["relation_type"])),
-            })
+                                   "Who.Email", "Who.Name", "ShowAs", "StartDateTime",
+                                   "EndDateTime", "Description", "Location"])
+        rels_by_event = {row["Id"]: [] for row in rows}
+        if rows:
+            for rel in txn.query("EventRelation",
+                                 ["EventId", "Relation.Email", "Relation.Type", "Relation.Name",
+                                  "IsInvitee", "IsParent"],
+                                 where=Cmp("EventId", "IN", list(rels_by_event))):
+                rels_by_event[rel["EventId"]].append(rel)
+    out = []
+    for row in rows:
+        who = row["Who"] or {}
+        out.append({
+            "invitee_uuid": row["Calendly__InviteeUuid__c"],
+            "subject": row["Subject"],
+            "owner_email": (row["Owner"] or {}).get("Email"),
+            "who_email": who.get("Email"),
+            "who_name": who.get("Name"),
+            "show_as": row["ShowAs"],
+            "start": row["StartDateTime"],
+            "end": row["EndDateTime"],
+            "description": row["Description"],
+            "location": row["Location"],
+            "participants": sorted(
+                ({"relation_email": (r["Relation"] or {}).get("Email"),
+                  "relation_type": (r["Relation"] or {}).get("Type"),
+                  "relation_name": (r["Relation"] or {}).get("Name"),
+                  "is_invitee": r["IsInvitee"], "is_parent": r["IsParent"]}
+                 for r in rels_by_event[row["Id"]]),
+                key=lambda p: (p["relation_email"] or "", p["relation_type"])),
+        })
     return sorted(out, key=lambda e: e["invitee_uuid"] or "")
 
 
@@ -167,6 +188,28 @@ def _lower(value):
 
 def _participant_key(p):
     return tuple(_lower(p.get(k)) for k in PARTICIPANT_KEYS)
+
+
+def _check_participants(uuid, want, got) -> list:
+    """The exact multiset of PARTICIPANT_KEYS; then each expected relation_name, where given, must
+    be the name of the related record (which of two same-email records won)."""
+    want_keys = Counter(_participant_key(p) for p in want)
+    got_keys = Counter(_participant_key(p) for p in got)
+    if want_keys != got_keys:
+        missing = sorted((want_keys - got_keys).elements(), key=str)
+        extra = sorted((got_keys - want_keys).elements(), key=str)
+        return [f"Event {uuid}: participants differ; missing {missing}, unexpected {extra} "
+                f"(fields {PARTICIPANT_KEYS})"]
+    failures = []
+    for p in want:
+        if "relation_name" not in p:
+            continue
+        names = [g["relation_name"] for g in got if _participant_key(g) == _participant_key(p)]
+        if p["relation_name"] not in names:
+            failures.append(f"Event {uuid}: participant {p['relation_email']} "
+                            f"({p['relation_type']}) relation_name expected "
+                            f"{p['relation_name']!r}, got {', '.join(map(repr, names))}")
+    return failures
 
 
 def check(expect: dict, result: dict) -> list:
@@ -197,13 +240,8 @@ def check(expect: dict, result: dict) -> list:
                 if actual[key] != value:
                     failures.append(f"Event {uuid}: {key} expected {value!r}, got {actual[key]!r}")
             if "participants" in exp:
-                want_p = sorted(_participant_key(p) for p in exp["participants"] or [])
-                got_p = sorted(_participant_key(p) for p in actual["participants"])
-                if want_p != got_p:
-                    missing = [p for p in want_p if p not in got_p]
-                    extra = [p for p in got_p if p not in want_p]
-                    failures.append(f"Event {uuid}: participants differ; missing {missing}, "
-                                    f"unexpected {extra} (fields {PARTICIPANT_KEYS})")
+                failures += _check_participants(uuid, exp["participants"] or [],
+                                                actual["participants"])
     for uuid, emails in (expect.get("unmatched") or {}).items():
         got = result["unmatched"].get(uuid)
         if got is None:
