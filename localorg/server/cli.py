@@ -54,8 +54,8 @@ def read_state() -> dict | None:
         return None
     try:
         state = json.loads(path.read_text())
-    except ValueError:
-        state = {}
+    except (ValueError, OSError):
+        return None
     if pid_is_ours(state.get("pid")):
         return state
     path.unlink(missing_ok=True)  # left by a server that was killed
@@ -278,7 +278,9 @@ def serve(args) -> int:
     packages = {p["namespace"]: p["version"] for p in org.installed_packages()}
     state = {"pid": os.getpid(), "port": server.server_port, "url": url, "org_id": org.org_id,
              "username": user["Username"], "calendly_version": packages.get("Calendly")}
-    (folder / "server.json").write_text(json.dumps(state))
+    partial = folder / "server.json.tmp"
+    partial.write_text(json.dumps(state))
+    partial.replace(folder / "server.json")  # atomic: `start` polls this file
     signal.signal(signal.SIGTERM, _exit_on_signal)
     print(f"serving {url} (pid {os.getpid()})", flush=True)
     try:
