@@ -52,3 +52,58 @@ def test_expected_error_must_happen():
     data["expect"]["errors"] = [{"code": "FIELD_CUSTOM_VALIDATION_EXCEPTION"}]
     result = scenario.run(data)
     assert not result["ok"] and "but it committed" in result["failures"][0]
+
+
+def _scenario(prefix):
+    return scenario.load(next(p for p in SCENARIOS if p.name.startswith(prefix)))
+
+
+def _participant(data, email):
+    return next(p for p in data["expect"]["events"][0]["participants"]
+                if p["relation_email"] == email)
+
+
+def test_wrong_relation_name_fails():
+    data = _scenario("13_")
+    _participant(data, "bob@acme.test")["relation_name"] = "Bob Last"
+    result = scenario.run(data)
+    assert result["failures"] == [
+        "Event inv-1: participant bob@acme.test (Contact) relation_name expected 'Bob Last', "
+        "got 'Bob Current'"]
+
+
+def test_wrong_who_name_fails():
+    data = _scenario("05_")
+    data["expect"]["events"][0]["who_name"] = "Pat Last"
+    result = scenario.run(data)
+    assert result["failures"] == ["Event inv-1: who_name expected 'Pat Last', got 'Pat Current'"]
+
+
+def test_other_same_email_winner_is_caught_only_by_name():
+    """When another twin is the most recently modified, email, type and flags are unchanged: only
+    relation_name tells the expectation that the wrong record was related."""
+    data = _scenario("13_")
+    twin = next(c for c in data["org"]["Contact"] if c["LastName"] == "Last")
+    twin["LastModifiedDate"] = "2026-03-01T00:00:00Z"
+    result = scenario.run(data)
+    assert result["failures"] == [
+        "Event inv-1: participant bob@acme.test (Contact) relation_name expected 'Bob Current', "
+        "got 'Bob Last'"]
+    del _participant(data, "bob@acme.test")["relation_name"]
+    assert scenario.run(data)["ok"]
+
+
+@pytest.mark.parametrize("change", [{"relation_nam": "Bob"}, {"is_parent": None}],
+                         ids=["unknown key", "missing key"])
+def test_bad_participant_keys_are_unusable(tmp_path, change):
+    data = _scenario("13_")
+    part = _participant(data, "bob@acme.test")
+    for key, value in change.items():
+        if value is None:
+            del part[key]
+        else:
+            part[key] = value
+    path = tmp_path / "bad.yml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(scenario.ScenarioError, match="each participant needs the keys"):
+        scenario.load(path)
