@@ -851,8 +851,15 @@ class Transaction:
                 "leads", ["IsParent"])
         if relation_type == "Contact" and rel.get("IsParent"):
             if parents.count("003") + 1 > MAX_EVENT_CONTACTS:
-                # The cap is Salesforce's; the error code and wording are this org's (the real
-                # text is not published in the documentation we could consult).
+                # The cap is documented ("An event can be related to up to 50 contacts or one
+                # lead": https://developer.salesforce.com/docs/platform/object-reference/
+                # references/standard-objects/object-eventrelation.html). The error Salesforce
+                # returns past it is UNCONFIRMED: searching Salesforce docs, Q&A pages and GitHub
+                # issues ("You can't add more than 50 contacts to an event", "EventRelation 50
+                # contacts limit error", Shared Activities "Allow Users to Relate Multiple
+                # Contacts to Tasks and Events" limits, EventWhoIds over 50) found the limit only,
+                # never the code or text. LIMIT_EXCEEDED is a real StatusCode (metadata.wsdl);
+                # using it here, and this message, are this org's guess.
                 raise SalesforceError(
                     "LIMIT_EXCEEDED",
                     f"You can't relate more than {MAX_EVENT_CONTACTS} contacts to an event.",
