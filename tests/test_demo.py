@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from localorg.demo import BOOKINGS, DemoFailure, compare, load_bookings
+from localorg.demo import (
+    BOOKINGS,
+    ORG_NAME,
+    DemoFailure,
+    compare,
+    connect,
+    load_bookings,
+    register_env,
+    run,
+    stop_org,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
@@ -26,6 +36,31 @@ def test_demo_books_the_sample_meetings_and_checks_every_participant(tmp_path):
     # The table names every booking.
     for event in EXPECTED:
         assert event["invitee_uuid"] in result.stdout
+
+
+def test_sample_data_loads_the_local_set_and_reloads_without_duplicates(tmp_path, monkeypatch):
+    """Stock load_sample_data picks datasets/local/ (config_name local); a second load upserts."""
+    monkeypatch.setenv("LOCALORG_HOME", str(tmp_path / "localorg"))
+    run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
+    try:
+        env = register_env()
+        counts = []
+        for _ in range(2):
+            run([str(Path(sys.executable).parent / "cci"), "task", "run", "load_sample_data",
+                 "--org", ORG_NAME], env=env, capture=True)
+            sf = connect(env)
+            counts.append({o: sf.query(f"SELECT COUNT() FROM {o}")["totalSize"]
+                           for o in ("User", "Contact", "Lead")})
+        converted = sf.query("SELECT Email, ConvertedContactId FROM Lead "
+                             "WHERE IsConverted = true ORDER BY Email")["records"]
+        inactive = sf.query("SELECT Email FROM User WHERE IsActive = false")["records"]
+    finally:
+        stop_org()
+    # 4 Users besides the org's admin, 6 Contacts, 4 Leads: the same after the second load.
+    assert counts == [{"User": 5, "Contact": 6, "Lead": 4}] * 2
+    assert [r["Email"] for r in converted] == ["tom@client.test", "uma@gone.test"]
+    assert all(r["ConvertedContactId"] for r in converted)
+    assert [r["Email"] for r in inactive] == ["dan.former@acme.test"]
 
 
 def test_compare_accepts_the_expectation_itself():
