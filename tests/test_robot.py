@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cumulusci.utils.git import parse_repo_url
 from robot.api import ExecutionResult
 
 from localorg.demo import ORG_NAME, register_env, run, stop_org
@@ -17,6 +18,22 @@ CCI = str(Path(sys.executable).parent / "cci")
 API_SUITES = ROOT / "robot" / "CalendlySync" / "tests" / "api"
 
 
+def repo_url_env() -> dict:
+    """Stock `robot` reads the repo name from the git remote `origin` and fails with
+    "list index out of range" when that is a short local path (a clone of a clone, as
+    in CI). Then give cci the name through its documented override instead.
+    """
+    origin = subprocess.run(["git", "remote", "get-url", "origin"], cwd=ROOT, text=True,
+                            capture_output=True).stdout.strip()
+    try:
+        if origin:
+            parse_repo_url(origin)
+        return {}
+    except IndexError:
+        return {"CUMULUSCI_AUTO_DETECT": "1",
+                "CUMULUSCI_REPO_URL": f"file://localhost/checkout/{ROOT.name}"}
+
+
 @pytest.fixture(scope="module")
 def org_env(tmp_path_factory):
     """A fresh local org (in its own LOCALORG_HOME) with CreateEventTemplate active."""
@@ -24,7 +41,7 @@ def org_env(tmp_path_factory):
         patch.setenv("LOCALORG_HOME", str(tmp_path_factory.mktemp("localorg")))
         run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
         try:
-            env = register_env()
+            env = {**register_env(), **repo_url_env()}
             run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", "flows"],
                 env=env, capture=True)
             run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
