@@ -1,14 +1,23 @@
 """Count the API calls each project task makes: dry run, first run, re-run.
 
     .venv/bin/python bench/api_calls.py              # the in-process fake org (responses)
-    .venv/bin/python bench/api_calls.py --org local  # any org cci knows, e.g. the local org
-                                                     # (python -m localorg start; register)
+    .venv/bin/python bench/api_calls.py --org feature  # any org cci knows (see below for
+                                                       # the local org)
 
 Every HTTP request goes through requests.Session.send, which this script wraps to count
 calls by endpoint; writes are PATCH/POST/DELETE REST calls and Metadata API deploys. The
-tasks run exactly as configured in cumulusci.yml (plus the options below). The order is
-dry run (on the unconfigured org: must write nothing), first run, re-run (the aim: no
-write calls). With --org, the tasks really change that org: use a scratch or local org.
+tasks run exactly as configured in cumulusci.yml (plus the options below), in pipeline
+order (check, deploy, clone, activate, layout). Each task runs three times before the next
+one starts: dry run (must write nothing), first run, re-run (must write nothing either),
+so every dry run sees the org the earlier steps left, as in `cci flow run calendly_setup`.
+The script exits 1 on any error or on a write outside a first run.
+
+With --org, the tasks really change that org: use a scratch or local org. The local org
+has the package's stand-in objects but not its template flow, so give the clone step a
+source file there:
+
+    .venv/bin/python bench/api_calls.py --org local \
+        --clone-source-file flows/CreateEventTemplate.flow-meta.xml
 """
 
 import argparse
@@ -196,8 +205,8 @@ def bench(target, steps=STEPS):
     log = CallLog()
     rounds = [("dry run", {"dry_run": True}), ("first run", {}), ("re-run", {})]
     with target, log.recording():
-        for label, extra in rounds:
-            for name, options in steps.items():
+        for name, options in steps.items():
+            for label, extra in rounds:
                 if label == "dry run" and name not in DRY_RUN:
                     continue
                 start = len(log.calls)

@@ -183,6 +183,9 @@ def test_benchmark_counts_calls_and_finds_no_rerun_writes(capsys):
     assert bench.main([]) == 0
     out = capsys.readouterr().out
     assert "| calendly_activate_flow | first run | 3 | 1 | changed=True |" in out
+    # Pipeline order: the activation dry run sees version 2, deployed by the step before it
+    # (run before any deploy, it would offer the fake org's old version 1).
+    assert "| calendly_activate_flow | dry run | 1 | 0 | changed=False, would_change_to=2 |" in out
     assert "writes outside the first run: 0; errors: 0" in out
 
 
