@@ -7,8 +7,11 @@ and enough guest Contacts, then one transaction inserts the bookings. The table 
 queries, DML statements, rows queried, rows written (DML rows) and wall time of that transaction.
 The second table swaps in bench/naive/'s participant subflow (a Get Records per email inside a
 loop, generated in memory by bench/naive/make_naive.py from the current flow) and must hit
-`System.LimitException: Too many SOQL queries: 101` at scale. A benchmark, not a test: figures
-are printed, nothing is asserted.
+`System.LimitException: Too many SOQL queries: 101` at scale.
+
+It guards what it shows: the exit status is 1, with the reason, when the project's flows are not
+flat (SOQL or DML differ between cases with guests, a case with no guests costs more, a case
+fails, or EventRelations are missing) or when the naive variant never hits the limit.
 """
 
 import sys
@@ -81,6 +84,7 @@ def measure(bookings, guests, naive=False):
 
 
 def table(title, naive):
+    """Print one table; return its rows as (bookings, guests, usage, relations, outcome)."""
     print(f"\n{title}")
     header = (
         f"{'bookings':>8} {'guests':>6} {'SOQL':>5} {'DML':>4} {'rows queried':>12} "
@@ -88,6 +92,7 @@ def table(title, naive):
     )
     print(header)
     print("-" * len(header))
+    rows = []
     for bookings, guests in CASES:
         usage, ms, relations, outcome = measure(bookings, guests, naive)
         print(
@@ -95,16 +100,55 @@ def table(title, naive):
             f"{usage['query_rows']:>12} {usage['dml_rows']:>12} {ms:>8.1f} {relations:>9}  "
             f"{outcome}"
         )
+        rows.append((bookings, guests, usage, relations, outcome))
+    return rows
 
 
-def main():
-    table("Project flows (bulkified participant subflow)", naive=False)
-    table("Naive participant subflow (Get Records per email inside a loop)", naive=True)
+def not_flat(rows) -> list:
+    """Why the project's flows are not bulk-safe in `rows` (empty when they are).
+
+    Every case must succeed and save bookings x guests EventRelations; SOQL and DML must be the
+    same in every case with guests, and no higher without guests (that path skips the lookups).
+    """
+    problems = []
+    for bookings, guests, _, relations, outcome in rows:
+        if outcome != "ok":
+            problems.append(f"{bookings}x{guests} failed: {outcome}")
+        elif relations != bookings * guests:
+            problems.append(f"{bookings}x{guests} saved {relations} EventRelations, "
+                            f"expected {bookings * guests}")
+    cost = {(b, g): (u["soql"], u["dml"]) for b, g, u, _, _ in rows}
+    with_guests = {c for (_, g), c in cost.items() if g}
+    if len(with_guests) > 1:
+        problems.append("SOQL/DML grow with guests or bookings: "
+                        + ", ".join(f"{b}x{g}={s}/{d}" for (b, g), (s, d) in cost.items()))
+    elif with_guests:
+        (top,) = with_guests
+        problems += [f"{b}x{g} costs {s}/{d} SOQL/DML, more than {top[0]}/{top[1]} with guests"
+                     for (b, g), (s, d) in cost.items() if not g and (s > top[0] or d > top[1])]
+    return problems
+
+
+def main() -> int:
+    project = table("Project flows (bulkified participant subflow)", naive=False)
+    naive = table("Naive participant subflow (Get Records per email inside a loop)", naive=True)
     print(
         "\nrows written include the bookings themselves; relations = EventRelations saved "
         "(0 when the transaction rolled back)"
     )
+    problems = not_flat(project)
+    if not any(outcome.startswith("System.LimitException") for *_, outcome in naive):
+        problems.append("the naive variant never hit a governor limit: the limit counting or "
+                        "bench/naive/make_naive.py no longer de-bulkifies the flow")
+    if problems:
+        print("\nFAIL: the project's flows are not shown bulk-safe:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print("\nOK: project SOQL/DML are the same for every number of guests and bookings; "
+          "the naive variant hits the SOQL limit")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

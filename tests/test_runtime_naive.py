@@ -37,6 +37,24 @@ def test_naive_variant_hits_soql_limit():
     assert str(exc.value) == "System.LimitException: Too many SOQL queries: 101"
 
 
+def case(bookings, guests, soql, dml, relations=None, outcome="ok"):
+    relations = bookings * guests if relations is None else relations
+    return (bookings, guests, {"soql": soql, "dml": dml}, relations, outcome)
+
+
+def test_benchmark_guard_accepts_flat_and_names_growth():
+    flat = [case(1, 0, 4, 2), case(1, 1, 6, 3), case(200, 10, 6, 3)]
+    assert governor.not_flat(flat) == []
+    grown = governor.not_flat([case(1, 1, 6, 3), case(1, 50, 55, 3)])
+    assert grown == ["SOQL/DML grow with guests or bookings: 1x1=6/3, 1x50=55/3"]
+    assert governor.not_flat([case(1, 0, 7, 2), case(1, 1, 6, 3)]) == [
+        "1x0 costs 7/2 SOQL/DML, more than 6/3 with guests"]
+    assert governor.not_flat([case(1, 5, 6, 3, relations=4)]) == [
+        "1x5 saved 4 EventRelations, expected 5"]
+    failed = case(1, 5, 101, 2, 0, "System.LimitException: Too many SOQL queries: 101")
+    assert governor.not_flat([failed]) == [
+        "1x5 failed: System.LimitException: Too many SOQL queries: 101"]
+
 
 def test_naive_generator_debulkifies_every_in_lookup():
     xml, changed = make_naive.generate()
