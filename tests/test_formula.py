@@ -54,6 +54,9 @@ def ev(expr, **extra):
     ('BEGINS({!name}, "Ann")', True),
     ('REGEX("a@b.co", "[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+")', True),
     ('REGEX("not an email", "[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+")', False),
+    ('REGEX("mail a@b.co now", "[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+")', False),
+    ('REGEX("mail a@b.co now", ".*@.*")', True),
+    ('REGEX("line\\none", "line.one")', False),
     ('LPAD("7", 3, "0")', "007"),
     ('RPAD("ab", 4, "-")', "ab--"),
     ("ROUND(2.45, 1)", Decimal("2.5")),
@@ -107,6 +110,9 @@ def test_bad_arguments_are_errors():
         ev("1 / 0")
     with pytest.raises(formula.FormulaError):
         ev("IF(TRUE, 1)")
+    with pytest.raises(formula.FormulaError) as exc:
+        ev('REGEX("a", "(")')
+    assert "REGEX: invalid regular expression '('" in exc.value.message
 
 
 def test_references_listed():

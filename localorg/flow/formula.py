@@ -256,7 +256,12 @@ def _datetimevalue(v):
 
 
 def _regex(t, pattern):
-    return bool(re.fullmatch(pattern, t or "", re.DOTALL))
+    """REGEX matches the entire text, with Java's default flags (`.` stops at a line break):
+    https://help.salesforce.com/s/articleView?id=platform.customize_functions_regex.htm"""
+    try:
+        return bool(re.fullmatch(pattern or "", t or ""))
+    except re.error as exc:
+        raise FormulaError(f"REGEX: invalid regular expression {pattern!r}: {exc}") from None
 
 
 def _find(search, t, start=Decimal(1)):
