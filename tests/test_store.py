@@ -7,6 +7,7 @@ import pytest
 from localorg import ids
 from localorg.conditions import And, Cmp, Not, Or
 from localorg.errors import DmlError, LimitException, SalesforceError
+from localorg.limits import Usage
 from localorg.schema import FieldDef
 from localorg.store import ADMIN_EMAIL, Org
 
@@ -357,6 +358,15 @@ def test_dml_limits(org):
         with org.transaction() as txn:
             txn.insert("Lead", [{"LastName": "x", "Company": "c"}] * 10001)
     assert exc.value.message == "Too many DML rows: 10001"
+
+
+def test_query_rows_limit():
+    usage = Usage()
+    usage.count_query(50_000)
+    assert usage.query_rows == 50_000
+    with pytest.raises(LimitException) as exc:
+        usage.count_query(1)
+    assert str(exc.value) == "System.LimitException: Too many query rows: 50001"
 
 
 def test_usage_counts_rows(org):
