@@ -820,11 +820,14 @@ class Transaction:
             for other in self.org._rows("User"):
                 if other["Id"] != full["Id"] and fold(other["Username"]) == fold(
                         full["Username"]):
+                    # Salesforce's text, as quoted in afawcett/githubsfdeploy#20 and
+                    # patronmanager/apex-dml-manager#14.
                     raise SalesforceError(
                         "DUPLICATE_USERNAME",
                         "Duplicate Username.<br>The username already exists in this or another "
                         "Salesforce organization. Usernames must be unique across all Salesforce "
-                        "organizations.", ["Username"])
+                        "organizations. To resolve, use a different username (it doesn't need to "
+                        "match the user's email address). ", ["Username"])
         if odef.name == "EventRelation":
             self._relation_rules(full, creating)
 

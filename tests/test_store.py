@@ -145,6 +145,16 @@ def test_unique_custom_field(org):
     assert code_of(exc) == "DUPLICATE_VALUE"
 
 
+def test_duplicate_username_ignores_case(org):
+    insert(org, "User", [{"LastName": "A", "Email": "a@x.test", "Username": "a@x.test.local"}])
+    insert(org, "User", [{"LastName": "B", "Email": "a@x.test", "Username": "b@x.test.local"}])
+    with pytest.raises(DmlError) as exc:
+        insert(org, "User", [{"LastName": "C", "Email": "c@x.test",
+                              "Username": "A@X.test.local"}])
+    assert code_of(exc) == "DUPLICATE_USERNAME" and exc.value.fields == ["Username"]
+    assert "To resolve, use a different username" in exc.value.message
+
+
 def test_bad_value_type(org):
     with pytest.raises(DmlError) as exc:
         insert(org, "Event", [event(StartDateTime="tomorrow")])
