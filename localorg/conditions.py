@@ -82,16 +82,24 @@ def like_to_regex(pattern: str):
     return re.compile(f"^{out}$", re.IGNORECASE | re.DOTALL)
 
 
+def holds(cond, leaf) -> bool:
+    """Whether an And/Or/Not tree holds, `leaf(x)` deciding each leaf (a Cmp, or any value such
+    as the condition numbers of a flow's custom filter logic)."""
+    if isinstance(cond, And):
+        return all(holds(c, leaf) for c in cond.conds)
+    if isinstance(cond, Or):
+        return any(holds(c, leaf) for c in cond.conds)
+    if isinstance(cond, Not):
+        return not holds(cond.cond, leaf)
+    return leaf(cond)
+
+
 def evaluate(cond, get) -> bool:
     """Evaluate `cond` against a record; `get(field_path)` returns the (normalised) value."""
-    if cond is None:
-        return True
-    if isinstance(cond, And):
-        return all(evaluate(c, get) for c in cond.conds)
-    if isinstance(cond, Or):
-        return any(evaluate(c, get) for c in cond.conds)
-    if isinstance(cond, Not):
-        return not evaluate(cond.cond, get)
+    return cond is None or holds(cond, lambda cmp: _compare(cmp, get))
+
+
+def _compare(cond, get) -> bool:
     actual = fold(get(cond.field))
     op, want = cond.op, cond.value
     if op == "=":

@@ -700,7 +700,7 @@ class Transaction:
         full.update(values)
         self._derive(odef, full, values)
         self._require(odef, full)
-        self._rules(odef, full, creating=True)
+        self._rules(odef, full)
         self.org._write(odef.name, full, new=True)
         if odef.name == "Event" and full.get("WhoId"):
             self._relate(full["Id"], full["WhoId"], is_parent=True, is_invitee=False)
@@ -715,7 +715,7 @@ class Transaction:
         full["LastModifiedById"] = self.user_id
         self._derive(odef, full, values)
         self._require(odef, full)
-        self._rules(odef, full, creating=False, before=current)
+        self._rules(odef, full)
         self.org._write(odef.name, full, new=False)
         if odef.name == "Event" and full.get("WhoId") != current.get("WhoId"):
             self._move_who(full["Id"], current.get("WhoId"), full.get("WhoId"))
@@ -801,7 +801,7 @@ class Transaction:
             raise SalesforceError("REQUIRED_FIELD_MISSING",
                                   f"Required fields are missing: [{', '.join(missing)}]", missing)
 
-    def _rules(self, odef, full, creating, before=None):
+    def _rules(self, odef, full):
         if odef.name == "Event" and full["DurationInMinutes"] < 0:
             raise SalesforceError("FIELD_INTEGRITY_EXCEPTION",
                                   "End Date Time: End time can't be before start time.",
@@ -829,9 +829,9 @@ class Transaction:
                         "organizations. To resolve, use a different username (it doesn't need to "
                         "match the user's email address). ", ["Username"])
         if odef.name == "EventRelation":
-            self._relation_rules(full, creating)
+            self._relation_rules(full)
 
-    def _relation_rules(self, rel, creating):
+    def _relation_rules(self, rel):
         relation_type = self.org.object_for_id(rel["RelationId"]).name
         if relation_type == "User" and rel.get("IsParent"):
             raise SalesforceError(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from localorg.conditions import And, Cmp, Not, Or
+from localorg.conditions import And, Cmp, Not, Or, holds
 from localorg.errors import LimitException, SalesforceError
 from localorg.flow import formula
 from localorg.flow.model import child, children, connector_target, text
@@ -115,17 +115,6 @@ def parse_logic(logic, conds):
         return conds[index]
 
     return expr()
-
-
-def evaluate_logic(tree, truth):
-    """Evaluate an And/Or/Not tree whose leaves are indexes into `truth`."""
-    if isinstance(tree, And):
-        return all(evaluate_logic(c, truth) for c in tree.conds)
-    if isinstance(tree, Or):
-        return any(evaluate_logic(c, truth) for c in tree.conds)
-    if isinstance(tree, Not):
-        return not evaluate_logic(tree.cond, truth)
-    return truth[tree]
 
 
 def is_null(v):
@@ -477,7 +466,7 @@ class Interview:
         if not conds:
             return True
         tree = parse_logic(logic, list(range(len(conds))))
-        return evaluate_logic(tree, truth)
+        return holds(tree, truth.__getitem__)
 
     def do_decisions(self, el):
         for rule in children(el.node, "rules"):

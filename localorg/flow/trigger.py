@@ -14,6 +14,7 @@ caller's transaction rolls back. Trigger kinds this runtime does not run (before
 delete, scheduled paths) raise NOT_IMPLEMENTED naming the flow rather than being skipped.
 """
 
+from localorg.conditions import holds
 from localorg.errors import DmlError, LimitException, NotImplementedInLocalOrg
 from localorg.flow import formula, model
 from localorg.flow.interpreter import (
@@ -21,7 +22,6 @@ from localorg.flow.interpreter import (
     FlowFault,
     Interview,
     compare,
-    evaluate_logic,
     parse_logic,
     typed,
 )
@@ -115,10 +115,8 @@ class FlowTrigger:
             left = typed(record.get(fdef.name), fdef.type)
             right = probe.value(child(cond, "value"), "start")
             truth.append(compare(text(cond, "operator"), left, right, flow.name, "start"))
-        logic = flow.trigger["filterLogic"]
-        if logic in (None, "", "and", "or"):
-            logic = logic or "and"
-        return evaluate_logic(parse_logic(logic, list(range(len(conds)))), truth)
+        tree = parse_logic(flow.trigger["filterLogic"], list(range(len(conds))))
+        return holds(tree, truth.__getitem__)
 
 
 def run_flow(org, txn, name, inputs=None):
