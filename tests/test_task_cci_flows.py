@@ -58,18 +58,21 @@ def test_project_tasks_are_documented_and_importable(project_config):
 
 def test_dev_org_ends_with_flow_active_and_layout_patched(project_config):
     config_dev = [
-        (str(step.step_num), step.task_name)
+        (str(step.step_num), step.task_name, step.task_config["options"].get("developer_name"))
         for step in FlowCoordinator(project_config, project_config.get_flow("dev_org")).steps
         if str(step.step_num).startswith("3/")
     ]
     assert config_dev == [
-        ("3/0.5", "calendly_check_package_version"),
-        ("3/1", "deploy_post"),  # stock steps kept, in place
-        ("3/2", "update_admin_profile"),
-        ("3/2.1", "calendly_deploy_flows"),
-        ("3/2.2", "calendly_activate_flow"),
-        ("3/2.3", "calendly_patch_event_layout"),
-        ("3/90", "load_sample_data"),  # data (and bookings) only after activation
+        ("3/0.5", "calendly_check_package_version", None),
+        ("3/1", "deploy_post", None),  # stock steps kept, in place
+        ("3/2", "update_admin_profile", None),
+        ("3/2.1", "calendly_deploy_flows", None),
+        # the subflows before the record-triggered flow that calls them
+        ("3/2.2", "calendly_activate_flow", "Create_Event_Template"),
+        ("3/2.3", "calendly_activate_flow", "Create_Event_Participant_Template"),
+        ("3/2.4", "calendly_activate_flow", "CreateEventTemplate"),
+        ("3/2.5", "calendly_patch_event_layout", None),
+        ("3/90", "load_sample_data", None),  # data (and bookings) only after activation
     ]
 
 
@@ -161,7 +164,9 @@ def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(projec
     assert [result.task_name for result in first.results] == [
         "calendly_check_package_version",
         "calendly_deploy_flows",
-        "calendly_activate_flow",
+        "calendly_activate_flow",  # Create_Event_Template: deployed active, nothing to do
+        "calendly_activate_flow",  # Create_Event_Participant_Template: the same
+        "calendly_activate_flow",  # CreateEventTemplate
         "calendly_patch_event_layout",
     ]
     assert org.flows["CreateEventTemplate"]["active"] == 1
@@ -172,6 +177,24 @@ def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(projec
     second.run(org_config(project_config))
     assert len(org.write_calls(org.mock.calls)) == 3
     assert len(org.flows["CreateEventTemplate"]["versions"]) == 1
+
+
+def test_calendly_setup_activates_the_subflows_where_deploys_land_inactive(project_config, org):
+    # Production without "Deploy processes and flows as active": the Active subflows arrive
+    # inactive, and a Subflow element only calls an active flow.
+    org.deploys_flows_inactive = True
+    org.install_package("Calendly", "2.5")
+    org.layouts["Event-Event Layout"] = event_layouts()[0]
+    first = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
+    first.run(org_config(project_config))
+    for name in ("Create_Event_Template", "Create_Event_Participant_Template"):
+        assert org.flows[name]["active"] == 1, name
+    assert org.flows["CreateEventTemplate"]["active"] == 1
+    assert len(org.write_calls(org.mock.calls)) == 5  # deploy, 3 PATCHes, layout deploy
+
+    second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
+    second.run(org_config(project_config))
+    assert len(org.write_calls(org.mock.calls)) == 5
 
 
 def test_benchmark_counts_calls_and_finds_no_rerun_writes(capsys):
