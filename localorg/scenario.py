@@ -68,9 +68,20 @@ def load(path) -> dict:
                     f"{path}: event {ev['invitee_uuid']}: each participant needs the keys "
                     f"{list(PARTICIPANT_KEYS)} (optional: {list(OPTIONAL_PARTICIPANT_KEYS)}); "
                     f"got {part!r}")
-    if set(expect.get("governor") or {}) - GOVERNOR_KEYS:
-        raise ScenarioError(f"{path}: governor keys are {sorted(GOVERNOR_KEYS)}")
+    governor = expect.get("governor") or {}
+    if not isinstance(governor, dict) or set(governor) - GOVERNOR_KEYS or not all(
+            isinstance(b, dict) and set(b) == {"max"} and isinstance(b["max"], int)
+            for b in governor.values()):
+        raise ScenarioError(f"{path}: expect.governor maps a metric {sorted(GOVERNOR_KEYS)} to "
+                            f"{{max: N}}, e.g. {{soql: {{max: 10}}}}; got {governor!r}")
+    if not isinstance(expect.get("unmatched") or {}, dict):
+        raise ScenarioError(f"{path}: expect.unmatched maps an invitee uuid to a list of emails")
     errors = expect.get("errors")
+    if errors is not None and (not isinstance(errors, list) or not all(
+            e is None or isinstance(e, dict) and set(e) <= {"code", "message_contains"}
+            for e in errors)):
+        raise ScenarioError(f"{path}: expect.errors is a list with one entry per transaction: "
+                            "null (commits) or {code: ..., message_contains: ...}")
     if errors is not None and len(errors) != len(data["transactions"]):
         raise ScenarioError(f"{path}: expect.errors has {len(errors)} entries for "
                             f"{len(data['transactions'])} transactions (one per transaction)")
@@ -113,8 +124,8 @@ def run(data: dict, flows_dir=None) -> dict:
             for sobject, records in (data.get("org") or {}).items():
                 txn.insert(sobject, records or [])
     except SalesforceError as exc:
-        raise ScenarioError(f"org records could not be created: {exc.code}: {exc.message}") \
-            from None
+        raise ScenarioError(f"org records could not be created ({sobject}): {exc.code}: "
+                            f"{exc.message}") from None
     transactions, unmatched = [], {}
     for bookings in data["transactions"]:
         entry = {"error": None}
@@ -264,9 +275,9 @@ def check(expect: dict, result: dict) -> list:
                 failures.append(f"transaction {index}: message lacks "
                                 f"{exp['message_contains']!r}: {err['message']}")
     for metric, bound in (expect.get("governor") or {}).items():
-        ceiling = (bound or {}).get("max")
+        ceiling = bound["max"]
         for index, txn in enumerate(result["transactions"]):
-            if ceiling is not None and txn[metric] > ceiling:
+            if txn[metric] > ceiling:
                 failures.append(f"transaction {index}: {metric} {txn[metric]} exceeds max "
                                 f"{ceiling}")
     return failures

@@ -107,3 +107,22 @@ def test_bad_participant_keys_are_unusable(tmp_path, change):
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(scenario.ScenarioError, match="each participant needs the keys"):
         scenario.load(path)
+
+
+@pytest.mark.parametrize("expect", [
+    {"governor": {"soql": 7}},
+    {"governor": {"soql": {}}},
+    {"governor": {"soql": {"max": "7"}}},
+    {"governor": {"queries": {"max": 7}}},
+    {"errors": ["FIELD_CUSTOM_VALIDATION_EXCEPTION"]},
+    {"errors": [{"cod": "X"}]},
+    {"unmatched": ["a@b.test"]},
+], ids=["bare number", "no max", "text max", "unknown metric", "error as text",
+        "unknown error key", "unmatched as list"])
+def test_malformed_expectations_are_unusable(tmp_path, expect):
+    data = _scenario("01_")
+    data["expect"] = expect
+    path = tmp_path / "bad.yml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(scenario.ScenarioError, match="expect"):
+        scenario.load(path)
