@@ -297,9 +297,7 @@ def field_from_xml(xml: bytes, name: str | None = None) -> FieldDef:
         unique=_text(root, "unique", "false") == "true",
         default_value=default,
         picklist_values=values,
-        restricted_picklist=(root.find(f".//{{{MD_NS}}}valueSet/{{{MD_NS}}}restricted") is not None
-                             and root.find(f".//{{{MD_NS}}}valueSet/{{{MD_NS}}}restricted").text
-                             == "true"),
+        restricted_picklist=root.findtext(f"{{{MD_NS}}}valueSet/{{{MD_NS}}}restricted") == "true",
         custom=True,
     )
 

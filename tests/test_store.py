@@ -496,6 +496,22 @@ def test_custom_object_and_field_persist(tmp_path):
         assert txn.query("Contact", ["Nick__c"]) == [{"Nick__c": "Al"}]
 
 
+PICKLIST = b"""<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
+<fullName>Tier__c</fullName><label>Tier</label><type>Picklist</type>
+<valueSet>%s<valueSetDefinition><value><fullName>Gold</fullName></value></valueSetDefinition>
+</valueSet></CustomField>"""
+
+
+def test_custom_picklist_restricted_only_when_declared(org):
+    org.add_custom_field("Contact", PICKLIST % b"<restricted>true</restricted>")
+    insert(org, "Contact", [{"LastName": "A", "Tier__c": "Gold"}])
+    with pytest.raises(DmlError) as exc:
+        insert(org, "Contact", [{"LastName": "B", "Tier__c": "Tin"}])
+    assert code_of(exc) == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+    org.add_custom_field("Contact", PICKLIST % b"")
+    insert(org, "Contact", [{"LastName": "B", "Tier__c": "Tin"}])
+
+
 def test_default_admin_user(org):
     with org.transaction() as txn:
         admin = txn.retrieve("User", org.default_user_id)
