@@ -31,9 +31,16 @@ def test_secret_only_reaches_the_login_step_and_is_never_printed():
     assert login["env"] == {"SFDX_AUTH_URL": "${{ secrets.SFDX_AUTH_URL }}"}
     script = login["run"]
     assert "sf org login sfdx-url --sfdx-url-file" in script
-    assert "umask 077" in script and 'rm -f "$auth_file"' in script
+    assert "umask 077" in script
+    # the auth file goes away on every exit, a failed login included
+    assert script.index("trap 'rm -f \"$auth_file\"' EXIT") < script.index("printf")
     for leak in ("echo $SFDX_AUTH_URL", 'echo "$SFDX_AUTH_URL"', "set -x", 'cat "$auth_file"'):
         assert leak not in text
+
+
+def test_node_matches_the_sf_cli():
+    (node,) = [s for s in steps() if s.get("uses", "").startswith("actions/setup-node")]
+    assert node["with"]["node-version"] == "22"  # sf 2.150.6 needs Node 22
 
 
 def test_toolchain_setup_and_org_flow():
