@@ -303,9 +303,21 @@ def test_unsupported_element_listed_and_fails_when_reached(org):
     loaded = model.load(flow(body), "F")
     assert loaded.unsupported == ["screens:Hello"]
     assert run(org, flow(body), {"go": False}) == {}
-    with pytest.raises(FlowFault) as exc:
+    with pytest.raises(NotImplementedInLocalOrg) as exc:
         run(org, flow(body), {"go": True})
-    assert "screens element 'Hello'" in exc.value.message
+    assert exc.value.code == "NOT_IMPLEMENTED"
+    assert exc.value.message == ("The local org does not implement screens elements ('Hello' "
+                                 "can't run) (flow F, element Hello).")
+
+
+def test_unimplemented_operator_in_trigger_is_not_a_flow_failure(org):
+    body = (decision("First", [("R", "and", [("$Record.LastName", "WasSet", b(True))], None)]))
+    org.deploy_flow("Odd", flow(body, trigger=("Lead", ""), name="Odd"))
+    with pytest.raises(NotImplementedInLocalOrg) as exc:
+        leads(org, 1)
+    assert "condition operator WasSet (flow Odd, element First)" in exc.value.message
+    with org.transaction() as txn:
+        assert txn.count("Lead") == 0
 
 
 def test_load_errors_name_the_problem():

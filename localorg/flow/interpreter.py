@@ -10,7 +10,9 @@ Semantics kept from Salesforce: Get Records filters compare text case-insensitiv
 SOQL), decision conditions compare text case-sensitively; record variables are references (adding
 a record variable to a collection adds the same record); a failing data element with a fault
 connector sets $Flow.FaultMessage and follows it, without one the fault is unhandled
-(`FlowFault`); governor limit exceptions are never caught by a fault path.
+(`FlowFault`); governor limit exceptions are never caught by a fault path. Anything this runtime
+does not execute (an element kind, operator, value kind or global variable) raises NOT_IMPLEMENTED
+naming the flow and element, which no fault path catches either.
 """
 
 import re
@@ -20,7 +22,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from localorg.conditions import And, Cmp, Not, Or, holds
-from localorg.errors import LimitException, SalesforceError
+from localorg.errors import LimitException, NotImplementedInLocalOrg, SalesforceError
 from localorg.flow import formula
 from localorg.flow.model import child, children, connector_target, text
 from localorg.store import parse_datetime
@@ -31,8 +33,9 @@ _ACTIONS = {"query": "look up records", "insert": "create records",
 
 
 class FlowFault(SalesforceError):
-    """An unhandled fault: a data element failed and had no fault connector, or an element this
-    runtime does not execute was reached. The transaction rolls back."""
+    """An unhandled fault: a data element failed and had no fault connector, or the flow is
+    wrong (an unknown resource, a non-input variable set by a caller). The transaction rolls
+    back."""
 
     def __init__(self, flow, element, message):
         super().__init__("FLOW_FAULT", message)
@@ -177,8 +180,7 @@ def compare(op, left, right, flow, element):
             left, right = (parse_datetime(left), parse_datetime(right))
         return {"GreaterThan": left > right, "LessThan": left < right,
                 "GreaterThanOrEqualTo": left >= right, "LessThanOrEqualTo": left <= right}[op]
-    raise FlowFault(flow, element, f"Flow {flow}, element {element}: condition operator {op} "
-                    "is not implemented by the local org's flow runtime")
+    raise NotImplementedInLocalOrg(f"the condition operator {op} (flow {flow}, element {element})")
 
 
 _SOQL_OPS = {"EqualTo": "=", "NotEqualTo": "!=", "GreaterThan": ">", "LessThan": "<",
@@ -218,6 +220,11 @@ class Interview:
         raise FlowFault(self.flow.name, element, f"Flow {self.flow.name}, element {element}: "
                         f"{message}")
 
+    def unsupported(self, element, what):
+        """Something Salesforce runs that this runtime does not: NOT_IMPLEMENTED, never a fault
+        a flow's fault path could catch."""
+        raise NotImplementedInLocalOrg(f"{what} (flow {self.flow.name}, element {element})")
+
     def value(self, node, element=""):
         """The value of a <value>/<rightValue> element (FlowElementReferenceOrValue)."""
         if node is None:
@@ -238,7 +245,7 @@ class Interview:
                 return date.fromisoformat(raw)
             if tag == "dateTimeValue":
                 return parse_datetime(raw)
-            self.fail(element, f"value kind <{tag}> is not implemented")
+            self.unsupported(element, f"the value kind <{tag}>")
         return None
 
     def merge(self, template, element=""):
@@ -265,7 +272,7 @@ class Interview:
                 return datetime.now(UTC).date()
             if key == "interviewguid":
                 return self.guid
-            self.fail(element, f"{ref} is not implemented by the local org")
+            self.unsupported(element, f"the global variable {ref}")
         if low == "$record":
             return self.field_path(self.record, rest, element)
         if low == "$record__prior":
@@ -278,7 +285,7 @@ class Interview:
             return self.field_path({**org, "attributes": {"type": "Organization"}}, rest,
                                    element)
         if low.startswith("$"):
-            self.fail(element, f"global variable {head} is not implemented by the local org")
+            self.unsupported(element, f"the global variable {head}")
         return self.field_path(self.base(head, element), rest, element)
 
     def base(self, name, element):
@@ -380,8 +387,7 @@ class Interview:
             el = self.flow.elements[current]
             handler = getattr(self, f"do_{el.kind}", None)
             if handler is None:
-                self.fail(el.name, f"{el.kind} element {el.name!r} can't run in the local org's "
-                          "flow runtime (not implemented)")
+                self.unsupported(el.name, f"{el.kind} elements ({el.name!r} can't run)")
             current = yield from handler(el)
         outputs = {v.name: self.vars[v.name.lower()] for v in self.flow.variables.values()
                    if v.is_output}
@@ -448,7 +454,7 @@ class Interview:
                 current[:] = new
                 return
         else:
-            self.fail(element, f"assignment operator {op} is not implemented")
+            self.unsupported(element, f"the assignment operator {op}")
         self.assign(ref, new, element)
 
     def is_collection(self, ref):
@@ -539,7 +545,7 @@ class Interview:
                     value = self.soql_value(value)
                 conds.append(Cmp(field, _SOQL_OPS[op], value))
             else:
-                self.fail(element, f"Get Records filter operator {op} is not implemented")
+                self.unsupported(element, f"the Get Records filter operator {op}")
         if not conds:
             return None
         return parse_logic(text(node, "filterLogic"), conds)

@@ -2,7 +2,8 @@
 
 Elements the runtime executes are in SUPPORTED. Every other element kind Salesforce defines
 (screens, action calls, waits, orchestration stages, …) is listed in `Flow.unsupported` by name
-when the flow loads, and the interpreter fails loudly, naming it, if execution reaches one.
+when the flow loads, and the interpreter raises NOT_IMPLEMENTED naming it if execution reaches
+one.
 Formulas are parsed at load time, so an unknown function is reported when the flow is loaded.
 """
 
