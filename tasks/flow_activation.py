@@ -1,30 +1,15 @@
 """Activate (or deactivate) one flow, strictly, and verify the org took the change."""
 
-import re
-
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.tasks.salesforce import BaseSalesforceApiTask
 from cumulusci.utils.options import CCIOptions, Field
 from simple_salesforce.exceptions import SalesforceError
 
-API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+from tasks.flow_metadata import split_flow_name
 
 
 class FlowActivationError(CumulusCIFailure):
     """The flow is missing, or the org refused or did not apply the activation."""
-
-
-def split_api_name(api_name: str, default_namespace: str | None):
-    """Split "Calendly__CreateEventTemplate" into ("Calendly", "CreateEventTemplate").
-
-    Flow API names cannot contain "__", so a double underscore always marks a
-    namespace prefix. Names without one use ``default_namespace`` (None = the org's
-    own, unnamespaced flows).
-    """
-    if "__" in api_name:
-        namespace, name = api_name.split("__", 1)
-        return namespace, name
-    return (default_namespace or None), api_name
 
 
 class ActivateFlow(BaseSalesforceApiTask):
@@ -72,13 +57,10 @@ class ActivateFlow(BaseSalesforceApiTask):
         if opts.version is not None and not opts.active:
             raise TaskOptionsError("version cannot be combined with active: False.")
         namespace = opts.namespace or self.project_config.project__package__namespace
-        self.namespace, self.name = split_api_name(opts.developer_name, namespace)
-        for part in filter(None, (self.namespace, self.name)):
-            if not API_NAME.match(part):
-                raise TaskOptionsError(
-                    f"{opts.developer_name!r} is not a flow API name (letters, digits and "
-                    "single underscores, starting with a letter)."
-                )
+        try:
+            self.namespace, self.name = split_flow_name(opts.developer_name, namespace)
+        except ValueError as err:
+            raise TaskOptionsError(f"developer_name {err}.") from err
         self.api_name = f"{self.namespace}__{self.name}" if self.namespace else self.name
 
     def _run_task(self):

@@ -1,6 +1,5 @@
 """Flow Builder's "Save As": copy a flow under a new API name and label."""
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -13,12 +12,10 @@ from cumulusci.utils.options import CCIOptions, Field
 from lxml import etree
 from pydantic.v1 import validator
 
-from tasks.flow_metadata import MD_NS, canonical, deploy_flows, retrieve_flows
+from tasks.flow_metadata import MD_NS, canonical, deploy_flows, retrieve_flows, split_flow_name
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 WSDL = Path(simple_salesforce.__file__).with_name("metadata.wsdl")
-# Flow API names: letter first, letters/digits/underscores, no "__", no trailing "_", <= 80.
-FLOW_NAME = re.compile(r"^[A-Za-z](?!.*__)[A-Za-z0-9_]{0,79}(?<!_)$")
 
 
 class FlowCloneError(CumulusCIFailure):
@@ -96,12 +93,7 @@ class CloneFlow(BaseSalesforceTask):
 
         @validator("target", "source")
         def _flow_name(cls, value):
-            bare = value.split("__", 1)[1] if value.count("__") == 1 else value
-            if not FLOW_NAME.match(bare):
-                raise ValueError(
-                    f"{value!r} is not a valid flow API name: start with a letter, use letters, "
-                    "digits and single underscores, no trailing underscore, 80 characters at most"
-                )
+            split_flow_name(value)
             return value
 
         @validator("label")

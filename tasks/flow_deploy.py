@@ -48,10 +48,16 @@ class DeployChangedFlows(BaseSalesforceTask):
         if not path.is_absolute() and self.project_config.repo_root:
             path = Path(self.project_config.repo_root) / path
         if not path.is_dir():
-            raise TaskOptionsError(f"path {self.parsed_options.path} is not a folder.")
+            raise TaskOptionsError(
+                f"path {self.parsed_options.path} is not a folder: give the folder of the "
+                "*.flow-meta.xml files (default: flows)."
+            )
         self.local = self._read_flows(path)
         if not self.local:
-            raise TaskOptionsError(f"No flow files (*.flow-meta.xml) in {path}.")
+            raise TaskOptionsError(
+                f"No flow files (*.flow-meta.xml) in {path}: point the path option at the "
+                "folder that holds them."
+            )
 
     @staticmethod
     def _read_flows(path: Path) -> dict:

@@ -2,12 +2,15 @@
 
 import base64
 import io
+import re
 import zipfile
 
 from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
 from lxml import etree
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
+# Flow API names: letter first, letters/digits/underscores, no "__", no trailing "_", <= 80.
+FLOW_NAME = re.compile(r"^[A-Za-z](?!.*__)[A-Za-z0-9_]{0,79}(?<!_)$")
 PACKAGE_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <Package xmlns="http://soap.sforce.com/2006/04/metadata">
     <types>
@@ -17,6 +20,25 @@ PACKAGE_XML = """<?xml version="1.0" encoding="UTF-8"?>
     <version>{api_version}</version>
 </Package>
 """
+
+
+def split_flow_name(api_name: str, default_namespace: str | None = None):
+    """Split "Calendly__CreateEventTemplate" into ("Calendly", "CreateEventTemplate").
+
+    Flow API names cannot contain "__", so a double underscore marks a namespace prefix.
+    A name without one gets ``default_namespace`` (None: the org's own flows). Raises
+    ValueError naming the rule when either part breaks it.
+    """
+    namespace, name = (
+        api_name.split("__", 1) if "__" in api_name else (default_namespace or None, api_name)
+    )
+    for part in filter(None, (namespace, name)):
+        if not FLOW_NAME.match(part):
+            raise ValueError(
+                f"{api_name!r} is not a valid flow API name: start with a letter, use letters, "
+                "digits and single underscores, no trailing underscore, 80 characters at most"
+            )
+    return namespace, name
 
 
 def package_xml(names, api_version: str) -> str:

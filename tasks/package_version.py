@@ -23,7 +23,8 @@ def parse_version(text: str) -> StrictVersion:
         return StrictVersion(normalised)
     except ValueError as err:
         raise TaskOptionsError(
-            f"Invalid package version {text!r}: use a form like 2.5, 2.5.1 or '2.5 (Beta 3)'."
+            f"min_version {text!r} is not a package version: use a form like 2.5, 2.5.1 or "
+            "'2.5 (Beta 3)' (quote it in YAML: unquoted, 2.10 reads as 2.1)."
         ) from err
 
 

@@ -179,7 +179,9 @@ def test_unreachable_org_during_restore_says_rerun(org):
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"developer_name": "Bad Name"}, "is not a flow API name"),
+        ({"developer_name": "Bad Name"}, "developer_name 'Bad Name' is not a valid flow API name"),
+        ({"developer_name": "Calendly__Two__Prefixes"}, "not a valid flow API name"),
+        ({"developer_name": "Trailing_"}, "not a valid flow API name"),
         ({"developer_name": "X", "version": 0}, "version must be 1 or more"),
         ({"developer_name": "X", "version": 2, "active": False}, "cannot be combined"),
         ({"developer_name": "X", "active": "maybe"}, "active"),

@@ -90,7 +90,7 @@ def test_min_version_accepts_salesforce_beta_spelling(org):
 
 
 def test_bad_min_version_is_an_option_error():
-    with pytest.raises(TaskOptionsError, match="Invalid package version 'latest'"):
+    with pytest.raises(TaskOptionsError, match="min_version 'latest' is not a package version"):
         make_task(CheckPackageVersion, {"min_version": "latest"})
 
 
