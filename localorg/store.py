@@ -41,6 +41,7 @@ Public API (the HTTP server, the flow runtime and the scenario runner use only t
                                        "last_modified"} | None;  org.components(kind) -> [...]
     org.on_after_insert(handler)          # handler(txn, sobject, records) after each insert
     org.on_after_update(handler)          # … after each update
+    org.on_after_delete(handler)          # … after each delete (records as they were)
     txn.query_many(sobject, fields, [(where, order_by, limit), …])  # one SOQL, many filters
     txn.flow_log                          # flow interviews finished in this transaction
 
@@ -154,7 +155,7 @@ class Org:
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
         self._local = threading.local()
-        self._handlers = {"insert": [], "update": []}
+        self._handlers = {"insert": [], "update": [], "delete": []}
         self._objects = standard_objects()
         with self._lock:
             self._db.executescript(_SCHEMA)
@@ -422,6 +423,10 @@ class Org:
         """Register handler(txn, sobject, records) to run after each update, same transaction."""
         self._handlers["update"].append(handler)
 
+    def on_after_delete(self, handler) -> None:
+        """Register handler(txn, sobject, records) to run after each delete, same transaction."""
+        self._handlers["delete"].append(handler)
+
     @contextmanager
     def transaction(self, user_id=None):
         """All-or-none unit of work; see the module docstring."""
@@ -600,7 +605,7 @@ class Transaction:
             results = self._write_all(op, odef, records, all_or_none, failed)
             done = [(i, r) for i, r in enumerate(results) if r is not None and r != "failed"]
             try:
-                if op in ("insert", "update") and done:
+                if done:
                     self._after(op, odef.name, [r for _, r in done])
             except DmlError as exc:
                 index = next((i for i, r in done if r["Id"] == exc.record_id), None)

@@ -441,6 +441,24 @@ def test_update_triggered_flow_is_not_skipped(org):
             txn.update("Lead", [{"Id": lead_id, "LastName": "Changed"}])
 
 
+def test_delete_triggered_flow_is_not_skipped(org):
+    xml = (lead_trigger().replace(b"<recordTriggerType>Create", b"<recordTriggerType>Delete")
+           .replace(b"RecordAfterSave", b"RecordBeforeDelete"))
+    leads(org, 1)
+    with org.transaction() as txn:
+        lead_id = txn.query("Lead", ["Id"])[0]["Id"]
+    org.deploy_flow("LeadFlow", xml)
+    with pytest.raises(NotImplementedInLocalOrg) as exc:
+        with org.transaction() as txn:
+            txn.delete("Lead", [lead_id])
+    assert "record-triggered flow LeadFlow on delete of Lead" in exc.value.message
+    with org.transaction() as txn:
+        assert txn.count("Lead") == 1
+        contact = txn.insert("Contact", [{"LastName": "C"}])
+        txn.delete("Contact", contact)  # no delete flow on Contact: the delete runs
+        assert txn.count("Contact") == 0
+
+
 def test_flow_log_records_interviews(org):
     org.deploy_flow("LeadFlow", lead_trigger())
     with org.transaction() as txn:

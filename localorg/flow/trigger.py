@@ -1,6 +1,6 @@
 """Record-triggered flows: run the org's active after-save flows when records are inserted.
 
-`FlowTrigger(org).install()` registers it with `org.on_after_insert` and `org.on_after_update`;
+`FlowTrigger(org).install()` registers it with the org's after insert/update/delete hooks;
 `Org(..., run_flows=True)` (the default) does that for every org. After an insert it runs every
 active flow whose start is `RecordAfterSave` on that object with `recordTriggerType` Create or
 CreateAndUpdate, in `triggerOrder` then name order, over the records that meet the entry
@@ -48,6 +48,7 @@ class FlowTrigger:
     def install(self):
         self.org.on_after_insert(self.after_insert)
         self.org.on_after_update(self.after_update)
+        self.org.on_after_delete(self.after_delete)
         return self
 
     def _flows(self, sobject):
@@ -63,10 +64,17 @@ class FlowTrigger:
         return [f for _, _, f in sorted(found, key=lambda x: (x[0], x[1]))]
 
     def after_update(self, txn, sobject, records):
+        self._refuse(sobject, "update", ("Update", "CreateAndUpdate"))
+
+    def after_delete(self, txn, sobject, records):
+        self._refuse(sobject, "delete", ("Delete",))
+
+    def _refuse(self, sobject, action, trigger_types):
+        """NOT_IMPLEMENTED for an active flow this DML would run here but the runtime can't."""
         for flow in self._flows(sobject):
-            if flow.trigger["recordTriggerType"] in ("Update", "CreateAndUpdate"):
+            if flow.trigger["recordTriggerType"] in trigger_types:
                 raise NotImplementedInLocalOrg(
-                    f"record-triggered flow {flow.name} on update of {sobject} (only after-save "
+                    f"record-triggered flow {flow.name} on {action} of {sobject} (only after-save "
                     "on create runs)")
 
     def after_insert(self, txn, sobject, records):
