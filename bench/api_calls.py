@@ -98,25 +98,6 @@ def classify(request):
     return f"{request.method} {path}", request.method in ("PATCH", "POST", "DELETE", "PUT")
 
 
-def project_config():
-    from cumulusci.core.config import BaseProjectConfig, UniversalConfig
-    from cumulusci.core.keychain import BaseProjectKeychain
-
-    config = BaseProjectConfig(
-        UniversalConfig(),
-        repo_info={
-            "root": str(ROOT),
-            "branch": "main",
-            "name": "CalendlySync",
-            "owner": "-",
-            "url": "-",
-            "commit": "0" * 40,
-        },
-    )
-    config.set_keychain(BaseProjectKeychain(config, None))
-    return config
-
-
 class FakeTarget:
     """The tests' fake org: Calendly 2.5, its template, an older CreateEventTemplate
     (v1, inactive), and Salesforce's stock Event Layout."""
@@ -124,50 +105,25 @@ class FakeTarget:
     name = "fake org (responses)"
 
     def __enter__(self):
-        import responses
-        from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
-        from task_fake_org import FakeOrg, event_layouts, flow_xml
+        import task_fake_org
 
-        self._patches = [
-            mock.patch.object(ApiRetrieveUnpackaged, "check_interval", 0),
-            mock.patch.object(ApiDeploy, "check_interval", 0),
-        ]
-        for patch in self._patches:
-            patch.start()
-        self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
-        self._mock.start()
-        org = FakeOrg()
-        org.register(self._mock)
+        self._serving = task_fake_org.serving()
+        org = self._serving.__enter__()
         org.install_package("Calendly", "2.5")
         org.add_flow("Calendly__CreateEventTemplate", [TEMPLATE.read_bytes()], active=1)
-        org.add_flow("CreateEventTemplate", [flow_xml("CreateEventTemplate")], active=0)
-        org.layouts["Event-Event Layout"] = event_layouts()[0]
-        self.project_config = project_config()
+        org.add_flow("CreateEventTemplate", [task_fake_org.flow_xml("CreateEventTemplate")])
+        org.layouts["Event-Event Layout"] = task_fake_org.event_layouts()[0]
+        self.project_config = task_fake_org.project_config()
         return self
 
     def __exit__(self, *exc):
-        self._mock.stop()
-        self._mock.reset()
-        for patch in self._patches:
-            patch.stop()
+        return self._serving.__exit__(*exc)
 
     def org_config(self):
-        from cumulusci.core.config import OrgConfig
-        from task_fake_org import INSTANCE_URL, ORG_ID
+        """A new OrgConfig per task, as each `cci task run` has (no cached package list)."""
+        import task_fake_org
 
-        config = OrgConfig(
-            {
-                "instance_url": INSTANCE_URL,
-                "access_token": "TOKEN",
-                "org_id": ORG_ID,
-                "id": f"{INSTANCE_URL}/id/{ORG_ID}/005000000000001AAA",
-                "username": "bench@x",
-            },
-            "fake",
-            keychain=self.project_config.keychain,
-        )
-        config.refresh_oauth_token = mock.Mock()
-        return config
+        return task_fake_org.org_config(self.project_config, "fake")
 
 
 class CciOrgTarget:

@@ -2,19 +2,16 @@
 
 import sys
 from pathlib import Path
-from unittest import mock
 
 import pytest
-import responses
-from cumulusci.core.config import BaseProjectConfig, OrgConfig, UniversalConfig
+from cumulusci.core.config import OrgConfig
 from cumulusci.core.flowrunner import FlowCoordinator
-from cumulusci.core.keychain import BaseProjectKeychain
-from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
 sys.path.insert(0, str(FIXTURES))
-from task_fake_org import INSTANCE_URL, ORG_ID, FakeOrg, event_layouts  # noqa: E402
+import task_fake_org  # noqa: E402
+from task_fake_org import event_layouts  # noqa: E402
 
 PROJECT_TASKS = [
     "calendly_check_package_version",
@@ -27,19 +24,7 @@ PROJECT_TASKS = [
 
 @pytest.fixture
 def project_config():
-    config = BaseProjectConfig(
-        UniversalConfig(),
-        repo_info={
-            "root": str(ROOT),
-            "branch": "main",
-            "name": "CalendlySync",
-            "owner": "o",
-            "url": "https://example.invalid/o/CalendlySync",
-            "commit": "0" * 40,
-        },
-    )
-    config.set_keychain(BaseProjectKeychain(config, None))
-    return config
+    return task_fake_org.project_config()
 
 
 def steps(project_config, flow_name):
@@ -91,30 +76,9 @@ def test_anonymous_apex_step_is_skipped_on_the_local_org_only(project_config):
 
 
 @pytest.fixture
-def org(monkeypatch):
-    monkeypatch.setattr(ApiRetrieveUnpackaged, "check_interval", 0)
-    monkeypatch.setattr(ApiDeploy, "check_interval", 0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        fake = FakeOrg()
-        fake.register(rsps)
-        fake.mock = rsps
+def org():
+    with task_fake_org.serving() as fake:
         yield fake
-
-
-def org_config(project_config):
-    config = OrgConfig(
-        {
-            "instance_url": INSTANCE_URL,
-            "access_token": "TOKEN",
-            "org_id": ORG_ID,
-            "id": f"{INSTANCE_URL}/id/{ORG_ID}/005000000000001AAA",
-            "username": "admin@acme.test",
-        },
-        "sandbox",
-        keychain=project_config.keychain,
-    )
-    config.refresh_oauth_token = mock.Mock()
-    return config
 
 
 def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_config, org):
@@ -126,7 +90,7 @@ def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_
 
     flow = project_config.get_flow("calendly_setup")
     first = FlowCoordinator(project_config, flow)
-    first.run(org_config(project_config))
+    first.run(task_fake_org.org_config(project_config))
     ran = [result.task_name for result in first.results]
     assert ran == [
         "calendly_check_package_version",
@@ -141,7 +105,7 @@ def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_
     assert writes_after_first == 3  # deploy copy, PATCH activation, deploy layout
 
     second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
-    second.run(org_config(project_config))
+    second.run(task_fake_org.org_config(project_config))
     assert len(org.write_calls(org.mock.calls)) == writes_after_first
     assert second.results[1].return_values["action"] == "unchanged"
 
@@ -152,7 +116,7 @@ def test_calendly_setup_stops_at_an_old_package(project_config, org):
     org.install_package("Calendly", "2.4")
     coordinator = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
     with pytest.raises(PackageVersionError, match="at version 2.4"):
-        coordinator.run(org_config(project_config))
+        coordinator.run(task_fake_org.org_config(project_config))
     assert org.write_calls(org.mock.calls) == []
 
 
@@ -160,7 +124,7 @@ def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(projec
     org.install_package("Calendly", "2.5")
     org.layouts["Event-Event Layout"] = event_layouts()[0]
     first = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
-    first.run(org_config(project_config))
+    first.run(task_fake_org.org_config(project_config))
     assert [result.task_name for result in first.results] == [
         "calendly_check_package_version",
         "calendly_deploy_flows",
@@ -174,7 +138,7 @@ def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(projec
     assert len(org.write_calls(org.mock.calls)) == 3  # one flow deploy, PATCH, layout deploy
 
     second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
-    second.run(org_config(project_config))
+    second.run(task_fake_org.org_config(project_config))
     assert len(org.write_calls(org.mock.calls)) == 3
     assert len(org.flows["CreateEventTemplate"]["versions"]) == 1
 
@@ -186,14 +150,14 @@ def test_calendly_setup_activates_the_subflows_where_deploys_land_inactive(proje
     org.install_package("Calendly", "2.5")
     org.layouts["Event-Event Layout"] = event_layouts()[0]
     first = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
-    first.run(org_config(project_config))
+    first.run(task_fake_org.org_config(project_config))
     for name in ("Create_Event_Template", "Create_Event_Participant_Template"):
         assert org.flows[name]["active"] == 1, name
     assert org.flows["CreateEventTemplate"]["active"] == 1
     assert len(org.write_calls(org.mock.calls)) == 5  # deploy, 3 PATCHes, layout deploy
 
     second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
-    second.run(org_config(project_config))
+    second.run(task_fake_org.org_config(project_config))
     assert len(org.write_calls(org.mock.calls)) == 5
 
 

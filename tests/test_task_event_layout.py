@@ -4,14 +4,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import responses
 from cumulusci.core.exceptions import TaskOptionsError
 from cumulusci.salesforce_api.exceptions import MetadataApiError
-from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import MD, FakeOrg, event_layouts, make_task  # noqa: E402
+from task_fake_org import MD, event_layouts, make_task, serving  # noqa: E402
 
 from metacheck.schema import validate  # noqa: E402
 from tasks.event_layout import (  # noqa: E402
@@ -29,13 +27,8 @@ def fields(xml):
 
 
 @pytest.fixture
-def org(monkeypatch):
-    monkeypatch.setattr(ApiRetrieveUnpackaged, "check_interval", 0)
-    monkeypatch.setattr(ApiDeploy, "check_interval", 0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = FakeOrg()
-        fake.register(mock)
-        fake.mock = mock
+def org():
+    with serving() as fake:
         fake.layouts = {
             "Event-Event Layout": STOCK,
             "Event-Sales Event Layout": STOCK,

@@ -4,14 +4,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import responses
 from cumulusci.core.exceptions import TaskOptionsError
-from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
 from lxml import etree
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
 sys.path.insert(0, str(FIXTURES))
-from task_fake_org import MD, FakeOrg, flow_xml, make_task  # noqa: E402
+from task_fake_org import MD, flow_xml, make_task, serving  # noqa: E402
 
 from metacheck.schema import validate  # noqa: E402
 from tasks.flow_clone import CloneFlow, FlowCloneError  # noqa: E402
@@ -21,14 +19,8 @@ OPTIONS = {"target": "Calendly_Participant_Sync", "label": "Calendly Participant
 
 
 @pytest.fixture
-def org(monkeypatch):
-    # Metadata API polling waits check_interval seconds between status calls.
-    monkeypatch.setattr(ApiRetrieveUnpackaged, "check_interval", 0)
-    monkeypatch.setattr(ApiDeploy, "check_interval", 0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = FakeOrg()
-        fake.register(mock)
-        fake.mock = mock
+def org():
+    with serving() as fake:
         fake.add_flow("Calendly__CreateEventTemplate", [TEMPLATE], active=1)
         yield fake
 

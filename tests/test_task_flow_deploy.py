@@ -5,13 +5,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import responses
 from cumulusci.core.exceptions import TaskOptionsError
-from cumulusci.salesforce_api.metadata import ApiDeploy, ApiRetrieveUnpackaged
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import FakeOrg, make_task  # noqa: E402
+from task_fake_org import make_task, serving  # noqa: E402
 
 from tasks.flow_deploy import DeployChangedFlows, FlowDeployError  # noqa: E402
 
@@ -19,13 +17,8 @@ FLOWS = sorted(p.name.split(".")[0] for p in (ROOT / "flows").glob("*.flow-meta.
 
 
 @pytest.fixture
-def org(monkeypatch):
-    monkeypatch.setattr(ApiRetrieveUnpackaged, "check_interval", 0)
-    monkeypatch.setattr(ApiDeploy, "check_interval", 0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = FakeOrg()
-        fake.register(mock)
-        fake.mock = mock
+def org():
+    with serving() as fake:
         yield fake
 
 

@@ -1,37 +1,26 @@
 """The project's tasks and calendly_setup against the embedded local org (real HTTP, TLS)."""
 
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from cumulusci.core.config import BaseProjectConfig, OrgConfig, UniversalConfig
+from cumulusci.core.config import OrgConfig
 from cumulusci.core.flowrunner import FlowCoordinator
-from cumulusci.core.keychain import BaseProjectKeychain
 from cumulusci.salesforce_api.metadata import ApiDeploy, ApiListMetadata, ApiRetrieveUnpackaged
 
 from localorg.server.inprocess import running_server
 from localorg.store import Org
 from tasks.package_version import PackageVersionError
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
+import task_fake_org  # noqa: E402  (project_config only; the org here is the local one)
 
 
 @pytest.fixture
 def project_config():
-    config = BaseProjectConfig(
-        UniversalConfig(),
-        repo_info={
-            "root": str(ROOT),
-            "branch": "main",
-            "name": "CalendlySync",
-            "owner": "-",
-            "url": "-",
-            "commit": "0" * 40,
-        },
-    )
-    config.set_keychain(BaseProjectKeychain(config, None))
-    return config
+    return task_fake_org.project_config()
 
 
 @contextmanager
