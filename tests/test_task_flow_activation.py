@@ -5,11 +5,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import responses
 from cumulusci.core.exceptions import TaskOptionsError
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import FakeOrg, flow_xml, make_task, sf_error  # noqa: E402
+from task_fake_org import flow_xml, make_task, serving, sf_error  # noqa: E402
 
 from tasks.flow_activation import ActivateFlow, FlowActivationError  # noqa: E402
 
@@ -18,10 +17,7 @@ V1, V2, V3 = (flow_xml(f"Sync v{n}") for n in (1, 2, 3))
 
 @pytest.fixture
 def org():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = FakeOrg()
-        fake.register(mock)
-        fake.mock = mock
+    with serving() as fake:
         fake.add_flow("CreateEventTemplate", [V1, V2, V3], active=1)
         fake.add_flow("Calendly__CreateEventTemplate", [V1], active=0)
         yield fake

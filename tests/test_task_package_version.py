@@ -4,11 +4,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import responses
 from cumulusci.core.exceptions import TaskOptionsError
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import FakeOrg, make_task  # noqa: E402
+from task_fake_org import make_task, serving  # noqa: E402
 
 from tasks.package_version import (  # noqa: E402
     CheckPackageVersion,
@@ -19,10 +18,7 @@ from tasks.package_version import (  # noqa: E402
 
 @pytest.fixture
 def org():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = FakeOrg()
-        fake.register(mock)
-        fake.mock = mock
+    with serving() as fake:
         yield fake
 
 
