@@ -6,6 +6,7 @@ Public API (the local org's Metadata ``deploy`` reuses it)::
     findings = schema.validate(path_or_bytes, kind=None, filename=None)
     schema.has_errors(findings)          # True when the component must be rejected
     schema.SCHEMA_API_VERSION            # "63.0", the bundled schema's version
+    schema.child_order("Flow")           # a type's elements in schema order (for editors)
 
 ``validate`` takes a file path or the raw bytes of one component (source format such as
 ``Foo.flow-meta.xml`` or Metadata API format such as ``flows/Foo.flow``; the root element
@@ -142,6 +143,9 @@ def _schema() -> _Schema:
                    enums, metadata_types)
 
 
+def child_order(type_name: str) -> list[str]:
+    """The child elements of a Metadata API type, in the order the schema requires."""
+    return [child.name for child in _schema().children[type_name]]
 
 
 def has_errors(findings: list[Finding]) -> bool:

@@ -1,10 +1,8 @@
 """Flow Builder's "Save As": copy a flow under a new API name and label."""
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import simple_salesforce
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.core.tasks import BaseSalesforceTask
 from cumulusci.salesforce_api.exceptions import MetadataApiError
@@ -12,22 +10,12 @@ from cumulusci.utils.options import CCIOptions, Field
 from lxml import etree
 from pydantic.v1 import validator
 
+from metacheck import schema
 from tasks.flow_metadata import MD_NS, canonical, deploy_flows, retrieve_flows, split_flow_name
-
-XSD_NS = "http://www.w3.org/2001/XMLSchema"
-WSDL = Path(simple_salesforce.__file__).with_name("metadata.wsdl")
 
 
 class FlowCloneError(CumulusCIFailure):
     """The source flow is missing, or the target exists with other content."""
-
-
-@lru_cache(maxsize=1)
-def flow_element_order() -> list:
-    """Child order of <Flow>, from the Metadata API schema shipped in simple_salesforce."""
-    schema = etree.parse(str(WSDL))
-    flow = schema.find(f".//{{{XSD_NS}}}complexType[@name='Flow']")
-    return [el.get("name") for el in flow.iter(f"{{{XSD_NS}}}element")]
 
 
 def set_flow_child(root: etree._Element, tag: str, text: str | None):
@@ -36,7 +24,7 @@ def set_flow_child(root: etree._Element, tag: str, text: str | None):
         root.remove(old)
     if text is None:
         return
-    order = flow_element_order()
+    order = schema.child_order("Flow")  # from the Metadata API XSD in simple_salesforce
     new = etree.Element(f"{{{MD_NS}}}{tag}")
     new.text = text
     position = order.index(tag)
