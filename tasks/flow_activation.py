@@ -64,7 +64,14 @@ class ActivateFlow(BaseSalesforceApiTask):
         self.api_name = f"{self.namespace}__{self.name}" if self.namespace else self.name
 
     def _run_task(self):
-        definition = self._read_definition()
+        try:
+            definition = self._read_definition()
+        except SalesforceError as err:
+            raise FlowActivationError(
+                f"Could not read flow {self.api_name} from org {self.org_config.name}: "
+                f"{_salesforce_message(err)} Nothing was changed; fix the cause (for example "
+                "a user without Manage Flow) and re-run."
+            ) from err
         before = self._active_number(definition)
         target = self._target_number(definition)
         self.return_values = {

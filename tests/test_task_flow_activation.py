@@ -149,6 +149,14 @@ def test_failed_check_after_a_successful_patch_restores(org):
     assert org.flows["CreateEventTemplate"]["active"] == 1
 
 
+def test_failed_first_read_is_a_task_failure_and_writes_nothing(org):
+    org.fail_next("query_flowdefinition", sf_error(400, "INVALID_TYPE", "No such column."))
+    with pytest.raises(FlowActivationError, match="Could not read flow CreateEventTemplate") as err:
+        run({"developer_name": "CreateEventTemplate"})
+    assert "INVALID_TYPE: No such column. Nothing was changed" in str(err.value)
+    assert org.write_calls(org.mock.calls) == []
+
+
 def test_silent_non_activation_fails_verification(org):
     org.ignore_activation = True
     with pytest.raises(FlowActivationError, match="should be version 3 active but the org reports"):
