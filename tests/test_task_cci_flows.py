@@ -61,6 +61,33 @@ def test_dev_org_ends_with_flow_active_and_layout_patched(project_config):
     ]
 
 
+def test_setup_flows_activate_every_called_subflow_before_its_caller(project_config):
+    from lxml import etree
+
+    md = "{http://soap.sforce.com/2006/04/metadata}"
+    calls = {
+        path.name.split(".")[0]: [e.text for e in etree.parse(str(path)).iter(f"{md}flowName")]
+        for path in (ROOT / "flows").glob("*.flow-meta.xml")
+    }
+    assert sorted(calls["CreateEventTemplate"]) == [
+        "Create_Event_Participant_Template",
+        "Create_Event_Template",
+    ]
+    for flow_name in ("calendly_setup", "dev_org"):
+        activated = [
+            step.task_config["options"]["developer_name"]
+            for step in FlowCoordinator(project_config, project_config.get_flow(flow_name)).steps
+            if step.task_name == "calendly_activate_flow"
+            and not step.task_config["options"]["developer_name"].startswith("^^")
+        ]
+        for caller, subflows in calls.items():
+            if caller not in activated:
+                continue
+            for subflow in subflows:
+                assert subflow in activated, (flow_name, subflow)
+                assert activated.index(subflow) < activated.index(caller), (flow_name, subflow)
+
+
 def test_anonymous_apex_step_is_skipped_on_the_local_org_only(project_config):
     from cumulusci.core.flowrunner import jinja2_env
 
