@@ -13,17 +13,6 @@ _SUFFIX_CHARS = string.ascii_uppercase + "012345"
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _ID_RE = re.compile(r"^[0-9A-Za-z]{15}([0-9A-Za-z]{3})?$")
 
-# Standard key prefixes (first three characters of every id of that object).
-STANDARD_PREFIXES = {
-    "User": "005",
-    "Contact": "003",
-    "Lead": "00Q",
-    "Event": "00U",
-    "EventRelation": "0RE",
-    "Organization": "00D",
-    "Profile": "00e",
-}
-
 
 def checksum(id15: str) -> str:
     """The 3-character case-safe suffix of a 15-character id."""

@@ -447,15 +447,6 @@ class Org:
             finally:
                 self._local.txn = None
 
-    # Convenience: each call is its own transaction.
-    def insert(self, sobject, records, **kw):
-        with self.transaction() as txn:
-            return txn.insert(sobject, records, **kw)
-
-    def query(self, sobject, fields, **kw):
-        with self.transaction() as txn:
-            return txn.query(sobject, fields, **kw)
-
     # ----- raw storage --------------------------------------------------------------------
 
     def _write(self, sobject, record, new):
