@@ -367,6 +367,24 @@ def test_record_triggered_flow_bulkified(org):
     assert usage["soql"] == 1 and usage["dml"] == 2
 
 
+def test_subflow_data_elements_bulkified_across_interviews(org):
+    """A Get and a Create inside a subflow called by 30 trigger interviews: 1 query, 1 DML."""
+    child = (var("email", inp=True) + var("found", "SObject", obj="Contact")
+             + lookup("First", "Contact", [filt("Email", "EqualTo", ref("email"))],
+                      out="found", nxt="Make")
+             + create("Make", obj="Contact", fields=[("LastName", s("Sub")),
+                                                     ("Email", ref("email"))]))
+    org.deploy_flow("Child", flow(child, name="Child"))
+    parent = ("<subflows><name>First</name><label>C</label><flowName>Child</flowName>"
+              "<inputAssignments><name>email</name><value>" + ref("$Record.Email")
+              + "</value></inputAssignments></subflows>")
+    org.deploy_flow("LeadFlow", flow(parent, trigger=("Lead", ""), name="LeadFlow"))
+    usage = leads(org, 30)
+    assert (usage["soql"], usage["dml"], usage["dml_rows"]) == (1, 2, 60)
+    with org.transaction() as txn:
+        assert txn.count("Contact", Cmp("LastName", "=", "Sub")) == 30
+
+
 def test_entry_conditions(org):
     extra = ("<filterLogic>and</filterLogic>" + filt("Company", "EqualTo", s("Acme")))
     org.deploy_flow("LeadFlow", lead_trigger(extra))
