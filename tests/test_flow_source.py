@@ -278,6 +278,32 @@ def test_subflow_faults_become_custom_errors(flows):
         assert text(report, "assignmentItems/value/elementReference") == "$Flow.FaultMessage"
 
 
+def long_custom_errors(tree) -> list[str]:
+    """Custom Error messages not bounded to the 255 characters Salesforce allows one
+    (help.salesforce.com, platform.flow_ref_elements_custom_error.htm): each must be one
+    formula that ends in LEFT(..., 255), since a fault message alone can exceed it."""
+    formulas = {name_of(f): text(f, "expression") or "" for f in elements(tree, ["formulas"])}
+    problems = []
+    for error in elements(tree, ["customErrors"]):
+        for message in error.findall(_ns("customErrorMessages/errorMessage")):
+            ref = re.fullmatch(r"\{!(\w+)\}", (message.text or "").strip())
+            expression = formulas.get(ref.group(1), "") if ref else ""
+            if not re.fullmatch(r"LEFT\(.*,\s*255\)", expression.strip(), re.S):
+                problems.append(name_of(error))
+    return problems
+
+
+def test_custom_error_messages_fit_in_255_characters(flows):
+    assert long_custom_errors(flows["CreateEventTemplate"]) == []
+
+
+def test_unbounded_custom_error_message_is_caught(flows):
+    tree = copy.deepcopy(flows["CreateEventTemplate"])
+    message = tree.getroot().find(_ns("customErrors/customErrorMessages/errorMessage"))
+    message.text = "Calendly booking {!bookingReference}: {!eventFaultMessage}"
+    assert long_custom_errors(tree) == ["Roll_Back_Event_Failure"]
+
+
 def test_every_variable_and_formula_is_used(flows):
     for name, tree in flows.items():
         assert unused_resources(tree) == [], name
