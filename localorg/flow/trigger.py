@@ -30,7 +30,10 @@ from localorg.flow.scheduler import Runtime, batches
 
 
 def flow_trigger_error(flow_name, message):
-    """Salesforce's error for a record-triggered flow that failed (CANNOT_EXECUTE_FLOW_TRIGGER)."""
+    """Salesforce's error for a record-triggered flow that failed (CANNOT_EXECUTE_FLOW_TRIGGER).
+
+    Text as Salesforce returns it, e.g. in restforce/restforce#624 and
+    SFDO-Community/declarative-lookup-rollup-summaries#1035 (which also shows the fault message)."""
     return DmlError(
         "CANNOT_EXECUTE_FLOW_TRIGGER",
         f"We can't save this record because the “{flow_name}” process failed. Give your "
