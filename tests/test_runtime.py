@@ -419,7 +419,19 @@ def test_custom_error_rolls_back(org):
     with pytest.raises(DmlError) as exc:
         leads(org, 1)
     assert exc.value.code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
-    assert exc.value.message == "No L0 allowed"
+    assert exc.value.message == "No L0 allowed" and exc.value.fields == []
+
+
+def test_custom_field_error_names_the_field(org):
+    body = ("<customErrors><name>First</name><label>E</label><customErrorMessages>"
+            "<errorMessage>Pick a real company</errorMessage><fieldSelection>Company"
+            "</fieldSelection><isFieldError>true</isFieldError></customErrorMessages>"
+            "</customErrors>")
+    org.deploy_flow("Guard", flow(body, trigger=("Lead", ""), name="Guard"))
+    with pytest.raises(DmlError) as exc:
+        leads(org, 1)
+    assert (exc.value.code, exc.value.message, exc.value.fields) == (
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Pick a real company", ["Company"])
     with org.transaction() as txn:
         assert txn.count("Lead") == 0
 

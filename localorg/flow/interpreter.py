@@ -44,10 +44,11 @@ class FlowFault(SalesforceError):
 
 
 class FlowCustomError(SalesforceError):
-    """A Custom Error element ran: the triggering record's save fails with this message."""
+    """A Custom Error element ran: the triggering record's save fails with this message, on
+    `fields` for field errors (isFieldError with a fieldSelection)."""
 
-    def __init__(self, flow, element, message):
-        super().__init__("FIELD_CUSTOM_VALIDATION_EXCEPTION", message)
+    def __init__(self, flow, element, message, fields=None):
+        super().__init__("FIELD_CUSTOM_VALIDATION_EXCEPTION", message, fields)
         self.flow = flow
         self.element = element
 
@@ -502,9 +503,11 @@ class Interview:
         yield  # noqa: B901
 
     def do_customErrors(self, el):  # noqa: N802 - named after the metadata element
-        messages = [self.merge(text(m, "errorMessage", ""), el.name)
-                    for m in children(el.node, "customErrorMessages")]
-        raise FlowCustomError(self.flow.name, el.name, " ".join(messages) or el.name)
+        items = children(el.node, "customErrorMessages")
+        messages = [self.merge(text(m, "errorMessage", ""), el.name) for m in items]
+        fields = [text(m, "fieldSelection") for m in items
+                  if text(m, "isFieldError") == "true" and text(m, "fieldSelection")]
+        raise FlowCustomError(self.flow.name, el.name, " ".join(messages) or el.name, fields)
         yield  # noqa: B901
 
     def do_subflows(self, el):

@@ -100,7 +100,7 @@ class FlowTrigger:
                 except LimitException:
                     raise
                 except FlowCustomError as exc:
-                    raise DmlError(exc.code, exc.message,
+                    raise DmlError(exc.code, exc.message, exc.fields,
                                    record_id=batch[exc.interview]["Id"]) from exc
                 except FlowFault as exc:
                     error = flow_trigger_error(flow.label or flow.name, exc.message)
