@@ -165,3 +165,11 @@ def load(xml: bytes, name: str) -> Flow:
     if flow.start and flow.start not in flow.elements:
         raise FlowLoadError(f"Flow {name}: start connects to unknown element {flow.start}")
     return flow
+
+
+def load_cached(cache: dict, xml: bytes, name: str) -> Flow:
+    """`load`, memoised in `cache` by name and XML, so each deployed version is parsed once."""
+    key = (name, hash(xml))
+    if key not in cache:
+        cache[key] = load(xml, name)
+    return cache[key]

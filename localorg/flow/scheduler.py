@@ -32,11 +32,7 @@ class Runtime:
 
     def load(self, name):
         """The version of flow `name` that runs: active, else latest (as a subflow call does)."""
-        xml = self.org.flow_xml(name)
-        key = (name, hash(xml))
-        if key not in self.cache:
-            self.cache[key] = model.load(xml, name)
-        return self.cache[key]
+        return model.load_cached(self.cache, self.org.flow_xml(name), name)
 
     def run(self, interviews):
         """Run interviews together to completion; return their outputs in order."""

@@ -57,10 +57,7 @@ class FlowTrigger:
     def _flows(self, sobject):
         found = []
         for name, _version, xml in self.org.active_flows():
-            key = (name, hash(xml))
-            if key not in self.cache:
-                self.cache[key] = model.load(xml, name)
-            flow = self.cache[key]
+            flow = model.load_cached(self.cache, xml, name)
             trig = flow.trigger
             if trig and (trig["object"] or "").lower() == sobject.lower():
                 found.append((trig["order"], name, flow))
