@@ -1,8 +1,7 @@
 """Count the API calls each project task makes: dry run, first run, re-run.
 
     .venv/bin/python bench/api_calls.py              # the in-process fake org (responses)
-    .venv/bin/python bench/api_calls.py --org feature  # any org cci knows (see below for
-                                                       # the local org)
+    .venv/bin/python bench/api_calls.py --org local    # any org cci knows
 
 Every HTTP request goes through requests.Session.send, which this script wraps to count
 calls by endpoint; writes are PATCH/POST/DELETE REST calls and Metadata API deploys. The
@@ -13,11 +12,9 @@ so every dry run sees the org the earlier steps left, as in `cci flow run calend
 The script exits 1 on any error or on a write outside a first run.
 
 With --org, the tasks really change that org: use a scratch or local org. The local org
-has the package's stand-in objects but not its template flow, so give the clone step a
-source file there:
-
-    .venv/bin/python bench/api_calls.py --org local \
-        --clone-source-file flows/CreateEventTemplate.flow-meta.xml
+(python -m localorg start; eval "$(python -m localorg register)"; then --org local) has the
+package's stand-in objects but not its template flow, so there the clone step copies the
+project's flows/CreateEventTemplate.flow-meta.xml, as --clone-source-file does elsewhere.
 """
 
 import argparse
@@ -38,6 +35,7 @@ from cumulusci.core.config import TaskConfig  # noqa: E402
 import conftest  # noqa: E402,F401  (makes the project's tasks package importable)
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "tasks" / "Calendly__CreateEventTemplate.flow"
+LOCAL_CLONE_SOURCE = "flows/CreateEventTemplate.flow-meta.xml"
 # task name in cumulusci.yml -> extra options for this benchmark
 STEPS = {
     "calendly_check_package_version": {},
@@ -103,6 +101,7 @@ class FakeTarget:
     (v1, inactive), and Salesforce's stock Event Layout."""
 
     name = "fake org (responses)"
+    extra_options = {}  # it has the package's template
 
     def __enter__(self):
         import task_fake_org
@@ -138,6 +137,10 @@ class CciOrgTarget:
 
         self._runtime = CliRuntime(load_keychain=True)
         self.project_config = self._runtime.project_config
+        local = self.org_config().get_domain() == "127.0.0.1"  # as cumulusci.yml tells it
+        self.extra_options = (
+            {"calendly_clone_flow": {"source_file": LOCAL_CLONE_SOURCE}} if local else {}
+        )
         return self
 
     def __exit__(self, *exc):
@@ -162,6 +165,7 @@ def bench(target, steps=STEPS):
     rounds = [("dry run", {"dry_run": True}), ("first run", {}), ("re-run", {})]
     with target, log.recording():
         for name, options in steps.items():
+            options = {**target.extra_options.get(name, {}), **options}
             for label, extra in rounds:
                 if label == "dry run" and name not in DRY_RUN:
                     continue
