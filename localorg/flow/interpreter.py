@@ -121,10 +121,6 @@ def parse_logic(logic, conds):
     return expr()
 
 
-def is_null(v):
-    return v is None or v == "" or (isinstance(v, list) and not v)
-
-
 def _norm(v):
     if isinstance(v, bool) or v is None:
         return v
@@ -134,7 +130,7 @@ def _norm(v):
 
 
 def flow_equal(a, b):
-    if is_null(a) and is_null(b):
+    if formula.is_blank(a) and formula.is_blank(b):
         return True
     a, b = _norm(a), _norm(b)
     if isinstance(a, dict) and isinstance(b, dict):
@@ -155,7 +151,7 @@ def compare(op, left, right, flow, element):
     if op == "NotEqualTo":
         return not flow_equal(left, right)
     if op in ("IsNull", "IsBlank"):
-        return is_null(left) == bool(right)
+        return formula.is_blank(left) == bool(right)
     if op == "IsEmpty":
         return (not left) == bool(right)
     if op == "IsChanged":
