@@ -203,8 +203,7 @@ class Interview:
             else:
                 self.vars[var.name.lower()] = [] if var.is_collection else None
         for name, value in (inputs or {}).items():
-            var = flow.variables.get(name) or next(
-                (v for v in flow.variables.values() if v.name.lower() == name.lower()), None)
+            var = flow.variable(name)
             if var is None or not var.is_input:
                 raise FlowFault(flow.name, "start",
                                 f"Flow {flow.name}: {name} is not an input variable "
@@ -369,7 +368,7 @@ class Interview:
         if len(parts) != 2:
             self.fail(element, f"can't assign to {ref}: only var.Field is supported")
         if target is None:
-            var = next(v for v in self.flow.variables.values() if v.name.lower() == low)
+            var = self.flow.variable(low)
             if var.data_type != "SObject":
                 self.fail(element, f"{parts[0]} is not a record variable")
             target = self.vars[low] = {"attributes": {"type": var.object_type}}
@@ -455,8 +454,7 @@ class Interview:
         self.assign(ref, new, element)
 
     def is_collection(self, ref):
-        var = self.flow.variables.get(ref) or next(
-            (v for v in self.flow.variables.values() if v.name.lower() == ref.lower()), None)
+        var = self.flow.variable(ref)
         return bool(var and var.is_collection)
 
     def conditions_hold(self, node, conds_tag, logic, element):

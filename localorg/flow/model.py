@@ -87,6 +87,11 @@ class Flow:
     templates: dict = field(default_factory=dict)  # name -> text
     unsupported: list = field(default_factory=list)  # ["screens:Welcome", …]
 
+    def variable(self, name: str) -> Variable | None:
+        """The variable called `name`, ignoring case as flow references do; None if none."""
+        low = name.lower()
+        return next((v for v in self.variables.values() if v.name.lower() == low), None)
+
 
 def load(xml: bytes, name: str) -> Flow:
     """Parse Flow XML; raise FlowLoadError naming the flow and the problem."""
