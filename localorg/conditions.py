@@ -9,6 +9,7 @@ SOQL semantics kept here: text comparisons are case-insensitive; `!=` matches nu
 ordering comparisons (<, >, …) never match null; LIKE uses `%` and `_` with `\\` as escape.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -69,7 +70,9 @@ def fields_of(cond) -> list:
     return [f for c in cond.conds for f in fields_of(c)]
 
 
+@functools.lru_cache(maxsize=256)
 def like_to_regex(pattern: str):
+    """A LIKE pattern as a compiled regex (cached: a query matches it against every row)."""
     out, i = "", 0
     while i < len(pattern):
         ch = pattern[i]
