@@ -1,6 +1,7 @@
 """Flow runtime: element semantics, faults, bulkification, triggers, limits (own fixture flows)."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -308,6 +309,27 @@ def test_unsupported_element_listed_and_fails_when_reached(org):
     assert exc.value.code == "NOT_IMPLEMENTED"
     assert exc.value.message == ("The local org does not implement screens elements ('Hello' "
                                  "can't run) (flow F, element Hello).")
+
+
+def test_every_flow_node_kind_of_the_schema_is_run_or_named():
+    """Each element kind the Metadata API schema lets a connector reach (types extending FlowNode)
+    is either executed or reported by name; none is silently unknown."""
+    import simple_salesforce
+    from lxml import etree
+
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    wsdl = Path(simple_salesforce.__file__).with_name("metadata.wsdl")
+    types = {t.get("name"): t for t in etree.parse(str(wsdl)).iter(xs + "complexType")}
+
+    def is_node(name):
+        ext = types[name].find(f".//{xs}extension") if name in types else None
+        base = ext.get("base").split(":")[-1] if ext is not None else None
+        return base == "FlowNode" or (base is not None and is_node(base))
+
+    kinds = {e.get("name") for e in types["Flow"].iter(xs + "element")
+             if is_node((e.get("type") or "").split(":")[-1])} - {"start"}
+    assert "recordLookups" in kinds and "screens" in kinds
+    assert kinds - model.SUPPORTED - model.UNSUPPORTED == set()
 
 
 def test_unimplemented_operator_in_trigger_is_not_a_flow_failure(org):

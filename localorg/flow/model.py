@@ -23,7 +23,7 @@ SUPPORTED = {
 }
 # Flow element kinds (things a connector can reach) that this runtime does not execute.
 UNSUPPORTED = {
-    "actionCalls", "apexPluginCalls", "collectionProcessors", "orchestratedStages",
+    "actionCalls", "apexPluginCalls", "collectionProcessors", "experiments", "orchestratedStages",
     "recordRollbacks", "screens", "steps", "transforms", "waits", "exitRules",
 }
 RESOURCES = {"variables", "formulas", "constants", "textTemplates", "choices",
