@@ -155,6 +155,22 @@ def test_duplicate_username_ignores_case(org):
     assert "To resolve, use a different username" in exc.value.message
 
 
+def test_event_end_not_before_start(org):
+    insert(org, "Event", [event(EndDateTime=START)])  # zero minutes: allowed
+    with pytest.raises(DmlError) as exc:
+        insert(org, "Event", [event(EndDateTime="2026-03-02T09:59:00Z")])
+    assert code_of(exc) == "FIELD_INTEGRITY_EXCEPTION" and exc.value.fields == ["EndDateTime"]
+
+
+def test_update_needs_an_id(org):
+    cid = insert(org, "Contact", [{"LastName": "A"}])[0]
+    with org.transaction() as txn:
+        txn.update("Contact", [{"Id": cid, "LastName": "B"}])
+        with pytest.raises(DmlError) as exc:
+            txn.update("Contact", [{"LastName": "C"}])
+    assert code_of(exc) == "MISSING_ARGUMENT" and exc.value.fields == ["Id"]
+
+
 def test_bad_value_type(org):
     with pytest.raises(DmlError) as exc:
         insert(org, "Event", [event(StartDateTime="tomorrow")])
