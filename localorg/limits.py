@@ -3,7 +3,9 @@
 Limits and exception texts as Salesforce documents them ("Execution Governors and Limits"):
 100 SOQL queries, 50,000 rows retrieved by SOQL, 150 DML statements, 10,000 rows processed by DML.
 Breaching one raises `System.LimitException: Too many SOQL queries: 101` (and the matching texts
-below), which no fault path can catch; the transaction rolls back.
+below), which no fault path can catch; the transaction rolls back. Salesforce stops at the first
+row over a limit, so the texts always name limit + 1 (`Too many query rows: 50001`), however
+many rows the statement would have had.
 """
 
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ class Usage:
             raise LimitException(f"Too many SOQL queries: {self.soql}")
         self.query_rows += rows
         if self.query_rows > MAX_QUERY_ROWS:
-            raise LimitException(f"Too many query rows: {self.query_rows}")
+            raise LimitException(f"Too many query rows: {MAX_QUERY_ROWS + 1}")
 
     def count_dml(self, rows: int) -> None:
         self.dml += 1
@@ -39,7 +41,7 @@ class Usage:
             raise LimitException(f"Too many DML statements: {self.dml}")
         self.dml_rows += rows
         if self.dml_rows > MAX_DML_ROWS:
-            raise LimitException(f"Too many DML rows: {self.dml_rows}")
+            raise LimitException(f"Too many DML rows: {MAX_DML_ROWS + 1}")
 
     def as_dict(self) -> dict:
         return {

@@ -393,6 +393,12 @@ def test_query_rows_limit():
     with pytest.raises(LimitException) as exc:
         usage.count_query(1)
     assert str(exc.value) == "System.LimitException: Too many query rows: 50001"
+    with pytest.raises(LimitException) as exc:
+        Usage().count_query(60_000)  # one query past the limit by many rows
+    assert exc.value.message == "Too many query rows: 50001"
+    with pytest.raises(LimitException) as exc:
+        Usage().count_dml(12_000)
+    assert exc.value.message == "Too many DML rows: 10001"
 
 
 def test_usage_counts_rows(org):
