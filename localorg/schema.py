@@ -132,6 +132,15 @@ def _system_fields(odef: ObjectDef, owner: bool = True) -> None:
                           reference_to=["User"], relationship_name="Owner"))
 
 
+def _recently_viewed(odef: ObjectDef) -> None:
+    """LastViewedDate/LastReferencedDate: set by SOQL FOR VIEW / FOR REFERENCE on the objects
+    Salesforce tracks in RecentlyViewed (not Event, EventRelation). See "RecentlyViewed" in the
+    Object Reference: supported objects have these two fields."""
+    ro = {"createable": False, "updateable": False}
+    odef.add(FieldDef("LastViewedDate", "datetime", "Last Viewed Date", **ro))
+    odef.add(FieldDef("LastReferencedDate", "datetime", "Last Referenced Date", **ro))
+
+
 def _person(odef: ObjectDef) -> None:
     odef.add(FieldDef("FirstName", "string", "First Name", length=40))
     odef.add(FieldDef("LastName", "string", "Last Name", length=80, nillable=False))
@@ -149,6 +158,7 @@ def standard_objects() -> dict:
     user = ObjectDef("User", "005", "User")
     _system_fields(user, owner=False)
     _person(user)
+    _recently_viewed(user)
     user.add(FieldDef("Username", "string", "Username", length=80, nillable=False, unique=True))
     user.add(FieldDef("Alias", "string", "Alias", length=8, nillable=False))
     user.add(FieldDef("IsActive", "boolean", "Active", nillable=False, default_value=True))
@@ -172,11 +182,13 @@ def standard_objects() -> dict:
     contact = ObjectDef("Contact", "003", "Contact")
     _system_fields(contact)
     _person(contact)
+    _recently_viewed(contact)
     objs["Contact"] = contact
 
     lead = ObjectDef("Lead", "00Q", "Lead")
     _system_fields(lead)
     _person(lead)
+    _recently_viewed(lead)
     lead.add(FieldDef("Company", "string", "Company", nillable=False))
     lead.add(FieldDef("Status", "picklist", "Status", length=40, nillable=False,
                       default_value="Open - Not Contacted"))
@@ -246,6 +258,7 @@ def new_custom_object(name: str, key_prefix: str, label: str = "", plural: str =
         raise SalesforceError("INVALID_TYPE", f"Custom object names end with __c: '{name}'")
     odef = ObjectDef(name, key_prefix, label, plural, custom=True)
     _system_fields(odef)
+    _recently_viewed(odef)
     odef.add(FieldDef("Name", "string", "Name", length=80))
     return odef
 

@@ -6,11 +6,14 @@ store's condition trees). The subset is what CumulusCI, simple-salesforce and th
 
     SELECT field, Parent.Field, ... | COUNT()  FROM Object
     [WHERE cond]  [ORDER BY field [ASC|DESC] [NULLS FIRST|LAST], ...]  [LIMIT n]  [OFFSET n]
+    [FOR VIEW | FOR REFERENCE]
 
 Conditions: AND / OR / NOT, parentheses, = != <> < <= > >= IN NOT IN LIKE, null, 'quoted strings'
 with backslash escapes, true/false, numbers, dates and datetimes (2026-01-02, 2026-01-02T10:00:00Z).
-Anything else (sub-queries, aggregates other than COUNT(), GROUP BY, FOR VIEW, TYPEOF, date
-literals such as TODAY) raises NOT_IMPLEMENTED naming the clause, never a silent wrong answer.
+FOR VIEW / FOR REFERENCE are parsed into `Query.usage`; the caller stamps LastViewedDate /
+LastReferencedDate on the rows. Anything else (sub-queries, aggregates other than COUNT(),
+GROUP BY, FOR UPDATE, TYPEOF, date literals such as TODAY) raises NOT_IMPLEMENTED naming the
+clause, never a silent wrong answer.
 
 Errors (REST body `[{"message", "errorCode"}]`), message shape as Salesforce returns it:
     "\\nSELECT Foo FROM Contact\\n       ^\\nERROR at Row:1:Column:8\\nNo such column 'Foo' ..."
@@ -74,6 +77,7 @@ class Query:
     order_by: list = field(default_factory=list)  # (path, descending, nulls_last)
     limit: int | None = None
     offset: int | None = None
+    usage: str | None = None  # "VIEW" or "REFERENCE" (FOR VIEW / FOR REFERENCE)
     sobject_pos: int = 0
     refs: list = field(default_factory=list)
     text: str = ""
@@ -196,7 +200,7 @@ class _Parser:
         if self.is_kw("WHERE"):
             self.take()
             query.where = self.condition()
-        if self.is_kw(*_UNSUPPORTED):
+        if self.is_kw(*_UNSUPPORTED) and not self.is_kw("FOR"):
             self.unsupported(f"{self.tok.text.upper()} clauses")
         if self.is_kw("ORDER"):
             self.take()
@@ -208,6 +212,14 @@ class _Parser:
         if self.is_kw("OFFSET"):
             self.take()
             query.offset = self.integer()
+        if self.is_kw("FOR") and self.toks[self.i + 1].text.upper() in ("VIEW", "REFERENCE"):
+            self.take()
+            query.usage = self.take().text.upper()
+        elif self.is_kw("FOR"):
+            self.take()
+            if self.tok.kind != "name":
+                raise self.error()
+            self.unsupported(f"FOR {self.tok.text.upper()} clauses")
         if self.is_kw(*_UNSUPPORTED):
             self.unsupported(f"{self.tok.text.upper()} clauses")
         if self.tok.kind != "end":

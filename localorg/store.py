@@ -910,6 +910,17 @@ class Transaction:
         self.usage.count_query(len(rows))
         return [resolver.project(r, paths) for r in rows]
 
+    def mark_used(self, sobject, record_ids, field_name):
+        """Stamp LastViewedDate or LastReferencedDate now on these records, as SOQL FOR VIEW /
+        FOR REFERENCE does; not DML (no LastModifiedDate, no triggers, no governor DML)."""
+        odef = self.org.describe(sobject)
+        fdef = odef.field(field_name)
+        stamp = now_iso()
+        for rid in record_ids:
+            found, record = self.org._fetch(rid)
+            if found == odef.name:
+                self.org._write(odef.name, {**record, fdef.name: stamp}, new=False)
+
     def query_many(self, sobject, fields, requests):
         """Several filters on one object as ONE SOQL query, as a bulkified flow element does.
 

@@ -210,9 +210,42 @@ def test_unimplemented_apis_say_so(live):
     apex_class = requests.post(f"{live.url}/services/data/v{V}/tooling/sobjects/ApexClass",
                                json={"Name": "X", "Body": "public class X {}"}, headers=headers)
     assert (apex_class.status_code, apex_class.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
-    for_view = get(live, f"/services/data/v{V}/query",
-                   params={"q": "SELECT Id FROM Contact LIMIT 1 FOR VIEW"})
-    assert (for_view.status_code, for_view.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
+    for_update = get(live, f"/services/data/v{V}/query",
+                     params={"q": "SELECT Id FROM Contact LIMIT 1 FOR UPDATE"})
+    assert (for_update.status_code, for_update.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
+    assert "FOR UPDATE" in for_update.json()[0]["message"]
+
+
+def test_for_view_and_for_reference_return_the_rows_and_stamp_them(live, sf):
+    """SOQL and SOSL Reference, "FOR VIEW and FOR REFERENCE": the rows come back and their
+    LastViewedDate / LastReferencedDate are set; the record itself is not modified."""
+    seen = sf.Lead.create({"LastName": "Viewed", "Company": "Acme"})["id"]
+    other = sf.Lead.create({"LastName": "Unseen", "Company": "Acme"})["id"]
+    before = sf.Lead.get(seen)
+    assert before["LastViewedDate"] is None and before["LastReferencedDate"] is None
+    assert seen not in [r["Id"] for r in get(live, f"/services/data/v{V}/sobjects/Lead")
+                        .json()["recentItems"]]
+    viewed = sf.query(f"SELECT Id, LastName FROM Lead WHERE Id = '{seen}' FOR VIEW")
+    assert [r["LastName"] for r in viewed["records"]] == ["Viewed"]
+    after = sf.Lead.get(seen)
+    assert after["LastViewedDate"] is not None and after["LastReferencedDate"] is None
+    assert after["LastModifiedDate"] == before["LastModifiedDate"]
+    assert sf.Lead.get(other)["LastViewedDate"] is None
+    recent = get(live, f"/services/data/v{V}/sobjects/Lead").json()["recentItems"]
+    assert recent[0]["Id"] == seen and other not in [r["Id"] for r in recent]
+    sf.query(f"SELECT Id FROM Lead WHERE Id = '{other}' FOR REFERENCE")
+    assert sf.Lead.get(other)["LastReferencedDate"] is not None
+    assert sf.Lead.get(other)["LastViewedDate"] is None
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.Lead.update(seen, {"LastViewedDate": "2026-01-01T00:00:00.000+0000"})
+
+
+def test_for_view_only_on_objects_salesforce_tracks_in_recently_viewed(live, sf):
+    assert sf.Lead.describe()["mruEnabled"] is True
+    assert sf.Event.describe()["mruEnabled"] is False
+    event = get(live, f"/services/data/v{V}/query", params={"q": "SELECT Id FROM Event FOR VIEW"})
+    assert (event.status_code, event.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
+    assert "FOR VIEW on Event" in event.json()[0]["message"]
 
 
 def test_calls_are_counted_by_route(live):

@@ -70,7 +70,7 @@ def test_bad_string_escape_is_malformed():
         ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "sub-queries"),
         ("SELECT COUNT(Id) FROM Contact", "COUNT(field)"),
         ("SELECT Id FROM Contact GROUP BY Id", "GROUP clauses"),
-        ("SELECT Id FROM Contact ORDER BY Id LIMIT 5 FOR VIEW", "FOR clauses"),
+        ("SELECT Id FROM Contact ORDER BY Id LIMIT 5 FOR UPDATE", "FOR UPDATE clauses"),
         ("SELECT Id FROM Contact WHERE CreatedDate = TODAY", "date literal"),
         ("SELECT Id FROM Contact WHERE Id IN (SELECT WhoId FROM Event)", "semi-join"),
     ],
@@ -80,6 +80,19 @@ def test_unsupported_soql_is_not_implemented_never_ignored(text, what):
         soql.parse(text)
     assert err.value.code == "NOT_IMPLEMENTED"
     assert what in err.value.message
+
+
+def test_for_view_and_for_reference_are_parsed_after_limit_and_offset():
+    assert soql.parse("SELECT Id FROM User ORDER BY CreatedDate DESC LIMIT 1000 FOR VIEW").usage \
+        == "VIEW"
+    assert soql.parse("SELECT Id FROM Lead WHERE Id != null for reference").usage == "REFERENCE"
+    assert soql.parse("SELECT Id FROM Lead").usage is None
+    for text, column in [("SELECT Id FROM Lead FOR", 24),
+                         ("SELECT Id FROM Lead FOR VIEW LIMIT 1", 30)]:
+        with pytest.raises(SalesforceError) as err:
+            soql.parse(text)
+        assert err.value.code == "MALFORMED_QUERY"
+        assert f"ERROR at Row:1:Column:{column}" in err.value.message
 
 
 def test_invalid_field_and_type_messages_match_salesforce():

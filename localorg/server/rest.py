@@ -161,7 +161,7 @@ def object_flags(odef) -> dict:
         "labelPlural": odef.label_plural,
         "layoutable": True,
         "mergeable": odef.name in ("Contact", "Lead"),
-        "mruEnabled": True,
+        "mruEnabled": odef.has("LastViewedDate"),
         "name": odef.name,
         "queryable": True,
         "replicateable": True,
@@ -290,9 +290,11 @@ def describe(app, request, version, sobject):
 def sobject_root(app, request, version, sobject):
     odef = url_object(app, sobject)
     if request.method == "GET":
+        # recentItems: the user's recently viewed records of this object (set by FOR VIEW here).
         with app.org.transaction() as txn:
-            recent = txn.query(odef.name, ["Id"], order_by=[("LastModifiedDate", True, True)],
-                               limit=10) if odef.has("LastModifiedDate") else []
+            recent = txn.query(odef.name, ["Id"], where=Cmp("LastViewedDate", "!=", None),
+                               order_by=[("LastViewedDate", True, True)],
+                               limit=10) if odef.has("LastViewedDate") else []
         return json_response(
             {
                 "objectDescribe": {**object_flags(odef), "urls": object_urls(version, odef)},
@@ -653,10 +655,26 @@ def run_soql(org, text: str, version: str) -> dict:
             extra = id_paths(query.fields)
             rows = txn.query(odef.name, query.fields + extra, where=query.where,
                              order_by=query.order_by, limit=query.limit, offset=query.offset)
+            if query.usage:
+                mark_used(txn, odef, query.usage, [r["Id"] for r in rows])
     except SalesforceError as exc:
         raise locate(query, exc) from None
     rows = [drop(with_attributes(version, odef.name, r), extra) for r in rows]
     return {"totalSize": len(rows), "records": rows}
+
+
+def mark_used(txn, odef, usage: str, record_ids: list) -> None:
+    """FOR VIEW / FOR REFERENCE: the rows are returned and their LastViewedDate /
+    LastReferencedDate set to now ("FOR VIEW and FOR REFERENCE", SOQL and SOSL Reference:
+    developer.salesforce.com/docs/platform/salesforce-soql-sosl/guide/
+    sforce-api-calls-soql-select-for-view-for-reference.html). The local org keeps those dates
+    on the record itself (one user), not in a RecentlyViewed object."""
+    field_name = "LastViewedDate" if usage == "VIEW" else "LastReferencedDate"
+    if not odef.has(field_name):
+        raise NotImplementedInLocalOrg(
+            f"SOQL FOR {usage} on {odef.name}, which has no {field_name} (Salesforce does not "
+            "track it in RecentlyViewed)")
+    txn.mark_used(odef.name, record_ids, field_name)
 
 
 def id_paths(fields: list) -> list:

@@ -208,6 +208,8 @@ def run_query(org, text: str, version: str) -> dict:
     sobject = next((k for k in FIELDS if k.lower() == query.sobject.lower()), None)
     if sobject is None:
         raise soql.invalid_type(query)
+    if query.usage:
+        raise NotImplementedInLocalOrg(f"SOQL FOR {query.usage} in Tooling API queries")
     resolved = {}
     for path, pos in query.refs:
         resolved[path] = canonical(sobject, path, query, pos)
