@@ -2,17 +2,20 @@
 
     .venv/bin/python bench/dev_org.py [--runs N] [--json]
 
-Starts a fresh local org in a temporary LOCALORG_HOME (the developer's own org is untouched),
-registers it, runs dev_org `--runs` times (default 1; a second run stops at stock
-load_sample_data, which inserts the dataset's Users again and gets DUPLICATE_USERNAME, as on
-Salesforce) and reads the server's access log (method, route, SOAP action, status, server
-milliseconds; no query strings) to count calls per endpoint for each run.
+Starts a fresh local org in a temporary LOCALORG_HOME (the developer's own org is untouched;
+the directory, with its token and key, is removed at the end), registers it, runs dev_org
+`--runs` times (default 1; later runs re-run on the same org) and reads the server's access log
+(method, route, SOAP action, status, server milliseconds; no query strings) to count calls per
+endpoint for each run. It also lists the metadata each run wrote: components whose
+last-modified time changed, flow versions added or activated. Exits 1 when a run fails.
 """
 
 import argparse
 import json
 import os
 import shlex
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -54,6 +57,15 @@ def read_log(path: Path, start: int) -> tuple:
     return calls, server_ms, errors, len(lines)
 
 
+def org_metadata(db: Path) -> dict:
+    """What the org holds now: {component or flow: last-modified time or status}."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT kind || ' ' || full_name, last_modified FROM components "
+                            "UNION ALL SELECT 'Flow ' || name || ' v' || version, status "
+                            "FROM flows").fetchall()
+    return dict(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1)
@@ -69,6 +81,7 @@ def main() -> int:
         cci_env = {**env, **exported(home / "env.sh")}
         log = home / "access.log"
         seen = read_log(log, 0)[3]  # calls made by register itself
+        metadata = org_metadata(home / "org.sqlite3")
         for run in range(1, args.runs + 1):
             started = time.perf_counter()
             done = subprocess.run([str(Path(PY).with_name("cci")), "flow", "run", "dev_org",
@@ -77,15 +90,18 @@ def main() -> int:
             wall = time.perf_counter() - started
             calls, server_ms, errors, n = read_log(log, seen)
             seen += n
+            before, metadata = metadata, org_metadata(home / "org.sqlite3")
+            written = sorted(k for k, v in metadata.items() if before.get(k) != v)
             results.append({"run": run, "ok": done.returncode == 0, "wall_s": round(wall, 2),
                             "api_calls": sum(calls.values()), "server_ms": round(server_ms),
                             "by_endpoint": dict(calls.most_common()),
-                            "non_2xx": dict(errors)})
+                            "non_2xx": dict(errors), "metadata_written": written})
             if done.returncode != 0:
                 print(done.stdout[-3000:], done.stderr[-2000:], file=sys.stderr)
                 break
     finally:
         localorg(env, "stop")
+        shutil.rmtree(home, ignore_errors=True)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
@@ -96,6 +112,7 @@ def main() -> int:
                 print(f"  {count:4d}  {key}")
             for key, count in r["non_2xx"].items():
                 print(f"  non-2xx {count:4d}  {key}")
+            print(f"  metadata written: {', '.join(r['metadata_written']) or 'none'}")
     return 0 if results and all(r["ok"] for r in results) else 1
 
 
