@@ -433,6 +433,17 @@ def test_unhandled_fault_in_trigger_rolls_back(org):
         assert txn.count("Lead") == 0
 
 
+def test_failing_entry_formula_fails_the_save_like_a_flow(org):
+    extra = "<filterFormula>1 / 0 = 1</filterFormula>"
+    org.deploy_flow("LeadFlow", lead_trigger(extra))
+    with pytest.raises(DmlError) as exc:
+        leads(org, 1)
+    assert exc.value.code == "CANNOT_EXECUTE_FLOW_TRIGGER"
+    assert "entry formula: division by zero" in exc.value.message
+    with org.transaction() as txn:
+        assert txn.count("Lead") == 0
+
+
 def test_custom_error_rolls_back(org):
     body = ("<customErrors><name>First</name><label>E</label><customErrorMessages>"
             "<errorMessage>No {!$Record.LastName} allowed</errorMessage><isFieldError>false"

@@ -15,7 +15,12 @@ delete, scheduled paths) raise NOT_IMPLEMENTED naming the flow rather than being
 """
 
 from localorg.conditions import holds
-from localorg.errors import DmlError, LimitException, NotImplementedInLocalOrg
+from localorg.errors import (
+    DmlError,
+    LimitException,
+    NotImplementedInLocalOrg,
+    SalesforceError,
+)
 from localorg.flow import formula, model
 from localorg.flow.interpreter import (
     FlowCustomError,
@@ -90,19 +95,31 @@ class FlowTrigger:
             odef = self.org.describe(sobject)
             rows = [{**r, "attributes": {"type": odef.name}} for r in records]
             runtime = Runtime(self.org, txn, self.cache)
-            selected = [r for r in rows if self._entry(runtime, flow, r)]
-            for batch in batches(selected):
-                try:
-                    runtime.run([Interview(runtime, flow, record=r) for r in batch])
-                except LimitException:
-                    raise
-                except FlowCustomError as exc:
-                    raise DmlError(exc.code, exc.message, exc.fields,
-                                   record_id=batch[exc.interview]["Id"]) from exc
-                except FlowFault as exc:
-                    error = flow_trigger_error(flow.label or flow.name, exc.message)
-                    error.record_id = batch[exc.interview]["Id"]
-                    raise error from exc
+            record = None  # the record whose entry check, interview set-up or run failed
+            try:
+                selected = []
+                for record in rows:
+                    if self._entry(runtime, flow, record):
+                        selected.append(record)
+                for batch in batches(selected):
+                    interviews = []
+                    for record in batch:
+                        interviews.append(Interview(runtime, flow, record=record))
+                    try:
+                        runtime.run(interviews)
+                    except SalesforceError as exc:
+                        index = getattr(exc, "interview", None)
+                        record = batch[index] if index is not None else None
+                        raise
+            except LimitException:
+                raise
+            except FlowCustomError as exc:
+                raise DmlError(exc.code, exc.message, exc.fields,
+                               record_id=record and record["Id"]) from exc
+            except FlowFault as exc:
+                error = flow_trigger_error(flow.label or flow.name, exc.message)
+                error.record_id = record and record["Id"]
+                raise error from exc
 
     def _entry(self, runtime, flow, record):
         start = flow.start_node
