@@ -286,6 +286,15 @@ def test_subflow_inputs_outputs_records_and_collections(org):
     assert run(org, flow(parent)) == {"got": "Kid", "list": ["extra"]}
 
 
+def test_formula_value_error_is_a_flow_fault_naming_the_element(org):
+    body = (var("n", "Number") + "<formulas><name>bad</name><dataType>Number</dataType>"
+            "<expression>&quot;abc&quot;</expression></formulas>"
+            + assign("First", [("n", "Assign", ref("bad"))]))
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body))
+    assert exc.value.message == "Flow F, element First: expected a number, got 'abc'"
+
+
 def test_subflow_rejects_non_input(org):
     org.deploy_flow("Child", flow(var("x") + assign("First", [("x", "Assign", s("a"))]),
                                   name="Child"))

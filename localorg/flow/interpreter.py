@@ -384,7 +384,10 @@ class Interview:
             handler = getattr(self, f"do_{el.kind}", None)
             if handler is None:
                 self.unsupported(el.name, f"{el.kind} elements ({el.name!r} can't run)")
-            current = yield from handler(el)
+            try:
+                current = yield from handler(el)
+            except formula.FormulaError as exc:  # e.g. a Number formula that yields text
+                self.fail(el.name, exc.message)
         outputs = {v.name: self.vars[v.name.lower()] for v in self.flow.variables.values()
                    if v.is_output}
         self.rt.log.append({"flow": self.flow.name, "outputs": outputs,
