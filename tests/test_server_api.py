@@ -207,6 +207,8 @@ def test_unimplemented_apis_say_so(live):
                             "implemented by localorg", "errorCode": "NOT_IMPLEMENTED"}]
     bulk = requests.post(f"{live.url}/services/data/v{V}/jobs/ingest", json={}, headers=headers)
     assert bulk.status_code == 501
+    anonymous = requests.post(f"{live.url}/services/data/v{V}/jobs/ingest", json={})
+    assert (anonymous.status_code, anonymous.json()) == (401, INVALID_SESSION)
     apex_class = requests.post(f"{live.url}/services/data/v{V}/tooling/sobjects/ApexClass",
                                json={"Name": "X", "Body": "public class X {}"}, headers=headers)
     assert (apex_class.status_code, apex_class.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")

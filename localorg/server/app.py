@@ -98,7 +98,7 @@ class LocalOrgApp:
 
     def require_bearer(self, request: Request) -> None:
         if not self.valid_token(self.bearer(request)):
-            raise HttpError(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            raise invalid_session()
 
     # -- WSGI
     def __call__(self, environ, start_response):
@@ -136,6 +136,10 @@ class LocalOrgApp:
                      "/services/async/", "/services/oauth2/")
                 ):
                     err = not_implemented(request.method, request.path)
+                    if not (request.path.startswith("/services/Soap/")
+                            or self.valid_token(self.bearer(request))):
+                        # The session is checked first, as for every implemented resource.
+                        err = invalid_session()
                     return error_response(err), endpoint_name
             return error_response(
                 HttpError(404, "NOT_FOUND", "The requested resource does not exist")
@@ -159,6 +163,12 @@ class LocalOrgApp:
             if self.access_log:
                 with open(self.access_log, "a", encoding="utf-8") as out:
                     out.write(f"{time.time():.3f}\t{key}\t{status}\t{ms:.1f}\n")
+
+
+def invalid_session() -> HttpError:
+    """What Salesforce answers a missing or wrong session (REST API Developer Guide, Status
+    Codes and Error Responses: 401, INVALID_SESSION_ID)."""
+    return HttpError(401, "INVALID_SESSION_ID", "Session expired or invalid")
 
 
 def check_version(version: str) -> None:
