@@ -271,3 +271,58 @@ def test_read_metadata_returns_the_stored_layout(live):
     [record] = doc.findall(".//m:records", NS)
     assert record.findtext("m:fullName", namespaces=NS) == "Event-Event Layout"
     assert record.findtext("m:layoutSections/m:label", namespaces=NS) == "Calendar Event Details"
+
+
+FAILING_FLOW = """<?xml version="1.0" encoding="UTF-8"?>
+<Flow xmlns="http://soap.sforce.com/2006/04/metadata">
+    <apiVersion>63.0</apiVersion>
+    <label>Fail Bookings</label>
+    <processType>AutoLaunchedFlow</processType>
+    <recordCreates>
+        <name>Create_Contact_Without_Last_Name</name>
+        <label>Create Contact Without Last Name</label>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <inputAssignments>
+            <field>FirstName</field>
+            <value>
+                <stringValue>Nameless</stringValue>
+            </value>
+        </inputAssignments>
+        <object>Contact</object>
+    </recordCreates>
+    <start>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <connector>
+            <targetReference>Create_Contact_Without_Last_Name</targetReference>
+        </connector>
+        <object>Calendly__CalendlyAction__c</object>
+        <recordTriggerType>Create</recordTriggerType>
+        <triggerType>RecordAfterSave</triggerType>
+    </start>
+    <status>Active</status>
+</Flow>
+"""
+
+
+def test_a_faulting_record_triggered_flow_fails_the_rest_insert_and_saves_nothing(live):
+    """A flow element failing with no fault path: Salesforce's CANNOT_EXECUTE_FLOW_TRIGGER ("We
+    can't save this record because the … process failed", localorg.flow.trigger cites where that
+    text is seen), 400, and neither the record nor the flow's own DML is kept."""
+    doc = deploy(live, {"flows/Fail_Bookings.flow": FAILING_FLOW})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded"
+    headers = {"Authorization": f"Bearer {live.token}"}
+    response = requests.post(
+        f"{live.url}/services/data/v{V}/sobjects/Calendly__CalendlyAction__c",
+        json={"Name": "invitee.created", "Calendly__InviteeUuid__c": "inv-f"}, headers=headers)
+    assert response.status_code == 400
+    [error] = response.json()
+    assert error["errorCode"] == "CANNOT_EXECUTE_FLOW_TRIGGER"
+    assert error["message"].startswith(
+        "We can't save this record because the “Fail Bookings” process failed.")
+    assert "LastName" in error["message"]
+    for sobject in ("Calendly__CalendlyAction__c", "Contact"):
+        count = requests.get(f"{live.url}/services/data/v{V}/query", headers=headers,
+                             params={"q": f"SELECT count() FROM {sobject}"})
+        assert count.json()["totalSize"] == 0, sobject
