@@ -336,6 +336,22 @@ def test_unknown_object_in_the_url_is_not_found(live):
                                      "errorCode": "NOT_FOUND"}]
 
 
+def test_a_record_url_with_no_id_or_an_unknown_id_is_not_found(live, sf):
+    headers = {"Authorization": f"Bearer {live.token}"}
+    url = f"{live.url}/services/data/v{V}/sobjects/Contact"
+    lead = sf.Lead.create({"LastName": "L", "Company": "C"})["id"]
+    for method in ("GET", "PATCH", "DELETE"):
+        kw = {"json": {"LastName": "X"}} if method == "PATCH" else {}
+        bad = requests.request(method, f"{url}/-1", headers=headers, **kw)
+        assert (bad.status_code, bad.json()) == (404, [{
+            "message": "Provided external ID field does not exist or is not accessible: -1",
+            "errorCode": "NOT_FOUND"}]), method
+        other = requests.request(method, f"{url}/{lead}", headers=headers, **kw)
+        assert (other.status_code, other.json()) == (404, [{
+            "message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
+    assert sf.Lead.get(lead)["LastName"] == "L"
+
+
 def test_collections_upsert_on_an_id_lookup_field(sf, live):
     fields = {f["name"]: f for f in sf.Contact.describe()["fields"]}
     assert fields["Email"]["idLookup"] and not fields["Title"]["idLookup"]

@@ -17,7 +17,7 @@ from collections import OrderedDict
 
 from werkzeug.wrappers import Request, Response
 
-from localorg import soql
+from localorg import ids, soql
 from localorg.conditions import Cmp
 from localorg.errors import DmlError, NotImplementedInLocalOrg, SalesforceError
 from localorg.server.responses import HttpError, json_response
@@ -321,6 +321,18 @@ def not_found() -> HttpError:
     return HttpError(404, "NOT_FOUND", "The requested resource does not exist")
 
 
+def record_not_found(record_id: str) -> HttpError:
+    """404 for /sobjects/<Object>/<segment>. A segment that is no Salesforce id is read as an
+    external id field name, so Salesforce says "Provided external ID field does not exist or is
+    not accessible: <segment>" (seen in clients' recorded responses, e.g. for "-1" or "123")."""
+    try:
+        ids.to18(record_id)
+    except ValueError:
+        return HttpError(404, "NOT_FOUND", "Provided external ID field does not exist or is not "
+                         f"accessible: {record_id}")
+    return not_found()
+
+
 def record(app, request, version, sobject, record_id):
     odef = url_object(app, sobject)
     if request.method == "GET":
@@ -331,7 +343,7 @@ def record(app, request, version, sobject, record_id):
                 found = txn.retrieve(odef.name, record_id, fields)
             except SalesforceError as exc:
                 if exc.code == "MALFORMED_ID":
-                    raise not_found() from None
+                    raise record_not_found(record_id) from None
                 raise
         if found is None:
             raise not_found()
@@ -341,8 +353,10 @@ def record(app, request, version, sobject, record_id):
     with app.org.transaction() as txn:
         try:
             exists = txn.retrieve(odef.name, record_id, ["Id"])
-        except SalesforceError:
-            exists = None
+        except SalesforceError as exc:
+            if exc.code == "MALFORMED_ID":
+                raise record_not_found(record_id) from None
+            raise
         if exists is None:
             raise not_found()
         if request.method == "PATCH":
