@@ -828,6 +828,10 @@ class Transaction:
             self._relation_rules(full)
 
     def _relation_rules(self, rel):
+        """Shared Activities' EventRelation rules, documented in the Object Reference
+        (EventRelation: "up to 50 contacts or one lead"; users are invitees only). The codes and
+        texts of the User and Lead errors below are this org's wording: Salesforce's were not
+        found in its docs, Q&A pages or GitHub issues."""
         relation_type = self.org.object_for_id(rel["RelationId"]).name
         if relation_type == "User" and rel.get("IsParent"):
             raise SalesforceError(
