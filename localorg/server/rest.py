@@ -333,32 +333,31 @@ def record_not_found(record_id: str) -> HttpError:
     return not_found()
 
 
+def url_record(txn, odef, record_id: str, fields=None) -> dict:
+    """The record a URL names (its `fields`, or all stored); 404 NOT_FOUND as Salesforce says."""
+    try:
+        found = txn.retrieve(odef.name, record_id, fields)
+    except SalesforceError as exc:
+        if exc.code == "MALFORMED_ID":
+            raise record_not_found(record_id) from None
+        raise
+    if found is None:
+        raise not_found()
+    return found
+
+
 def record(app, request, version, sobject, record_id):
     odef = url_object(app, sobject)
     if request.method == "GET":
         wanted = request.args.get("fields")
         fields = [f.strip() for f in wanted.split(",") if f.strip()] if wanted else None
         with app.org.transaction() as txn:
-            try:
-                found = txn.retrieve(odef.name, record_id, fields)
-            except SalesforceError as exc:
-                if exc.code == "MALFORMED_ID":
-                    raise record_not_found(record_id) from None
-                raise
-        if found is None:
-            raise not_found()
+            found = url_record(txn, odef, record_id, fields)
         if fields is None:
             found = {f.name: found.get(f.name) for f in odef.fields.values()}
         return json_response(with_attributes(version, odef.name, found))
     with app.org.transaction() as txn:
-        try:
-            exists = txn.retrieve(odef.name, record_id, ["Id"])
-        except SalesforceError as exc:
-            if exc.code == "MALFORMED_ID":
-                raise record_not_found(record_id) from None
-            raise
-        if exists is None:
-            raise not_found()
+        exists = url_record(txn, odef, record_id, ["Id"])
         if request.method == "PATCH":
             body = read_json(request)
             if not isinstance(body, dict):
