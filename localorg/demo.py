@@ -3,8 +3,8 @@
 1. start a fresh local org (`python -m localorg start --fresh`; an org already running is
    stopped and its data replaced) and register it with cci;
 2. `cci flow run dev_org --org local`: checks the Calendly package version, deploys the flows,
-   activates CreateEventTemplate, patches the Event layout and loads datasets/local/
-   (stock load_sample_data);
+   activates the two subflows then CreateEventTemplate, patches the Event layout and loads
+   datasets/local/ (stock load_sample_data);
 3. "books" the meetings of datasets/bookings.yml by inserting Calendly__CalendlyAction__c records
    through the REST API with simple-salesforce, as Calendly's package does (one record: sObject
    create; several: one sObject Collections call);
@@ -241,8 +241,16 @@ def load_bookings(path: Path) -> dict:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as err:
         raise DemoFailure(f"cannot read the bookings file {path}: {err}") from err
-    if not isinstance(data, dict) or not data.get("transactions") or "expect" not in data:
+    if (not isinstance(data, dict) or not isinstance(data.get("transactions"), list)
+            or not data["transactions"] or not isinstance(data.get("expect"), dict)
+            or not isinstance(data["expect"].get("events"), list)):
         raise DemoFailure(f"{path} needs `transactions` and `expect.events` (see tests/scenarios)")
+    for number, records in enumerate(data["transactions"], 1):
+        if (not isinstance(records, list) or not records
+                or not all(isinstance(r, dict) and r.get("Calendly__InviteeUuid__c")
+                           for r in records)):
+            raise DemoFailure(f"{path}: transaction {number} must be a list of booking records, "
+                              "each with a Calendly__InviteeUuid__c")
     return data
 
 

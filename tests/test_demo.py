@@ -89,7 +89,12 @@ def test_compare_reports_each_kind_of_difference(change, message):
     assert failures and any(message in f for f in failures), failures
 
 
-@pytest.mark.parametrize("text", ["", "transactions: []\nexpect: {}\n", "[unclosed", "- a\n"])
+@pytest.mark.parametrize("text", [
+    "", "transactions: []\nexpect: {}\n", "[unclosed", "- a\n",
+    "transactions: [[{Calendly__InviteeUuid__c: u1}]]\nexpect: {}\n",
+    "transactions: [{Calendly__InviteeUuid__c: u1}]\nexpect: {events: []}\n",
+    "transactions: [[{Name: invitee.created}]]\nexpect: {events: []}\n",
+])
 def test_bad_bookings_file_is_a_clear_error(tmp_path, text):
     path = tmp_path / "bookings.yml"
     path.write_text(text)
