@@ -3,13 +3,14 @@
 Salesforce shows a record through its page layout; the local org has no Lightning UI, so this
 module renders the one page this project needs to prove: an Event laid out by the Layout
 metadata deployed to the org (`Event-Event Layout`), sections and fields in layout order. The
-`Attendees` item (the Lightning field the Calendly article calls "Participants"; name from
-/work/prompts/attendees_field.txt) lists the Event's invitees (EventRelation.IsInvitee = true).
-If the deployed layout has no Attendees item, the page has none either.
+`Attendees` item (the Lightning field the Calendly article calls "Participants"; the name as
+layouts retrieved from real orgs spell it, see force-app's Event layout) lists the Event's
+invitees (EventRelation.IsInvitee = true). If the deployed layout has no Attendees item, the
+page has none either.
 
-Contract with the HTTP server (see /work/prompts/page_contract.md): the server authenticates the
-request, loads the deployed layout's XML and calls `render_event_page(org, event_id,
-layout_xml)`; on `EventPageError` it answers `error.status` with `error.html`.
+Contract with the HTTP server (`localorg.server.page`): the server authenticates the request,
+loads the deployed layout's XML and calls `render_event_page(org, event_id, layout_xml)`; on
+`EventPageError` it answers `error.status` with `error.html`.
 """
 
 from datetime import datetime

@@ -1,6 +1,6 @@
 """Browser routes: Salesforce's frontdoor login URL and the read-only Event record page.
 
-Contract with `localorg.page` (the renderer): /work/prompts/page_contract.md. The session id
+The Event page is rendered by `localorg.page` from the deployed Event layout. The session id
 arrives in the frontdoor query string (as `cci org browser` sends it) and is kept in an HttpOnly
 cookie; the access log never records query strings.
 """
@@ -10,7 +10,7 @@ from html import escape
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-EVENT_LAYOUT = "Event-Event Layout"
+from localorg.page import EVENT_LAYOUT_NAME, EventPageError, render_event_page
 
 
 def html(status: int, title: str, text: str) -> Response:
@@ -39,9 +39,7 @@ def frontdoor(app, request):
 def event(app, request, record_id):
     if not (app.valid_token(request.cookies.get("sid")) or app.valid_token(app.bearer(request))):
         return unauthorized()
-    from localorg.page import EventPageError, render_event_page
-
-    stored = app.org.component("Layout", EVENT_LAYOUT)
+    stored = app.org.component("Layout", EVENT_LAYOUT_NAME)
     layout_xml = stored["body"] if stored else None
     try:
         text = render_event_page(app.org, record_id, layout_xml)
