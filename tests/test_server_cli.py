@@ -106,3 +106,11 @@ def test_ca_bundle_is_not_rebuilt_from_itself(tmp_path, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))  # a shell that sourced env.sh
     ensure_certificate(home)
     assert bundle.read_bytes() == first
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_bad_port_is_refused_before_anything_starts(tmp_path, port):
+    env = {**os.environ, "LOCALORG_HOME": str(tmp_path)}
+    result = localorg(env, "start", "--port", port, check=False)
+    assert result.returncode == 2 and "is not a TCP port: give 1-65535" in result.stderr
+    assert not (tmp_path / "server.json").exists()

@@ -295,11 +295,19 @@ def _exit_on_signal(signum, frame):
     raise SystemExit(0)  # unwinds serve_forever; `finally` closes the socket and state file
 
 
+def port_number(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port: give 1-65535, or 0 for a "
+                                         "free one")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m localorg", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("start", help="start the local org in the background")
-    s.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: free)")
+    s.add_argument("--port", type=port_number, default=0,
+                   help="TCP port on 127.0.0.1 (default: free)")
     s.add_argument("--calendly-version", default="2.5",
                    help="Calendly package version a NEW org reports installed ('none': without)")
     s.add_argument("--fresh", action="store_true", help="delete the org's data first")
@@ -311,7 +319,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-verify", action="store_true", help="skip `cci org info` afterwards")
     r.set_defaults(func=register)
     v = sub.add_parser("serve", help=argparse.SUPPRESS)
-    v.add_argument("--port", type=int, default=0)
+    v.add_argument("--port", type=port_number, default=0)
     v.add_argument("--calendly-version", default="2.5")
     v.set_defaults(func=serve)
     return p
