@@ -6,6 +6,10 @@ from werkzeug.wrappers import Response
 
 from localorg.errors import DmlError, SalesforceError
 
+# HTTP status per error code, as in the REST API Developer Guide's "Status Codes and Error
+# Responses" (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm):
+# 401 bad session, 404 unknown resource, 405 wrong method, 500 server error, otherwise 400.
+# 501 is the local org's own: an API it does not emulate.
 _STATUS = {
     "INVALID_SESSION_ID": 401,
     "NOT_FOUND": 404,
