@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/load.py [--bookings 2000] [--guests 5] [--clients 8] [--batch 200]
 
-Starts a fresh local org and runs `cci flow run dev_org --org local` (not timed), creates the
-Contacts the guests resolve to, then N concurrent clients (one simple-salesforce session each)
+Starts a fresh local org in a temporary LOCALORG_HOME (the developer's own org is untouched; the
+directory is removed at the end), runs `cci flow run dev_org --org local` (not timed), creates
+the Contacts the guests resolve to, then N concurrent clients (one simple-salesforce session each)
 insert the bookings as sObject Collections of up to 200 records, which fires CreateEventTemplate
 once per call. Then it checks that nothing was lost: every Event and EventRelation is read back
 and compared with the expected ones, and again after a stop/start of the org (persistence).
@@ -11,8 +12,11 @@ Prints bookings per second and wall time. tests/test_load.py runs the same code,
 """
 
 import argparse
+import os
 import secrets
+import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -180,6 +184,12 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args(argv)
+    if not 1 <= args.batch <= 200:
+        parser.error("--batch must be between 1 and 200 (sObject Collections' limit)")
+    if min(args.bookings, args.clients) < 1 or args.guests < 0:
+        parser.error("--bookings and --clients must be at least 1, --guests at least 0")
+    home = tempfile.mkdtemp(prefix="localorg-load-")
+    os.environ["LOCALORG_HOME"] = home  # read by every `python -m localorg` this script runs
     try:
         localorg("start", "--fresh")
         env = register_env()
@@ -190,6 +200,7 @@ def main(argv=None) -> int:
         return 1
     finally:
         stop_org()
+        shutil.rmtree(home, ignore_errors=True)
     print(
         f"{figures['bookings']} bookings x {args.guests} guests, {args.clients} clients, "
         f"Collections of {args.batch}: {figures['seconds']:.2f} s wall, "
