@@ -352,6 +352,37 @@ def test_a_record_url_with_no_id_or_an_unknown_id_is_not_found(live, sf):
     assert sf.Lead.get(lead)["LastName"] == "L"
 
 
+def test_dml_the_describe_refuses_is_refused_on_every_route(live, sf):
+    """Organization is read-only and Users cannot be deleted (describe: createable, updateable,
+    deletable false): single-record routes and Collections alike say INVALID_TYPE_FOR_OPERATION
+    and change nothing."""
+    headers = {"Authorization": f"Bearer {live.token}"}
+    base = f"{live.url}/services/data/v{V}"
+    org_id, user_id = live.org.org_id, live.org.default_user_id
+    org = sf.Organization.describe()
+    assert not (org["createable"] or org["updateable"] or org["deletable"])
+    assert sf.User.describe()["deletable"] is False and sf.User.describe()["updateable"]
+    calls = [("POST", f"{base}/sobjects/Organization", {"Name": "X"}),
+             ("PATCH", f"{base}/sobjects/Organization/{org_id}", {"Name": "X"}),
+             ("DELETE", f"{base}/sobjects/Organization/{org_id}", None),
+             ("DELETE", f"{base}/sobjects/User/{user_id}", None),
+             ("PATCH", f"{base}/composite/sobjects/Organization/Name",
+              {"allOrNone": False, "records": [{"attributes": {"type": "Organization"},
+                                                "Name": "X"}]})]
+    for method, url, body in calls:
+        response = requests.request(method, url, json=body, headers=headers)
+        assert response.status_code == 400, (method, url)
+        assert response.json()[0]["errorCode"] == "INVALID_TYPE_FOR_OPERATION", (method, url)
+    [result] = requests.delete(f"{base}/composite/sobjects", headers=headers,
+                               params={"ids": org_id, "allOrNone": "false"}).json()
+    assert result["errors"][0]["statusCode"] == "INVALID_TYPE_FOR_OPERATION"
+    [result] = requests.delete(f"{base}/composite/sobjects", headers=headers,
+                               params={"ids": user_id, "allOrNone": "false"}).json()
+    assert result["errors"][0]["statusCode"] == "INVALID_TYPE_FOR_OPERATION"
+    assert sf.Organization.get(org_id)["Name"] == "Local Org"
+    assert sf.User.get(user_id)["IsActive"] is True
+
+
 def test_collections_upsert_on_an_id_lookup_field(sf, live):
     fields = {f["name"]: f for f in sf.Contact.describe()["fields"]}
     assert fields["Email"]["idLookup"] and not fields["Title"]["idLookup"]

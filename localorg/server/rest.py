@@ -35,7 +35,8 @@ _SOAP_TYPES = {
     "percent": "xsd:double",
     "int": "xsd:int",
 }
-_READ_ONLY_OBJECTS = {"Organization"}  # not createable/deletable through the API
+_READ_ONLY_OBJECTS = {"Organization"}  # not createable/updateable/deletable through the API
+_UNDELETABLE_OBJECTS = {"User"}  # Users are deactivated, never deleted
 _ROLLED_BACK = {
     "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "message": "Record rolled back because not all records were valid and the request was using "
@@ -150,7 +151,7 @@ def object_flags(odef) -> dict:
         "custom": odef.custom,
         "customSetting": False,
         "deepCloneable": False,
-        "deletable": writable and odef.name != "User",
+        "deletable": writable and odef.name not in _UNDELETABLE_OBJECTS,
         "deprecatedAndHidden": False,
         "feedEnabled": False,
         "hasSubtypes": False,
@@ -169,7 +170,7 @@ def object_flags(odef) -> dict:
         "searchable": odef.name not in _READ_ONLY_OBJECTS,
         "triggerable": True,
         "undeletable": False,
-        "updateable": True,
+        "updateable": writable,
     }
 
 
@@ -304,17 +305,19 @@ def sobject_root(app, request, version, sobject):
     body = read_json(request)
     if not isinstance(body, dict):
         raise HttpError(400, "JSON_PARSER_ERROR", "Expected a JSON object with the record's fields")
-    check_writable(odef, "create")
+    check_writable(odef.name, "insert")
     with app.org.transaction() as txn:
         (new_id,) = txn.insert(odef.name, [body])
     return json_response({"id": new_id, "success": True, "errors": []}, 201)
 
 
-def check_writable(odef, verb):
-    if odef.name in _READ_ONLY_OBJECTS:
-        raise HttpError(
-            400, "INVALID_TYPE_FOR_OPERATION", f"entity type {odef.name} does not support {verb}"
-        )
+def check_writable(sobject: str, op: str, index=None) -> None:
+    """INVALID_TYPE_FOR_OPERATION for DML the object's describe refuses (createable, updateable,
+    deletable: see object_flags); `index` makes it a Collections record error."""
+    if sobject in _READ_ONLY_OBJECTS or (
+            sobject in _UNDELETABLE_OBJECTS and op == "delete"):
+        raise DmlError("INVALID_TYPE_FOR_OPERATION",
+                       f"entity type {sobject} does not support {op}", index=index or 0)
 
 
 def not_found() -> HttpError:
@@ -362,9 +365,10 @@ def record(app, request, version, sobject, record_id):
             body = read_json(request)
             if not isinstance(body, dict):
                 raise HttpError(400, "JSON_PARSER_ERROR", "Expected a JSON object of fields")
+            check_writable(odef.name, "update")
             txn.update(odef.name, [{**body, "Id": exists["Id"]}])
         else:
-            check_writable(odef, "delete")
+            check_writable(odef.name, "delete")
             txn.delete(odef.name, [exists["Id"]])
     return Response(status=204)
 
@@ -443,9 +447,7 @@ def run_collection(app, op, items, all_or_none):
                     args = [r["Id"] for r in chunk]
                 else:
                     args = [{k: v for k, v in r.items() if k != "attributes"} for r in chunk]
-                if op in ("insert", "update") and sobject in _READ_ONLY_OBJECTS:
-                    raise DmlError("INVALID_TYPE_FOR_OPERATION",
-                                   f"entity type {sobject} does not support {op}", index=start)
+                check_writable(sobject, op, start)
                 try:
                     out = getattr(txn, op)(sobject, args, all_or_none=all_or_none)
                 except DmlError as exc:
@@ -486,6 +488,7 @@ def collections_upsert(app, request, version, sobject, key_field):
         raise HttpError(404, "NOT_FOUND", "Provided external ID field does not exist or is not "
                         f"accessible: {key_field}")
     key = odef.field(key_field).name
+    check_writable(odef.name, "upsert")
     body = read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
         raise HttpError(400, "JSON_PARSER_ERROR", 'Expected {"allOrNone": bool, "records": [...]}')
