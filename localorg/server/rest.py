@@ -380,6 +380,24 @@ def collection_error(exc: SalesforceError) -> dict:
     return {"statusCode": exc.code, "message": exc.message, "fields": list(exc.fields)}
 
 
+def saved(item, all_or_none: bool) -> dict:
+    """One Collections result from a store DML result (an id under allOrNone, else a dict)."""
+    if all_or_none:
+        return {"id": item, "success": True, "errors": []}
+    return {"id": item["id"], "success": item["success"], "errors": [
+        {"statusCode": e["errorCode"], "message": e["message"], "fields": e.get("fields", [])}
+        for e in item["errors"]]}
+
+
+def all_failed(exc: SalesforceError, count: int, all_or_none: bool) -> list:
+    """Results when the call's transaction failed: the failing record gets the error; under
+    allOrNone the others get ALL_OR_NONE_OPERATION_ROLLED_BACK."""
+    failed_at = exc.index if isinstance(exc, DmlError) else None
+    return [{"id": None, "success": False,
+             "errors": [_ROLLED_BACK if all_or_none and failed_at not in (None, i)
+                        else collection_error(exc)]} for i in range(count)]
+
+
 def collections(app, request, version):
     if request.method == "DELETE":
         ids = [i for i in request.args.get("ids", "").split(",") if i]
@@ -453,27 +471,13 @@ def run_collection(app, op, items, all_or_none):
                 except DmlError as exc:
                     raise DmlError(exc.code, exc.message, exc.fields, start + exc.index) from exc
                 for offset, item in enumerate(out):
-                    if all_or_none:
-                        results[start + offset] = {"id": item, "success": True, "errors": []}
-                    else:
-                        errors = [
-                            {"statusCode": e["errorCode"], "message": e["message"],
-                             "fields": e.get("fields", [])}
-                            for e in item["errors"]
-                        ]
-                        results[start + offset] = {"id": item["id"], "success": item["success"],
-                                                   "errors": errors}
+                    results[start + offset] = saved(item, all_or_none)
             if op == "delete":
                 for i, item in enumerate(items):
                     if results[i] and results[i]["success"]:
                         results[i]["id"] = item["Id"]
     except SalesforceError as exc:
-        failed_at = getattr(exc, "index", None) if isinstance(exc, DmlError) else None
-        for i in range(len(items)):
-            if all_or_none and failed_at is not None and i != failed_at:
-                results[i] = {"id": None, "success": False, "errors": [_ROLLED_BACK]}
-            else:
-                results[i] = {"id": None, "success": False, "errors": [collection_error(exc)]}
+        return all_failed(exc, len(items), all_or_none)
     return results
 
 
@@ -522,22 +526,10 @@ def collections_upsert(app, request, version, sobject, key_field):
                     raise DmlError(exc.code, exc.message, exc.fields,
                                    positions[exc.index]) from exc
                 for i, item in zip(positions, out, strict=True):
-                    if all_or_none:
-                        results[i] = {"id": item, "success": True, "errors": [],
-                                      "created": created}
-                    else:
-                        results[i] = {"id": item["id"], "success": item["success"],
-                                      "errors": [{"statusCode": e["errorCode"],
-                                                  "message": e["message"],
-                                                  "fields": e.get("fields", [])}
-                                                 for e in item["errors"]],
-                                      "created": created and item["success"]}
+                    result = saved(item, all_or_none)
+                    results[i] = {**result, "created": created and result["success"]}
     except SalesforceError as exc:
-        failed_at = getattr(exc, "index", None) if isinstance(exc, DmlError) else None
-        for i in range(len(items)):
-            error = _ROLLED_BACK if all_or_none and failed_at not in (None, i) \
-                else collection_error(exc)
-            results[i] = {"id": None, "success": False, "errors": [error], "created": False}
+        results = [{**r, "created": False} for r in all_failed(exc, len(items), all_or_none)]
     return json_response(results)
 
 
