@@ -299,6 +299,13 @@ def test_loopback_only(live):
     assert get(live, "/services/data", headers={"Host": f"localhost:{live.port}"}).ok
 
 
+def test_an_idle_connection_does_not_hold_up_other_clients(live):
+    """A client that connects and sends nothing (a browser's spare pre-connection) waits in its
+    own thread; before, the accept loop waited on it for its 30 s socket timeout."""
+    with socket.create_connection(("127.0.0.1", live.port)):
+        assert get(live, "/services/data", timeout=10).status_code == 200
+
+
 def test_frontdoor_sets_an_httponly_cookie_and_the_event_page_needs_it(live, sf):
     contact = sf.Contact.create({"LastName": "Page"})["id"]
     event = sf.Event.create({"Subject": "Page check", "WhoId": contact,

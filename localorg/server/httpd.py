@@ -44,14 +44,16 @@ class LoopbackServer(ThreadedWSGIServer):
             sock.close()
             raise OSError(f"refused connection from {addr[0]}: the local org is loopback-only")
         sock.settimeout(30)
-        try:
-            first = sock.recv(1, socket.MSG_PEEK)
-            if first == _TLS_HANDSHAKE:
-                sock = self.tls.wrap_socket(sock, server_side=True)
-        except (OSError, ssl.SSLError):
-            sock.close()
-            raise
         return sock, addr
+
+    def finish_request(self, request, client_address):
+        """In the connection's own thread (an idle or slow client must not hold up the accept
+        loop, as a browser's unused pre-connection did for 30 s): TLS or plain, then serve."""
+        if request.recv(1, socket.MSG_PEEK) != _TLS_HANDSHAKE:
+            super().finish_request(request, client_address)
+            return
+        with self.tls.wrap_socket(request, server_side=True) as tls_sock:
+            super().finish_request(tls_sock, client_address)
 
     def handle_error(self, request, client_address):
         """Client disconnects and TLS failures end that connection only; nothing is printed."""
