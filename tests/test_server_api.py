@@ -248,6 +248,9 @@ def test_for_view_only_on_objects_salesforce_tracks_in_recently_viewed(live, sf)
     event = get(live, f"/services/data/v{V}/query", params={"q": "SELECT Id FROM Event FOR VIEW"})
     assert (event.status_code, event.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
     assert "FOR VIEW on Event" in event.json()[0]["message"]
+    tooling = get(live, f"/services/data/v{V}/tooling/query",
+                  params={"q": "SELECT Id FROM FlowDefinition FOR VIEW"})
+    assert (tooling.status_code, tooling.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
 
 
 def test_calls_are_counted_by_route(live):
