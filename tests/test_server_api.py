@@ -393,6 +393,29 @@ def test_dml_the_describe_refuses_is_refused_on_every_route(live, sf):
     assert sf.User.get(user_id)["IsActive"] is True
 
 
+def test_composite_runs_get_subrequests_and_refuses_what_it_cannot(live):
+    url = f"{live.url}/services/data/v{V}/composite"
+    headers = {"Authorization": f"Bearer {live.token}"}
+    body = {"compositeRequest": [
+        {"method": "GET", "url": f"/services/data/v{V}/sobjects/Lead/describe",
+         "referenceId": "lead"},
+        {"method": "GET", "url": f"/services/data/v{V}/sobjects/Nope__c/describe",
+         "referenceId": "nope"}]}
+    lead, nope = requests.post(url, json=body, headers=headers).json()["compositeResponse"]
+    assert (lead["referenceId"], lead["httpStatusCode"]) == ("lead", 200)
+    assert lead["body"]["name"] == "Lead"
+    assert (nope["httpStatusCode"], nope["body"][0]["errorCode"]) == (404, "NOT_FOUND")
+    post = {"compositeRequest": [{"method": "POST", "url": f"/services/data/v{V}/sobjects/Lead",
+                                  "referenceId": "x", "body": {"LastName": "L"}}]}
+    refused = requests.post(url, json=post, headers=headers)
+    assert (refused.status_code, refused.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
+    for bad in ({"compositeRequest": []}, {"compositeRequest": [{"method": "GET"}]},
+                {"compositeRequest": ["GET /x"]}):
+        response = requests.post(url, json=bad, headers=headers)
+        assert response.status_code == 400, bad
+        assert response.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+
+
 def test_collections_upsert_on_an_id_lookup_field(sf, live):
     fields = {f["name"]: f for f in sf.Contact.describe()["fields"]}
     assert fields["Email"]["idLookup"] and not fields["Title"]["idLookup"]

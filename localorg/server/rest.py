@@ -15,6 +15,7 @@ import secrets
 import threading
 from collections import OrderedDict
 
+from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from localorg import ids, soql
@@ -583,12 +584,13 @@ def composite(app, request, version):
         raise HttpError(400, "JSON_PARSER_ERROR", "Expected {\"compositeRequest\": [...]}")
     if len(subs) > 25:
         raise HttpError(400, "INVALID_INPUT", "Composite requests can have at most 25 subrequests")
+    if not all(isinstance(s, dict) and isinstance(s.get("url"), str) for s in subs):
+        raise HttpError(400, "JSON_PARSER_ERROR", "Each compositeRequest item is an object with "
+                        "method, url and referenceId")
     if any(str(s.get("method", "")).upper() != "GET" for s in subs):
         raise NotImplementedInLocalOrg(
             "composite subrequests other than GET (the local org runs GET subrequests only)"
         )
-    from werkzeug.test import EnvironBuilder
-
     out = []
     for sub in subs:
         builder = EnvironBuilder(path=sub["url"].split("?")[0], method="GET",
