@@ -8,6 +8,7 @@ from cumulusci.salesforce_api.exceptions import MetadataApiError
 from cumulusci.utils.options import CCIOptions, Field
 from lxml import etree
 
+from tasks.field_mapping import apply_mapping
 from tasks.flow_metadata import MD_NS, canonical, deploy_flows, retrieve_flows
 
 SUFFIXES = (".flow-meta.xml", ".flow")
@@ -28,6 +29,10 @@ class DeployChangedFlows(BaseSalesforceTask):
     the org's copies first (stock ``ApiRetrieveUnpackaged``), compares them ignoring
     whitespace, comments and ``status`` (activation is a separate step), and deploys only
     the flows that are new or changed, in one all-or-nothing deploy (stock ``ApiDeploy``).
+
+    The guest and co-host field names are mapped first (``project.custom.calendly_fields``,
+    through CumulusCI's ``find_replace`` transform; see ``tasks.field_mapping``), so the
+    comparison and the deploy both use the org's names.
 
     A Flow is a single-file metadata type, so a source-format ``.flow-meta.xml`` holds
     the same XML as the Metadata API's ``flows/<Name>.flow``: no conversion is needed.
@@ -77,6 +82,7 @@ class DeployChangedFlows(BaseSalesforceTask):
         return flows
 
     def _run_task(self):
+        self.local = apply_mapping(self, self.local)
         org = retrieve_flows(self, list(self.local), self.api_version)
         changed = {
             name: xml

@@ -14,6 +14,7 @@ import task_fake_org  # noqa: E402
 from task_fake_org import event_layouts  # noqa: E402
 
 PROJECT_TASKS = [
+    "calendly_preflight",
     "calendly_check_package_version",
     "calendly_deploy_flows",
     "calendly_clone_flow",
@@ -48,7 +49,7 @@ def test_dev_org_ends_with_flow_active_and_layout_patched(project_config):
         if str(step.step_num).startswith("3/")
     ]
     assert config_dev == [
-        ("3/0.5", "calendly_check_package_version", None),
+        ("3/0.5", "calendly_preflight", None),
         ("3/1", "deploy_post", None),  # stock steps kept, in place
         ("3/2", "update_admin_profile", None),
         ("3/2.1", "calendly_deploy_flows", None),
@@ -120,11 +121,14 @@ def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_
     first.run(task_fake_org.org_config(project_config))
     ran = [result.task_name for result in first.results]
     assert ran == [
-        "calendly_check_package_version",
+        "calendly_preflight",
         "calendly_clone_flow",
         "calendly_activate_flow",
         "calendly_patch_event_layout",
     ]
+    preflight = first.results[0].return_values
+    other = [row for row in preflight["checks"] if row["check"].startswith("Other flows on")]
+    assert other[0]["state"] == "warning" and "Calendly__CreateEventTemplate" in other[0]["detail"]
     assert org.flows["Calendly_Participant_Sync"]["active"] == 1  # wired via ^^ return value
     assert org.flows["Calendly__CreateEventTemplate"]["versions"] == [template]
     assert b"<field>Attendees</field>" in org.layouts["Event-Event Layout"]
@@ -138,11 +142,12 @@ def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_
 
 
 def test_calendly_setup_stops_at_an_old_package(project_config, org):
-    from tasks.package_version import PackageVersionError
+    from tasks.preflight import PreflightError
 
     org.install_package("Calendly", "2.4")
+    org.layouts["Event-Event Layout"] = event_layouts()[0]
     coordinator = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
-    with pytest.raises(PackageVersionError, match="at version 2.4"):
+    with pytest.raises(PreflightError, match="at version 2.4"):
         coordinator.run(task_fake_org.org_config(project_config))
     assert org.write_calls(org.mock.calls) == []
 
@@ -153,7 +158,7 @@ def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(projec
     first = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
     first.run(task_fake_org.org_config(project_config))
     assert [result.task_name for result in first.results] == [
-        "calendly_check_package_version",
+        "calendly_preflight",
         "calendly_deploy_flows",
         "calendly_activate_flow",  # Create_Event_Template: deployed active, nothing to do
         "calendly_activate_flow",  # Create_Event_Participant_Template: the same

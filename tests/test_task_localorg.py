@@ -12,7 +12,7 @@ from cumulusci.salesforce_api.metadata import ApiDeploy, ApiListMetadata, ApiRet
 
 from localorg.server.inprocess import running_server
 from localorg.store import Org
-from tasks.package_version import PackageVersionError
+from tasks.preflight import PreflightError
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
 import task_fake_org  # noqa: E402  (project_config only; the org here is the local one)
@@ -71,7 +71,7 @@ def run_setup(project_config, live):
 
 def test_calendly_setup_on_the_local_org_then_a_rerun_writes_nothing(project_config, local):
     first = run_setup(project_config, local)
-    assert first["calendly_check_package_version"]["installed_version"] == "2.5"
+    assert first["calendly_preflight"]["ok"] is True
     assert sorted(first["calendly_deploy_flows"]["deployed"]) == [
         "CreateEventTemplate",
         "Create_Event_Participant_Template",
@@ -91,8 +91,6 @@ def test_calendly_setup_on_the_local_org_then_a_rerun_writes_nothing(project_con
 
 def test_calendly_setup_stops_on_an_org_with_an_old_package(project_config, tmp_path):
     with local_org(tmp_path, "2.4") as live:
-        with pytest.raises(
-            PackageVersionError, match="at version 2.4 .* older than the required 2.5"
-        ):
+        with pytest.raises(PreflightError, match="at version 2.4 .* older than the required 2.5"):
             run_setup(project_config, live)
         assert writes(live) == 0

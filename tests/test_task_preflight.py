@@ -1,0 +1,97 @@
+"""calendly_preflight against the embedded local org: read-only, one table, blockers named."""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from cumulusci.core.config import TaskConfig
+from cumulusci.core.exceptions import TaskOptionsError
+
+from tasks.preflight import Preflight, PreflightError
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_task_localorg import local_org, org_config, writes  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
+import task_fake_org  # noqa: E402
+
+
+@pytest.fixture
+def project_config():
+    return task_fake_org.project_config()
+
+
+def run_preflight(project_config, live, **options):
+    task = Preflight(
+        project_config, TaskConfig({"options": options}), org_config(project_config, live)
+    )
+    try:
+        task()
+    finally:
+        checks = {row["check"]: row for row in getattr(task, "rows", [])}
+    return task, checks
+
+
+def test_a_ready_org_passes_and_nothing_is_written(project_config, tmp_path):
+    with local_org(tmp_path, "2.5") as live:
+        task, checks = run_preflight(project_config, live, json_output=str(tmp_path / "p.json"))
+        assert writes(live) == 0
+    assert task.return_values["ok"] is True
+    assert task.return_values["blockers"] == 0
+    assert checks["Calendly package"]["state"] == "ok"
+    assert checks["Shared Activities"]["state"] == "ok"
+    assert checks["Event layouts"]["state"] == "ok"
+    for sobject in ("Calendly__CalendlyAction__c", "Event", "EventRelation", "Contact", "Lead"):
+        assert checks[f"Fields of {sobject}"]["state"] == "ok", checks[f"Fields of {sobject}"]
+    written = json.loads((tmp_path / "p.json").read_text())
+    assert written == task.return_values
+
+
+def test_an_old_package_and_a_missing_layout_are_blockers_named_together(
+    project_config, tmp_path
+):
+    with local_org(tmp_path, "2.4") as live:
+        with pytest.raises(PreflightError) as failure:
+            run_preflight(project_config, live, layouts="Event-Sales Layout")
+        assert writes(live) == 0
+    message = str(failure.value)
+    assert "[Calendly package]" in message and "2.4" in message
+    assert "[Event layouts] Not found: Event-Sales Layout" in message
+    assert "Event-Event Layout" in message  # the layouts the org has
+
+
+def test_a_mapped_field_the_org_lacks_is_named_with_its_close_names(project_config, tmp_path):
+    project_config.config["project"]["custom"] = {
+        "calendly_fields": {"guest_emails": "Calendly__EventGuestEmail__c"}
+    }
+    with local_org(tmp_path, "2.5") as live:
+        with pytest.raises(PreflightError) as failure:
+            run_preflight(project_config, live)
+    message = str(failure.value)
+    assert "Calendly__CalendlyAction__c.Calendly__EventGuestEmail__c" in message
+    assert "mapped by project.custom.calendly_fields.guest_emails" in message
+    assert "close names in the org: Calendly__EventGuestEmails__c" in message
+
+
+@pytest.mark.parametrize(
+    "mapping, expected",
+    [
+        ({"guests": "X__c"}, "unknown key(s) guests; the keys are guest_emails, host_emails"),
+        ({"guest_emails": "bad name"}, "guest_emails is 'bad name', not a field API name"),
+        ("Calendly__X__c", "must map names to fields"),
+    ],
+)
+def test_a_bad_mapping_is_named_before_any_call(project_config, tmp_path, mapping, expected):
+    project_config.config["project"]["custom"] = {"calendly_fields": mapping}
+    with local_org(tmp_path, "2.5") as live:
+        with pytest.raises(TaskOptionsError, match=re.escape(expected)):
+            run_preflight(project_config, live)
+        assert sum(live.app.calls.values()) == 0
+
+
+def test_a_path_without_flows_is_refused(project_config, tmp_path):
+    with local_org(tmp_path, "2.5") as live:
+        with pytest.raises(TaskOptionsError, match="holds no \\*.flow-meta.xml files"):
+            run_preflight(project_config, live, path=str(tmp_path))
