@@ -38,6 +38,22 @@ class ScenarioError(Exception):
     """The scenario file is unusable (not the flows' fault); the message says what to fix."""
 
 
+def check_keys(path, where: str, value, allowed: set, required: set = frozenset()) -> None:
+    """A mapping with only `allowed` keys and every `required` one; the error names the bad or
+    missing keys, the allowed ones and what was given, so a misspelling reads as one."""
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{path}: {where} must be a mapping with keys {sorted(allowed)}; "
+                            f"got {value!r}")
+    unknown = sorted(set(value) - set(allowed), key=str)
+    if unknown:
+        raise ScenarioError(f"{path}: {where}: unknown key(s) {unknown}; allowed keys: "
+                            f"{sorted(allowed)}. Fix the spelling (see tests/scenarios/README.md).")
+    missing = sorted(set(required) - set(value))
+    if missing:
+        raise ScenarioError(f"{path}: {where}: missing key(s) {missing} (required: "
+                            f"{sorted(required)}); got {value!r}")
+
+
 def load(path) -> dict:
     path = Path(path)
     try:
@@ -46,28 +62,20 @@ def load(path) -> dict:
         raise ScenarioError(f"{path}: cannot read scenario: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a scenario is a mapping with keys {sorted(TOP_KEYS)}")
-    unknown = set(data) - TOP_KEYS
-    if unknown:
-        raise ScenarioError(f"{path}: unknown keys {sorted(unknown)}; allowed: {sorted(TOP_KEYS)}")
+    check_keys(path, "the scenario", data, TOP_KEYS)
     if not isinstance(data.get("transactions"), list) or not all(
             isinstance(t, list) for t in data["transactions"]):
         raise ScenarioError(f"{path}: 'transactions' must be a list of lists of booking records")
     if not isinstance(data.get("org") or {}, dict):
         raise ScenarioError(f"{path}: 'org' maps an object name to a list of records")
     expect = data.get("expect") or {}
-    if not isinstance(expect, dict) or set(expect) - EXPECT_KEYS:
-        raise ScenarioError(f"{path}: 'expect' keys are {sorted(EXPECT_KEYS)}")
-    for ev in expect.get("events") or []:
-        if not isinstance(ev, dict) or set(ev) - EVENT_KEYS or "invitee_uuid" not in ev:
-            raise ScenarioError(f"{path}: each expected event needs invitee_uuid; keys allowed: "
-                                f"{sorted(EVENT_KEYS)}; got {ev!r}")
+    check_keys(path, "expect", expect, EXPECT_KEYS)
+    for number, ev in enumerate(expect.get("events") or [], 1):
+        check_keys(path, f"expected event {number}", ev, EVENT_KEYS, required={"invitee_uuid"})
         for part in ev.get("participants") or []:
-            if (not isinstance(part, dict) or set(PARTICIPANT_KEYS) - set(part)
-                    or set(part) - set(PARTICIPANT_KEYS) - set(OPTIONAL_PARTICIPANT_KEYS)):
-                raise ScenarioError(
-                    f"{path}: event {ev['invitee_uuid']}: each participant needs the keys "
-                    f"{list(PARTICIPANT_KEYS)} (optional: {list(OPTIONAL_PARTICIPANT_KEYS)}); "
-                    f"got {part!r}")
+            check_keys(path, f"event {ev['invitee_uuid']}: participant", part,
+                       set(PARTICIPANT_KEYS) | set(OPTIONAL_PARTICIPANT_KEYS),
+                       required=set(PARTICIPANT_KEYS))
     governor = expect.get("governor") or {}
     if not isinstance(governor, dict) or set(governor) - GOVERNOR_KEYS or not all(
             isinstance(b, dict) and set(b) == {"max"} and isinstance(b["max"], int)
@@ -291,6 +299,9 @@ def main(argv) -> int:
     parser.add_argument("file", help="scenario YAML (tests/scenarios/*.yml)")
     parser.add_argument("--flows-dir", help="flows to deploy instead of the project's flows/")
     args = parser.parse_args(argv)
+    if args.flows_dir and not sorted(Path(args.flows_dir).glob("*.flow-meta.xml")):
+        parser.error(f"--flows-dir {args.flows_dir}: no *.flow-meta.xml files there; give a "
+                     "folder of flows in source format, such as flows/")
     try:
         result = run(load(args.file), args.flows_dir)
     except ScenarioError as exc:

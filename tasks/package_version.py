@@ -69,11 +69,7 @@ class CheckPackageVersion(BaseSalesforceTask):
         namespace = self.parsed_options.namespace
         required = display_version(self.min_version)
         installed = self.org_config.installed_packages.get(namespace, [])
-        upgrade = (
-            f"Install or upgrade it with `cci flow run dependencies --org {self.org_config.name}`"
-            f" (the project's dependency is {namespace} {required}) or from the AppExchange"
-            " listing, then re-run this step."
-        )
+        upgrade = self._upgrade_hint(namespace)
         if not installed:
             raise PackageVersionError(
                 f"The {namespace} package is not installed in org {self.org_config.name}; "
@@ -100,3 +96,27 @@ class CheckPackageVersion(BaseSalesforceTask):
             f"{namespace} package version {display_version(version)} is installed "
             f"(required: {required} or newer)."
         )
+
+    def project_dependency(self, namespace: str) -> str | None:
+        """The version of `namespace` in cumulusci.yml's project dependencies, if listed."""
+        for dependency in self.project_config.project__dependencies or []:
+            if isinstance(dependency, dict) and dependency.get("namespace") == namespace:
+                return str(dependency.get("version") or "") or None
+        return None
+
+    def _upgrade_hint(self, namespace: str) -> str:
+        """How to get a recent enough package; names the project's dependency as cumulusci.yml
+        gives it, and says when min_version asks for more than that dependency installs."""
+        org = self.org_config.name
+        listed = self.project_dependency(namespace)
+        if listed is None:
+            return (f"Install or upgrade {namespace} from its AppExchange listing, then re-run "
+                    "this step.")
+        hint = (f"Install or upgrade it with `cci flow run dependencies --org {org}` (the "
+                f"project's dependency in cumulusci.yml is {namespace} {listed}) or from the "
+                "AppExchange listing, then re-run this step.")
+        if parse_version(listed) < self.min_version:
+            hint += (f" min_version {display_version(self.min_version)} is above that "
+                     f"dependency: raise the dependency's version in cumulusci.yml first, or "
+                     "lower min_version.")
+        return hint

@@ -93,9 +93,12 @@ def test_other_same_email_winner_is_caught_only_by_name():
     assert scenario.run(data)["ok"]
 
 
-@pytest.mark.parametrize("change", [{"relation_nam": "Bob"}, {"is_parent": None}],
-                         ids=["unknown key", "missing key"])
-def test_bad_participant_keys_are_unusable(tmp_path, change):
+@pytest.mark.parametrize("change, message", [
+    ({"relation_nam": "Bob"}, r"participant: unknown key\(s\) \['relation_nam'\]; allowed keys: "
+                              r"\['is_invitee', 'is_parent', 'relation_email', 'relation_name'"),
+    ({"is_parent": None}, r"participant: missing key\(s\) \['is_parent'\]"),
+], ids=["unknown key", "missing key"])
+def test_bad_participant_keys_are_unusable(tmp_path, change, message):
     data = _scenario("13_")
     part = _participant(data, "bob@acme.test")
     for key, value in change.items():
@@ -105,8 +108,23 @@ def test_bad_participant_keys_are_unusable(tmp_path, change):
             part[key] = value
     path = tmp_path / "bad.yml"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(scenario.ScenarioError, match="each participant needs the keys"):
+    with pytest.raises(scenario.ScenarioError, match=message):
         scenario.load(path)
+
+
+def test_misspelled_event_key_is_named(tmp_path):
+    """`owner_emial` is reported as an unknown key with the allowed ones, not as a missing
+    invitee_uuid (issue 10)."""
+    data = _scenario("01_")
+    event = data["expect"]["events"][0]
+    event["owner_emial"] = event.pop("owner_email")
+    path = tmp_path / "typo.yml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(scenario.ScenarioError) as err:
+        scenario.load(path)
+    text = str(err.value)
+    assert "expected event 1: unknown key(s) ['owner_emial']; allowed keys: [" in text
+    assert "'owner_email'" in text and "invitee_uuid" not in text.split("allowed")[0]
 
 
 @pytest.mark.parametrize("expect", [

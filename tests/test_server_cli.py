@@ -114,3 +114,24 @@ def test_a_bad_port_is_refused_before_anything_starts(tmp_path, port):
     result = localorg(env, "start", "--port", port, check=False)
     assert result.returncode == 2 and "is not a TCP port: give 1-65535" in result.stderr
     assert not (tmp_path / "server.json").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["start", "--calendly-version", "2.x"],
+     "argument --calendly-version: '2.x' is not a package version: give MAJOR.MINOR[.PATCH] "
+     "such as 2.5 or 2.10.1, a beta as 2.6b1, or 'none'"),
+    (["start", "--port", "99999"], "'99999' is not a TCP port: give 1-65535"),
+    (["start", "--bogus"], "unknown option(s) --bogus for `python -m localorg start`; allowed: "
+                           "--calendly-version, --fresh, --help, --port"),
+    (["register", "--name", "my-org"], "argument --name: 'my-org': use letters, digits and _"),
+    (["scenario", "tests/scenarios/01_booking_creates_event_for_contact.yml", "--flows-dir",
+      "nowhere"], "--flows-dir nowhere: no *.flow-meta.xml files there"),
+], ids=["version", "port", "option", "name", "flows-dir"])
+def test_bad_options_are_refused_at_start_and_named(tmp_path, args, message):
+    """Refused before anything starts (issue 10: `--calendly-version 2.x` used to start an org
+    whose every version check then failed with HTTP 500)."""
+    env = {**os.environ, "LOCALORG_HOME": str(tmp_path)}
+    result = localorg(env, *args, check=False)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "server.json").exists()

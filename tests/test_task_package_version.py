@@ -35,7 +35,7 @@ def test_missing_package_fails_with_upgrade_hint(org):
     message = str(err.value)
     assert "Calendly package is not installed" in message
     assert "2.5 or newer" in message
-    assert "cci flow run dependencies" in message and "AppExchange" in message
+    assert "AppExchange" in message
 
 
 def test_old_package_names_both_versions(org):
@@ -103,3 +103,32 @@ def test_two_packages_in_the_namespace_is_an_error(org):
 )
 def test_parse_version(text, expected):
     assert parse_version(text) == parse_version(expected)
+
+
+def project_dependencies() -> list:
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "cumulusci.yml").read_text())
+    return config["project"]["dependencies"]
+
+
+def test_min_version_above_the_dependency_names_the_real_dependency(org):
+    """-o min_version 2.10: the message names cumulusci.yml's dependency (2.5), not 2.10, and
+    says that installing the dependency would not be enough (issue 10)."""
+    org.install_package("Calendly", "2.5")
+    task = make_task(CheckPackageVersion, {"min_version": "2.10"})
+    task.project_config.config["project"]["dependencies"] = project_dependencies()
+    with pytest.raises(PackageVersionError) as err:
+        task()
+    message = str(err.value)
+    assert "older than the required 2.10" in message
+    assert "the project's dependency in cumulusci.yml is Calendly 2.5)" in message
+    assert "min_version 2.10 is above that dependency" in message
+    assert "dependency is Calendly 2.10" not in message
+
+
+def test_no_project_dependency_points_to_the_appexchange(org):
+    with pytest.raises(PackageVersionError) as err:
+        run()
+    assert "from its AppExchange listing" in str(err.value)
+    assert "cci flow run dependencies" not in str(err.value)

@@ -17,6 +17,7 @@ never printed or logged.
 import argparse
 import json
 import os
+import re
 import secrets
 import shlex
 import signal
@@ -192,8 +193,6 @@ def register(args) -> int:
     if not state:
         raise CliError("localorg is not running; run `python -m localorg start` first.")
     name = args.name
-    if not name.replace("_", "").isalnum():
-        raise CliError(f"--name {name!r}: use letters, digits and _ (it becomes an env var name).")
     env = {
         f"CUMULUSCI_ORG_{name}": org_json(state, read_token()),
         "CUMULUSCI_DISABLE_REFRESH": "1",
@@ -302,31 +301,59 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def org_name(text: str) -> str:
+    if not text.replace("_", "").isalnum():
+        raise argparse.ArgumentTypeError(f"{text!r}: use letters, digits and _ (a cci org name)")
+    return text
+
+
+VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?(b\d+)?$")
+
+
+def package_version(text: str) -> str:
+    """--calendly-version: MAJOR.MINOR[.PATCH][bBETA] as the org's package rows report it, or
+    'none' for an org without the package."""
+    if text.lower() == "none" or VERSION_RE.match(text):
+        return text.lower() if text.lower() == "none" else text
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a package version: give MAJOR.MINOR[.PATCH] such as 2.5 or 2.10.1, "
+        "a beta as 2.6b1, or 'none' for an org without the Calendly package")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m localorg", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
+    p.commands = sub.choices  # name -> its parser, to name its options on a bad one
     s = sub.add_parser("start", help="start the local org in the background")
     s.add_argument("--port", type=port_number, default=0,
                    help="TCP port on 127.0.0.1 (default: free)")
-    s.add_argument("--calendly-version", default="2.5",
+    s.add_argument("--calendly-version", type=package_version, default="2.5",
                    help="Calendly package version a NEW org reports installed ('none': without)")
     s.add_argument("--fresh", action="store_true", help="delete the org's data first")
     s.set_defaults(func=start)
     sub.add_parser("stop", help="stop the local org").set_defaults(func=stop)
     sub.add_parser("status", help="is it running, where").set_defaults(func=status)
     r = sub.add_parser("register", help="register the running org with cci (token-only org)")
-    r.add_argument("--name", default="local", help="cci org name (default: local)")
+    r.add_argument("--name", type=org_name, default="local", help="cci org name (default: local)")
     r.add_argument("--no-verify", action="store_true", help="skip `cci org info` afterwards")
     r.set_defaults(func=register)
     v = sub.add_parser("serve", help=argparse.SUPPRESS)
     v.add_argument("--port", type=port_number, default=0)
-    v.add_argument("--calendly-version", default="2.5")
+    v.add_argument("--calendly-version", type=package_version, default="2.5")
     v.set_defaults(func=serve)
     return p
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra:
+        # argparse would say only "unrecognized arguments"; name the command's own options.
+        sub = top.commands[args.command]
+        allowed = sorted(o for a in sub._actions for o in a.option_strings if o != "-h")
+        top.exit(2, f"Error: unknown option(s) {' '.join(extra)} for `python -m localorg "
+                    f"{args.command}`; allowed: {', '.join(allowed) or 'none'} (see "
+                    f"`python -m localorg {args.command} --help`).\n")
     try:
         return args.func(args)
     except CliError as exc:
