@@ -3,12 +3,12 @@
     cci task run robot --org local    (suites and `exclude: browser` come from cumulusci.yml)
 """
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from cumulusci.utils.git import parse_repo_url
 from robot.api import ExecutionResult
 
 from localorg.demo import ORG_NAME, register_env, run, stop_org
@@ -18,22 +18,6 @@ CCI = str(Path(sys.executable).parent / "cci")
 API_SUITES = ROOT / "robot" / "CalendlySync" / "tests" / "api"
 
 
-def repo_url_env() -> dict:
-    """Stock `robot` reads the repo name from the git remote `origin` and fails with
-    "list index out of range" when that is a short local path (a clone of a clone, as
-    in CI). Then give cci the name through its documented override instead.
-    """
-    origin = subprocess.run(["git", "remote", "get-url", "origin"], cwd=ROOT, text=True,
-                            capture_output=True).stdout.strip()
-    try:
-        if origin:
-            parse_repo_url(origin)
-        return {}
-    except IndexError:
-        return {"CUMULUSCI_AUTO_DETECT": "1",
-                "CUMULUSCI_REPO_URL": f"file://localhost/checkout/{ROOT.name}"}
-
-
 @pytest.fixture(scope="module")
 def org_env(tmp_path_factory):
     """A fresh local org (in its own LOCALORG_HOME) with CreateEventTemplate active."""
@@ -41,7 +25,7 @@ def org_env(tmp_path_factory):
         patch.setenv("LOCALORG_HOME", str(tmp_path_factory.mktemp("localorg")))
         run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
         try:
-            env = {**register_env(), **repo_url_env()}
+            env = register_env()
             run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", "flows"],
                 env=env, capture=True)
             run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
@@ -87,3 +71,28 @@ One Booking Is Not Two Events
     assert result.returncode != 0
     assert (execution.statistics.total.passed, execution.statistics.total.failed) == (0, 1)
     assert execution.suite.tests[0].message.endswith("should be 2 but is 1.")
+
+
+def test_robot_task_runs_in_a_clone_with_a_local_origin(org_env, tmp_path):
+    """`cci task run robot --org local` as the README shows it, in a clone whose origin is a
+    local path (stock CumulusCI failed there with "list index out of range"): the suites pass
+    and the results land in robot/CalendlySync/results/, not in the checkout's root."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    for part in ("cumulusci.yml", "tasks", "robot"):  # this checkout's state, committed or not
+        source, target = ROOT / part, clone / part
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("results", "__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    # A short local path, as a clone of a clone on a build machine has (never fetched here).
+    subprocess.run(["git", "remote", "set-url", "origin", "/srv/calendly"], cwd=clone, check=True)
+    result = subprocess.run([CCI, "task", "run", "robot", "--org", ORG_NAME], cwd=clone,
+                            env=org_env, text=True, capture_output=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    results = clone / "robot" / "CalendlySync" / "results"
+    assert {p.name for p in results.iterdir()} >= {"output.xml", "log.html", "report.html"}
+    assert not (clone / "output.xml").exists()
+    stats = ExecutionResult(str(results / "output.xml")).statistics.total
+    assert (stats.passed, stats.failed) == (5, 0)
