@@ -22,14 +22,9 @@ from localorg.errors import (
     SalesforceError,
 )
 from localorg.flow import formula, model
-from localorg.flow.interpreter import (
-    FlowCustomError,
-    FlowFault,
-    Interview,
-    compare,
-    parse_logic,
-    typed,
-)
+from localorg.flow.compare import compare, parse_logic, typed
+from localorg.flow.faults import FlowCustomError, FlowFault
+from localorg.flow.interpreter import Interview
 from localorg.flow.model import child, children, text
 from localorg.flow.scheduler import Runtime, batches
 
