@@ -71,8 +71,10 @@ def _norm(v):
 
 
 def flow_equal(a, b):
-    if formula.is_blank(a) and formula.is_blank(b):
-        return True
+    """Equals in a condition or collection operator: null equals only null, so null and the
+    empty string differ (fidelity: Flow runtime / null versus empty string)."""
+    if a is None or b is None:
+        return a is None and b is None
     a, b = _norm(a), _norm(b)
     if isinstance(a, dict) and isinstance(b, dict):
         return a is b or (a.get("Id") is not None and a.get("Id") == b.get("Id"))
@@ -91,7 +93,9 @@ def compare(op, left, right, flow, element):
         return flow_equal(left, right)
     if op == "NotEqualTo":
         return not flow_equal(left, right)
-    if op in ("IsNull", "IsBlank"):
+    if op == "IsNull":
+        return (left is None) == bool(right)
+    if op == "IsBlank":
         return formula.is_blank(left) == bool(right)
     if op == "IsEmpty":
         return (not left) == bool(right)

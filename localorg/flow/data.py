@@ -21,7 +21,7 @@ class Request:
     """One data request of one interview; requests with equal `key` run as one statement."""
 
     kind: str  # query | insert | update | delete
-    key: tuple  # (flow, element, kind, sobject)
+    key: tuple  # (call path, flow, element, kind, sobject)
     sobject: str
     records: list = None  # insert/update: field dicts; delete: [{"Id": …}]
     fields: list = None
@@ -71,7 +71,9 @@ class DataElements:
         return v
 
     def request(self, kind, el, sobject, **kw):
-        return Request(kind, (self.flow.name, el.name, kind, sobject), sobject, **kw)
+        # Bulkified with other interviews only at the same element reached through the same
+        # Subflow elements (fidelity: Flow runtime / bulkification).
+        return Request(kind, (self.path, self.flow.name, el.name, kind, sobject), sobject, **kw)
 
     def handle(self, el, kind, result):
         """Route a failed data element: fault connector or unhandled fault."""
@@ -107,7 +109,8 @@ class DataElements:
         if fault:
             return fault
         records = [{**r, "attributes": {"type": odef.name}} for r in result]
-        output = (records[0] if records else None) if first else records
+        # No record found: null, for a collection too (fidelity: Flow runtime / Get Records).
+        output = (records[0] if first else records) if records else None
         if text(el.node, "storeOutputAutomatically") == "true":
             self.auto[el.name] = output
         if text(el.node, "outputReference"):

@@ -7,7 +7,9 @@ function is an error naming it, raised when the formula is parsed (i.e. when the
 
 Null semantics follow Flow's "treat blanks as blanks": arithmetic with null gives null, `&`
 treats null as ""; a blank text compares as "" (so null <> "x" is true); any other comparison
-with a null operand (numbers, dates, booleans, <, >) is false, whether = or <>.
+with a null operand (numbers, dates, booleans, <, >) is false, whether = or <>. ISBLANK and
+BLANKVALUE treat null and "" alike; ISNULL and NULLVALUE only null. TRIM removes spaces and tabs
+only (docs/fidelity.md, Flow runtime).
 """
 
 import math
@@ -303,7 +305,7 @@ def _substitute(t, old, new):
 FUNCTIONS = {
     "NOT": lambda a: None if a is None else not a,
     "ISBLANK": is_blank,
-    "ISNULL": is_blank,
+    "ISNULL": lambda a: a is None,
     "ISNUMBER": lambda a: a is not None and bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", text(a))),
     "ISPICKVAL": lambda a, b: (a or "") == (b or ""),
     "TEXT": text,
@@ -314,7 +316,7 @@ FUNCTIONS = {
     "MID": _mid,
     "FIND": _find,
     "SUBSTITUTE": _substitute,
-    "TRIM": lambda a: None if a is None else a.strip(),
+    "TRIM": lambda a: None if a is None else a.strip(" \t"),
     "LOWER": lambda a, *_: None if a is None else a.lower(),
     "UPPER": lambda a, *_: None if a is None else a.upper(),
     "CONTAINS": lambda a, b: (b or "") in (a or ""),
@@ -387,7 +389,8 @@ def evaluate(node, resolve):
         return any(bool(evaluate(a, resolve)) for a in args)
     if name in ("BLANKVALUE", "NULLVALUE"):
         v = evaluate(args[0], resolve)
-        return evaluate(args[1], resolve) if is_blank(v) else v
+        empty = is_blank(v) if name == "BLANKVALUE" else v is None
+        return evaluate(args[1], resolve) if empty else v
     if name == "CASE":
         subject = evaluate(args[0], resolve)
         pairs = args[1:]

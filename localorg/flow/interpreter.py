@@ -29,15 +29,18 @@ from localorg.flow.faults import FlowCustomError, FlowFault
 from localorg.flow.model import child, children, connector_target, text
 from localorg.store import parse_datetime
 
+# Subflow input types for which Salesforce turns a null value into "" in the referenced flow.
+NULL_TO_EMPTY = {"String", "Picklist", "Multipicklist"}
 _MERGE = re.compile(r"\{!\s*([^}]+?)\s*\}")
 
 
 class Interview(DataElements):
     """One run of one flow. `run()` is a generator of Requests returning the output variables."""
 
-    def __init__(self, runtime, flow, inputs=None, record=None):
+    def __init__(self, runtime, flow, inputs=None, record=None, path=()):
         self.rt = runtime
         self.flow = flow
+        self.path = path  # ((flow, Subflow element), ...) that called this interview
         self.record = record
         self.vars = {}
         self.loops = {}
@@ -357,9 +360,16 @@ class Interview(DataElements):
     def do_subflows(self, el):
         name = text(el.node, "flowName")
         sub = self.rt.load(name)
-        inputs = {text(a, "name"): self.value(child(a, "value"), el.name)
-                  for a in children(el.node, "inputAssignments")}
-        interview = Interview(self.rt, sub, inputs)
+        inputs = {}
+        for a in children(el.node, "inputAssignments"):
+            value = self.value(child(a, "value"), el.name)
+            var = sub.variable(text(a, "name"))
+            if value is None and var is not None and not var.is_collection and (
+                    var.data_type in NULL_TO_EMPTY):
+                value = ""  # fidelity: Flow runtime / subflow text input null becomes ""
+            inputs[text(a, "name")] = value
+        call = self.path + ((self.flow.name, el.name),)
+        interview = Interview(self.rt, sub, inputs, path=call)
         outputs = yield from interview.run()
         if text(el.node, "storeOutputAutomatically") == "true":
             self.auto[el.name] = outputs
