@@ -15,12 +15,18 @@ export SF_DISABLE_AUTOUPDATE := true
 setup: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml
+	@echo "== Python tools into .venv (pinned in requirements.lock): CumulusCI, simple-salesforce,"
+	@echo "   lxml, Robot Framework, pytest. About 200 MB; one minute on a warm pip cache."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements.lock
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "== Node tools into node_modules (pinned in package-lock.json): the Salesforce CLI"
+	@echo "   (cci deploys source through it), Node 22 (which that CLI needs) and Lightning Flow"
+	@echo "   Scanner. About 480 MB; a minute or two on a cold npm cache."
+	set -o pipefail; npm ci --no-audit --no-fund --loglevel=http 2>&1 | \
+	  awk '/ http fetch /{n++; if (n % 100 == 0) print "   " n " packages fetched"; next} {print}'
 	touch $@
 
 lint: setup
