@@ -11,20 +11,24 @@ batchSize=` asks for 200-2,000).
 """
 
 import json
-import secrets
-import threading
-from collections import OrderedDict
 
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from localorg import ids, soql
+from localorg import ids
+from localorg.backend import collections, soql_run
+from localorg.backend.collections import (
+    MAX_COLLECTION,
+    READ_ONLY_OBJECTS,
+    UNDELETABLE_OBJECTS,
+    check_writable,
+    is_id_lookup,
+)
 from localorg.conditions import Cmp
-from localorg.errors import DmlError, NotImplementedInLocalOrg, SalesforceError
+from localorg.errors import NotImplementedInLocalOrg, SalesforceError
+from localorg.server.api_versions import API_VERSIONS, release_label
 from localorg.server.responses import HttpError, json_response
 
-MAX_COLLECTION = 200
-PAGE_SIZE = 2000
 _SOAP_TYPES = {
     "id": "tns:ID",
     "reference": "tns:ID",
@@ -35,14 +39,6 @@ _SOAP_TYPES = {
     "currency": "xsd:double",
     "percent": "xsd:double",
     "int": "xsd:int",
-}
-_READ_ONLY_OBJECTS = {"Organization"}  # not createable/updateable/deletable through the API
-_UNDELETABLE_OBJECTS = {"User"}  # Users are deactivated, never deleted
-_ROLLED_BACK = {
-    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-    "message": "Record rolled back because not all records were valid and the request was using "
-    "AllOrNone header",
-    "fields": [],
 }
 
 
@@ -118,8 +114,6 @@ def userinfo(app, request, **_):
 
 
 def versions(app, request, **_):
-    from localorg.server.app import API_VERSIONS, release_label
-
     return json_response(
         [{"label": release_label(v), "url": base(v), "version": v} for v in API_VERSIONS]
     )
@@ -145,14 +139,14 @@ def limits(app, request, version):
 
 
 def object_flags(odef) -> dict:
-    writable = odef.name not in _READ_ONLY_OBJECTS
+    writable = odef.name not in READ_ONLY_OBJECTS
     return {
         "activateable": False,
         "createable": writable,
         "custom": odef.custom,
         "customSetting": False,
         "deepCloneable": False,
-        "deletable": writable and odef.name not in _UNDELETABLE_OBJECTS,
+        "deletable": writable and odef.name not in UNDELETABLE_OBJECTS,
         "deprecatedAndHidden": False,
         "feedEnabled": False,
         "hasSubtypes": False,
@@ -168,7 +162,7 @@ def object_flags(odef) -> dict:
         "queryable": True,
         "replicateable": True,
         "retrieveable": True,
-        "searchable": odef.name not in _READ_ONLY_OBJECTS,
+        "searchable": odef.name not in READ_ONLY_OBJECTS,
         "triggerable": True,
         "undeletable": False,
         "updateable": writable,
@@ -190,13 +184,6 @@ def describe_global(app, request, version):
             ],
         }
     )
-
-
-def is_id_lookup(f) -> bool:
-    """Fields Salesforce lets you upsert on: Id, external ids, unique text, emails, names."""
-    text = f.type in ("string", "email")
-    return (f.name in ("Id", "Name") or f.external_id or (f.unique and text)
-            or f.type == "email")
 
 
 def field_describe(f) -> dict:
@@ -312,15 +299,6 @@ def sobject_root(app, request, version, sobject):
     return json_response({"id": new_id, "success": True, "errors": []}, 201)
 
 
-def check_writable(sobject: str, op: str, index=None) -> None:
-    """INVALID_TYPE_FOR_OPERATION for DML the object's describe refuses (createable, updateable,
-    deletable: see object_flags); `index` makes it a Collections record error."""
-    if sobject in _READ_ONLY_OBJECTS or (
-            sobject in _UNDELETABLE_OBJECTS and op == "delete"):
-        raise DmlError("INVALID_TYPE_FOR_OPERATION",
-                       f"entity type {sobject} does not support {op}", index=index or 0)
-
-
 def not_found() -> HttpError:
     return HttpError(404, "NOT_FOUND", "The requested resource does not exist")
 
@@ -377,199 +355,47 @@ def record(app, request, version, sobject, record_id):
 # ----- sObject Collections ------------------------------------------------------------------
 
 
-def collection_error(exc: SalesforceError) -> dict:
-    return {"statusCode": exc.code, "message": exc.message, "fields": list(exc.fields)}
+def collection_body(request: Request) -> tuple:
+    """(records, allOrNone) of a Collections request body, at most MAX_COLLECTION records."""
+    body = read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+        raise HttpError(400, "JSON_PARSER_ERROR", 'Expected {"allOrNone": bool, "records": [...]}')
+    items = body["records"]
+    check_size(items)
+    return items, bool(body.get("allOrNone", False))
 
 
-def saved(item, all_or_none: bool) -> dict:
-    """One Collections result from a store DML result (an id under allOrNone, else a dict)."""
-    if all_or_none:
-        return {"id": item, "success": True, "errors": []}
-    return {"id": item["id"], "success": item["success"], "errors": [
-        {"statusCode": e["errorCode"], "message": e["message"], "fields": e.get("fields", [])}
-        for e in item["errors"]]}
-
-
-def all_failed(exc: SalesforceError, count: int, all_or_none: bool) -> list:
-    """Results when the call's transaction failed: the failing record gets the error; under
-    allOrNone the others get ALL_OR_NONE_OPERATION_ROLLED_BACK."""
-    failed_at = exc.index if isinstance(exc, DmlError) else None
-    return [{"id": None, "success": False,
-             "errors": [_ROLLED_BACK if all_or_none and failed_at not in (None, i)
-                        else collection_error(exc)]} for i in range(count)]
-
-
-def collections(app, request, version):
-    if request.method == "DELETE":
-        ids = [i for i in request.args.get("ids", "").split(",") if i]
-        all_or_none = request.args.get("allOrNone", "false").lower() == "true"
-        items = [{"attributes": {"type": None}, "Id": i} for i in ids]
-    else:
-        body = read_json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-            raise HttpError(400, "JSON_PARSER_ERROR",
-                            'Expected {"allOrNone": bool, "records": [...]}')
-        items = body["records"]
-        all_or_none = bool(body.get("allOrNone", False))
+def check_size(items: list) -> None:
     if len(items) > MAX_COLLECTION:
         raise HttpError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than "
                         f"{MAX_COLLECTION} records into this call")
+
+
+def collections_call(app, request, version):
+    """POST/PATCH/DELETE composite/sobjects: insert, update or delete up to 200 records."""
+    if request.method == "DELETE":
+        record_ids = [i for i in request.args.get("ids", "").split(",") if i]
+        all_or_none = request.args.get("allOrNone", "false").lower() == "true"
+        items = [{"attributes": {"type": None}, "Id": i} for i in record_ids]
+        check_size(items)
+    else:
+        items, all_or_none = collection_body(request)
     if not items:
         raise HttpError(400, "INVALID_FIELD", "No records were given (records or ids is empty)")
     op = {"POST": "insert", "PATCH": "update", "DELETE": "delete"}[request.method]
-    return json_response(run_collection(app, op, items, all_or_none))
-
-
-def _type_of(app, op, item, index):
-    if not isinstance(item, dict):
-        raise DmlError("INVALID_FIELD", f"record {index} is not a JSON object", index=index)
-    if op == "delete":
-        odef = app.org.object_for_id(item["Id"])
-        if odef is None:
-            raise DmlError("MALFORMED_ID", f"malformed id {item['Id']}", index=index)
-        return odef.name
-    sobject = (item.get("attributes") or {}).get("type")
-    if not sobject:
-        raise DmlError("INVALID_TYPE", "Each record needs attributes.type (the sObject name)",
-                       index=index)
-    return app.org.describe(sobject).name
-
-
-def _runs(app, op, items):
-    """Consecutive records of one type: one DML statement each, as Salesforce chunks them."""
-    runs = []
-    for index, item in enumerate(items):
-        try:
-            sobject = _type_of(app, op, item, index)
-        except SalesforceError as exc:
-            return runs, (index, exc)
-        if runs and runs[-1][0] == sobject:
-            runs[-1][2].append(item)
-        else:
-            runs.append((sobject, index, [item]))
-    return runs, None
-
-
-def run_collection(app, op, items, all_or_none):
-    """One transaction for the whole call: a failure that escapes it rolls every record back."""
-    results = [None] * len(items)
-    try:
-        with app.org.transaction() as txn:
-            runs, bad = _runs(app, op, items)
-            if bad and all_or_none:
-                raise DmlError(bad[1].code, bad[1].message, bad[1].fields, bad[0])
-            if bad:
-                results[bad[0]] = {"id": None, "success": False,
-                                   "errors": [collection_error(bad[1])]}
-            for sobject, start, chunk in runs:
-                if op == "delete":
-                    args = [r["Id"] for r in chunk]
-                else:
-                    args = [{k: v for k, v in r.items() if k != "attributes"} for r in chunk]
-                check_writable(sobject, op, start)
-                try:
-                    out = getattr(txn, op)(sobject, args, all_or_none=all_or_none)
-                except DmlError as exc:
-                    raise DmlError(exc.code, exc.message, exc.fields, start + exc.index) from exc
-                for offset, item in enumerate(out):
-                    results[start + offset] = saved(item, all_or_none)
-            if op == "delete":
-                for i, item in enumerate(items):
-                    if results[i] and results[i]["success"]:
-                        results[i]["id"] = item["Id"]
-    except SalesforceError as exc:
-        return all_failed(exc, len(items), all_or_none)
-    return results
+    return json_response(collections.run_collection(app.org, op, items, all_or_none))
 
 
 def collections_upsert(app, request, version, sobject, key_field):
-    """sObject Collections upsert (API 46.0+): PATCH composite/sobjects/<Obj>/<KeyField>.
-
-    Per record: no match creates it, one match updates it (`created` says which), several
-    matches or the same key twice in the request fail that record with DUPLICATE_EXTERNAL_ID.
-    One transaction; allOrNone as for the other Collections calls."""
+    """sObject Collections upsert (API 46.0+): PATCH composite/sobjects/<Obj>/<KeyField>."""
     odef = url_object(app, sobject)
     if not odef.has(key_field) or not is_id_lookup(odef.field(key_field)):
         raise HttpError(404, "NOT_FOUND", "Provided external ID field does not exist or is not "
                         f"accessible: {key_field}")
-    key = odef.field(key_field).name
     check_writable(odef.name, "upsert")
-    body = read_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-        raise HttpError(400, "JSON_PARSER_ERROR", 'Expected {"allOrNone": bool, "records": [...]}')
-    items, all_or_none = body["records"], bool(body.get("allOrNone", False))
-    if len(items) > MAX_COLLECTION:
-        raise HttpError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than "
-                        f"{MAX_COLLECTION} records into this call")
-    results = [None] * len(items)
-    try:
-        with app.org.transaction() as txn:
-            plan = upsert_plan(txn, odef, key, items)
-            bad = [(i, err) for i, err in enumerate(plan) if isinstance(err, SalesforceError)]
-            if bad and all_or_none:
-                raise DmlError(bad[0][1].code, bad[0][1].message, bad[0][1].fields, bad[0][0])
-            for i, err in bad:
-                results[i] = {"id": None, "success": False, "errors": [collection_error(err)],
-                              "created": False}
-            for op, created in (("insert", True), ("update", False)):
-                positions = [i for i, p in enumerate(plan) if isinstance(p, str)
-                             and (p == "insert") == (op == "insert")]
-                if not positions:
-                    continue
-                records = [{k: v for k, v in items[i].items() if k != "attributes"}
-                           for i in positions]
-                if op == "update":
-                    records = [{**r, "Id": plan[i]}
-                               for r, i in zip(records, positions, strict=True)]
-                try:
-                    out = getattr(txn, op)(odef.name, records, all_or_none=all_or_none)
-                except DmlError as exc:
-                    raise DmlError(exc.code, exc.message, exc.fields,
-                                   positions[exc.index]) from exc
-                for i, item in zip(positions, out, strict=True):
-                    result = saved(item, all_or_none)
-                    results[i] = {**result, "created": created and result["success"]}
-    except SalesforceError as exc:
-        results = [{**r, "created": False} for r in all_failed(exc, len(items), all_or_none)]
-    return json_response(results)
-
-
-def upsert_plan(txn, odef, key: str, items: list) -> list:
-    """Per record: "insert", the Id to update, or the SalesforceError that fails it."""
-    values = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            values.append(DmlError("INVALID_FIELD", f"record {index} is not a JSON object"))
-        elif item.get(key) in (None, ""):
-            values.append(DmlError("REQUIRED_FIELD_MISSING",
-                                   f"Required fields are missing: [{key}]", [key]))
-        else:
-            values.append(item[key])
-    wanted = sorted({str(v) for v in values if not isinstance(v, SalesforceError)})
-    found = {}
-    if wanted:
-        for row in txn.query(odef.name, ["Id", key], where=Cmp(key, "IN", wanted)):
-            found.setdefault(str(row[key]).lower(), []).append(row["Id"])
-    seen = {}
-    for v in values:
-        if not isinstance(v, SalesforceError):
-            seen[str(v).lower()] = seen.get(str(v).lower(), 0) + 1
-    plan = []
-    for v in values:
-        if isinstance(v, SalesforceError):
-            plan.append(v)
-            continue
-        matches = found.get(str(v).lower(), [])
-        if seen[str(v).lower()] > 1:
-            plan.append(DmlError("DUPLICATE_EXTERNAL_ID",
-                                 f"Duplicate external id specified: {v}", [key]))
-        elif len(matches) > 1:
-            plan.append(DmlError("DUPLICATE_EXTERNAL_ID",
-                                 f"{key}: more than one record found for external id field: "
-                                 f"{matches}", [key]))
-        else:
-            plan.append(matches[0] if matches else "insert")
-    return plan
+    items, all_or_none = collection_body(request)
+    key = odef.field(key_field).name
+    return json_response(collections.run_upsert(app.org, odef, key, items, all_or_none))
 
 
 # ----- composite ----------------------------------------------------------------------------
@@ -618,90 +444,8 @@ def composite(app, request, version):
 # ----- query --------------------------------------------------------------------------------
 
 
-class Cursors:
-    """Query results waiting for their next page (nextRecordsUrl), newest 50 kept."""
-
-    def __init__(self, keep=50):
-        self.keep = keep
-        self._items = OrderedDict()
-        self._lock = threading.Lock()
-
-    def add(self, records: list) -> str:
-        locator = "01g" + secrets.token_hex(8).upper()[:15]
-        with self._lock:
-            self._items[locator] = records
-            while len(self._items) > self.keep:
-                self._items.popitem(last=False)
-        return locator
-
-    def get(self, locator: str) -> list:
-        with self._lock:
-            found = self._items.get(locator)
-        if found is None:
-            raise HttpError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        return found
-
-
-def page_size(request: Request) -> int:
-    options = request.headers.get("Sforce-Query-Options", "")
-    for part in options.split(","):
-        key, _, value = part.partition("=")
-        if key.strip().lower() == "batchsize" and value.strip().isdigit():
-            return min(max(int(value), 200), PAGE_SIZE)
-    return PAGE_SIZE
-
-
-def run_soql(org, text: str, version: str) -> dict:
-    """Run one SOQL query; returns {"totalSize", "records"} with REST record shapes."""
-    query = soql.parse(text)
-    try:
-        with org.transaction() as txn:
-            if query.count:
-                total = max(txn.count(query.sobject, where=query.where) - (query.offset or 0), 0)
-                if query.limit is not None:
-                    total = min(total, query.limit)
-                return {"totalSize": total, "records": []}
-            odef = org.describe(query.sobject)
-            extra = id_paths(query.fields)
-            rows = txn.query(odef.name, query.fields + extra, where=query.where,
-                             order_by=query.order_by, limit=query.limit, offset=query.offset)
-            if query.usage:
-                mark_used(txn, odef, query.usage, [r["Id"] for r in rows])
-    except SalesforceError as exc:
-        raise locate(query, exc) from None
-    rows = [drop(with_attributes(version, odef.name, r), extra) for r in rows]
-    return {"totalSize": len(rows), "records": rows}
-
-
-def mark_used(txn, odef, usage: str, record_ids: list) -> None:
-    """FOR VIEW / FOR REFERENCE: the rows are returned and their LastViewedDate /
-    LastReferencedDate set to now ("FOR VIEW and FOR REFERENCE", SOQL and SOSL Reference:
-    developer.salesforce.com/docs/platform/salesforce-soql-sosl/guide/
-    sforce-api-calls-soql-select-for-view-for-reference.html). The local org keeps those dates
-    on the record itself (one user), not in a RecentlyViewed object."""
-    field_name = "LastViewedDate" if usage == "VIEW" else "LastReferencedDate"
-    if not odef.has(field_name):
-        raise NotImplementedInLocalOrg(
-            f"SOQL FOR {usage} on {odef.name}, which has no {field_name} (Salesforce does not "
-            "track it in RecentlyViewed)")
-    txn.mark_used(odef.name, record_ids, field_name)
-
-
-def id_paths(fields: list) -> list:
-    """Id paths of the record and of each parent a query reads, unless selected: their ids make
-    each `attributes.url`, as Salesforce returns it for parent records too."""
-    have = {f.lower() for f in fields}
-    out = []
-    for path in ["Id"] + [".".join(f.split(".")[:n] + ["Id"]) for f in fields
-                          for n in range(1, f.count(".") + 1)]:
-        if path.lower() not in have:
-            have.add(path.lower())
-            out.append(path)
-    return out
-
-
 def drop(record: dict, paths: list) -> dict:
-    """Remove the helper Id fields added by `id_paths` (after the urls are made)."""
+    """Remove the helper Id fields a query added (`soql_run.id_paths`) once the urls are made."""
     for path in paths:
         *parents, last = path.split(".")
         node = record
@@ -712,21 +456,8 @@ def drop(record: dict, paths: list) -> dict:
     return record
 
 
-def locate(query: soql.Query, exc: SalesforceError) -> SalesforceError:
-    """Add Salesforce's `ERROR at Row:1:Column:N` position to the store's schema errors."""
-    if exc.code == "INVALID_TYPE":
-        return soql.invalid_type(query)
-    if exc.code == "INVALID_FIELD" and exc.fields:
-        path = exc.fields[0]
-        for ref, pos in query.refs:
-            if ref.lower() == path.lower():
-                body = soql.located_error(exc.code, query.text, pos, exc.message)
-                return SalesforceError(exc.code, body.message)
-    return exc
-
-
 def page_response(app, request, version, records: list, total: int, start: int, locator=None):
-    size = page_size(request)
+    size = soql_run.page_size(request.headers.get("Sforce-Query-Options", ""))
     chunk = records[start:start + size]
     body = {"totalSize": total, "done": start + size >= len(records), "records": chunk}
     if not body["done"]:
@@ -736,8 +467,10 @@ def page_response(app, request, version, records: list, total: int, start: int, 
 
 
 def query(app, request, version):
-    result = run_soql(app.org, request.args.get("q", ""), version)
-    return page_response(app, request, version, result["records"], result["totalSize"], 0)
+    result = soql_run.run_soql(app.org, request.args.get("q", ""))
+    rows = [drop(with_attributes(version, result.sobject, r), result.helper_paths)
+            for r in result.rows]
+    return page_response(app, request, version, rows, result.total, 0)
 
 
 def query_all(app, request, version):
@@ -746,9 +479,5 @@ def query_all(app, request, version):
 
 
 def query_more(app, request, version, locator):
-    cursor, _, offset = locator.rpartition("-")
-    if not cursor or not offset.isdigit():
-        raise HttpError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-    records = app.cursors.get(cursor)
-    return page_response(app, request, version, records, len(records), int(offset), cursor)
-
+    cursor, records, offset = app.cursors.page(locator)
+    return page_response(app, request, version, records, len(records), offset, cursor)
