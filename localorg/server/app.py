@@ -17,59 +17,20 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
+from localorg.backend.jobs import Jobs
+from localorg.backend.soql_run import Cursors
 from localorg.errors import SalesforceError
-from localorg.server import metadata, page, rest, tooling
+from localorg.server import urls
+from localorg.server.api_versions import check_version
 from localorg.server.responses import HttpError, error_response, not_implemented
 
 log = logging.getLogger("localorg.server")
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
-API_VERSIONS = [f"{v}.0" for v in range(31, 64)]
-
-
-def release_label(version: str) -> str:
-    """Salesforce's release name of an API version: 63.0 -> "Spring '25"."""
-    back = 63 - int(float(version))
-    season = ("Spring", "Winter", "Summer")[back % 3]
-    year = 25 - back // 3 - (1 if back % 3 == 2 else 0)
-    return f"{season} '{year:02d}"
-
-
-D = "/services/data/v<version>"
-T = f"{D}/tooling"
-ROUTES = Map(
-    [
-        Rule("/services/oauth2/userinfo", endpoint=rest.userinfo, methods=["GET", "POST"]),
-        Rule("/services/data", endpoint=rest.versions, methods=["GET"], strict_slashes=False),
-        Rule(f"{D}", endpoint=rest.resources, methods=["GET"], strict_slashes=False),
-        Rule(f"{D}/limits", endpoint=rest.limits, methods=["GET"], strict_slashes=False),
-        Rule(f"{D}/sobjects", endpoint=rest.describe_global, methods=["GET"], strict_slashes=False),
-        Rule(f"{D}/sobjects/<sobject>", endpoint=rest.sobject_root, methods=["GET", "POST"],
-             strict_slashes=False),
-        Rule(f"{D}/sobjects/<sobject>/describe", endpoint=rest.describe, methods=["GET"],
-             strict_slashes=False),
-        Rule(f"{D}/sobjects/<sobject>/<record_id>", endpoint=rest.record,
-             methods=["GET", "PATCH", "DELETE"], strict_slashes=False),
-        Rule(f"{D}/query", endpoint=rest.query, methods=["GET"], strict_slashes=False),
-        Rule(f"{D}/queryAll", endpoint=rest.query_all, methods=["GET"], strict_slashes=False),
-        Rule(f"{D}/query/<locator>", endpoint=rest.query_more, methods=["GET"]),
-        Rule(f"{D}/queryAll/<locator>", endpoint=rest.query_more, methods=["GET"]),
-        Rule(f"{D}/composite/sobjects", endpoint=rest.collections,
-             methods=["POST", "PATCH", "DELETE"], strict_slashes=False),
-        Rule(f"{D}/composite/sobjects/<sobject>/<key_field>", endpoint=rest.collections_upsert,
-             methods=["PATCH"], strict_slashes=False),
-        Rule(f"{D}/composite", endpoint=rest.composite, methods=["POST"], strict_slashes=False),
-        Rule(f"{T}/query", endpoint=tooling.query, methods=["GET"], strict_slashes=False),
-        Rule(f"{T}/sobjects/<sobject>", endpoint=tooling.create, methods=["POST"],
-             strict_slashes=False),
-        Rule(f"{T}/sobjects/<sobject>/<record_id>", endpoint=tooling.record,
-             methods=["GET", "PATCH"], strict_slashes=False),
-        Rule("/services/Soap/m/<version>", endpoint=metadata.soap, methods=["POST"]),
-        Rule("/services/Soap/m/<version>/<org_id>", endpoint=metadata.soap, methods=["POST"]),
-        Rule("/secur/frontdoor.jsp", endpoint=page.frontdoor, methods=["GET"]),
-        Rule("/lightning/r/Event/<record_id>/view", endpoint=page.event, methods=["GET"]),
-    ]
-)
+MAP = Map([
+    Rule(rule, endpoint=handler, methods=methods, strict_slashes=rule in urls.STRICT_SLASHES)
+    for rule, methods, handler in urls.ROUTES
+])
 
 
 class LocalOrgApp:
@@ -81,8 +42,8 @@ class LocalOrgApp:
         self.instance_url = instance_url
         self.access_log = access_log  # a path, or None
         self.calls = Counter()  # "METHOD endpoint" -> count, for tests and bench/
-        self.cursors = rest.Cursors()
-        self.jobs = metadata.Jobs()
+        self.cursors = Cursors()
+        self.jobs = Jobs()
         self._log_lock = threading.Lock()
 
     # -- auth
@@ -115,16 +76,16 @@ class LocalOrgApp:
             err = HttpError(421, "INVALID_HOST", "The local org answers only requests for "
                             "127.0.0.1 or localhost")
             return error_response(err), endpoint_name
-        adapter = ROUTES.bind_to_environ(request.environ)
+        adapter = MAP.bind_to_environ(request.environ)
         try:
             rule, values = adapter.match(return_rule=True)
             endpoint_name = rule.rule
             func = rule.endpoint
-            if "version" in values and func is not metadata.soap:
+            if func in urls.SOAP:
+                return func(self, request, **values), endpoint_name
+            if "version" in values:
                 check_version(values["version"])
-            if func is metadata.soap:
-                return metadata.soap(self, request, **values), endpoint_name
-            if func not in (page.frontdoor, page.event):
+            if func not in urls.PUBLIC:
                 self.require_bearer(request)
             return func(self, request, **values), endpoint_name
         except SalesforceError as exc:
@@ -169,8 +130,3 @@ def invalid_session() -> HttpError:
     """What Salesforce answers a missing or wrong session (REST API Developer Guide, Status
     Codes and Error Responses: 401, INVALID_SESSION_ID)."""
     return HttpError(401, "INVALID_SESSION_ID", "Session expired or invalid")
-
-
-def check_version(version: str) -> None:
-    if version not in API_VERSIONS:
-        raise HttpError(404, "NOT_FOUND", "The requested resource does not exist")

@@ -6,16 +6,12 @@ meta_retrieve.htm, meta_checkretrievestatus.htm + meta_retrieveresult.htm, meta_
 meta_readmetadata.htm, meta_canceldeploy.htm) and the envelopes CumulusCI sends
 (cumulusci/salesforce_api/soap_envelopes.py):
 
-- deploy: the zip is checked component by component against Salesforce's Metadata API schema
-  (`metacheck.schema`), then applied in one all-or-none step (rollbackOnError, as CumulusCI asks):
-  Flow -> a flow version in the store (active when `<status>Active`); Layout, Profile,
-  PermissionSet -> stored source for retrieve and the Event page; CustomObject / CustomField ->
-  the org's schema; InstalledPackage -> refused unless that version is already installed (the
-  local org cannot install packages). Any other type is a component failure naming it, never
-  a silent success. Deploys run when received; checkDeployStatus reports the finished DeployResult.
+- deploy / checkDeployStatus / cancelDeploy: `localorg.backend.deploy` checks and applies;
+  this module parses the envelopes and writes the AsyncResult and DeployResult.
 - retrieve (unpackaged package.xml, or packageNames of an unmanaged package) / checkStatus /
-  checkRetrieveStatus: a zip of the stored source (`unpackaged/package.xml`,
-  `unpackaged/flows/X.flow`, ...), with a message per member that does not exist.
+  checkRetrieveStatus: `localorg.backend.retrieve` builds the zip of the stored source
+  (`unpackaged/package.xml`, `unpackaged/flows/X.flow`, ...), with a message per member that
+  does not exist.
 - listMetadata, readMetadata, cancelDeploy. Other operations answer a SOAP fault NOT_IMPLEMENTED.
 
 A new org has what every Salesforce org starts with that these callers read: Salesforce's stock
@@ -28,49 +24,22 @@ call as its System Administrator. A never-deployed `Admin` profile is retrieved 
 """
 
 import base64
-import io
-import secrets
-import threading
-import zipfile
 from copy import deepcopy
-from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from lxml import etree
 from werkzeug.wrappers import Response
 
+from localorg.backend import retrieve as retrieving
+from localorg.backend.deploy import Component, Deploy, now
+from localorg.backend.jobs import DEPLOY_PREFIX, RETRIEVE_PREFIX
+from localorg.backend.metadata_types import FOLDERS, RETRIEVABLE, md
 from localorg.errors import SalesforceError
-from localorg.schema import MD_NS, field_from_xml
+from localorg.schema import MD_NS
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-# Metadata API folder and suffix of each type the local org keeps.
-FOLDERS = {
-    "Flow": ("flows", "flow"),
-    "Layout": ("layouts", "layout"),
-    "CustomObject": ("objects", "object"),
-    "Profile": ("profiles", "profile"),
-    "PermissionSet": ("permissionsets", "permissionset"),
-    "InstalledPackage": ("installedPackages", "installedPackage"),
-}
-STORED_TYPES = ("Layout", "Profile", "PermissionSet")  # source kept by the store (components)
-PACKAGE_TYPE = "Package"  # unmanaged package manifests, by package name
-BY_FOLDER = {folder: (kind, suffix) for kind, (folder, suffix) in FOLDERS.items()}
-# Metadata API folders of types the local org does NOT emulate (named in the failure).
-KNOWN_FOLDERS = {
-    "classes": "ApexClass", "triggers": "ApexTrigger", "pages": "ApexPage",
-    "components": "ApexComponent", "lwc": "LightningComponentBundle",
-    "aura": "AuraDefinitionBundle",
-    "applications": "CustomApplication", "tabs": "CustomTab", "flexipages": "FlexiPage",
-    "staticresources": "StaticResource", "reports": "Report", "dashboards": "Dashboard",
-    "email": "EmailTemplate", "labels": "CustomLabels", "customMetadata": "CustomMetadata",
-    "workflows": "Workflow", "quickActions": "QuickAction", "settings": "Settings",
-    "permissionsetgroups": "PermissionSetGroup", "flowDefinitions": "FlowDefinition",
-    "recordTypes": "RecordType", "globalValueSets": "GlobalValueSet",
-}
-
-
 STOCK = Path(__file__).with_name("stock")
 
 
@@ -80,33 +49,6 @@ def seed_stock(org) -> None:
         return
     for path in sorted(STOCK.glob("*.layout")):
         org.save_component("Layout", path.stem, f"layouts/{path.name}", path.read_bytes())
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-class Jobs:
-    """Finished deploy and retrieve results by async process id."""
-
-    def __init__(self):
-        self._items = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def new_id(prefix: str) -> str:
-        return prefix + secrets.token_hex(8)[:15]
-
-    def put(self, job_id: str, result: dict) -> None:
-        with self._lock:
-            self._items[job_id] = result
-            if len(self._items) > 200:
-                self._items.pop(next(iter(self._items)))
-
-    def get(self, job_id: str):
-        with self._lock:
-            return self._items.get(job_id) or next(
-                (v for k, v in self._items.items() if k[:15] == job_id[:15]), None)
 
 
 # ----- SOAP plumbing ------------------------------------------------------------------------
@@ -144,11 +86,6 @@ def tag(name: str, value) -> str:
     return f"<{name}>{escape(str(value))}</{name}>"
 
 
-def md(el, name):
-    found = el.find(f"{{{MD_NS}}}{name}")
-    return found.text.strip() if found is not None and found.text else None
-
-
 def soap(app, request, version, org_id=None):
     try:
         doc = etree.fromstring(request.get_data(), etree.XMLParser(resolve_entities=False,
@@ -177,141 +114,13 @@ def soap(app, request, version, org_id=None):
 # ----- deploy -------------------------------------------------------------------------------
 
 
-class Component:
-    def __init__(self, kind, full_name, file_name, body):
-        self.kind, self.full_name, self.file_name, self.body = kind, full_name, file_name, body
-        self.problems = []  # (problem, problemType, line)
-        self.created = True
-
-
-def read_zip(data: bytes):
-    """(root prefix, {path inside root: bytes}) of a deploy zip; root holds package.xml."""
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    names = [n for n in archive.namelist() if not n.endswith("/")]
-    manifests = sorted((n for n in names if n.rsplit("/", 1)[-1] == "package.xml"), key=len)
-    if not manifests:
-        raise SalesforceError("INVALID_ZIP", "No package.xml found in the deploy zip")
-    root = manifests[0][: -len("package.xml")]
-    return root, {n[len(root):]: archive.read(n) for n in names if n.startswith(root)}
-
-
-def components_of(files: dict) -> list:
-    comps = []
-    for path, data in sorted(files.items()):
-        if path == "package.xml" or path.startswith("destructiveChanges"):
-            continue
-        folder, _, rest = path.partition("/")
-        if path.endswith("-meta.xml") and folder in KNOWN_FOLDERS:
-            continue  # the companion of an unsupported file, reported with it
-        if folder in BY_FOLDER and rest.endswith("." + BY_FOLDER[folder][1]):
-            kind = BY_FOLDER[folder][0]
-            full_name = rest[: -len(BY_FOLDER[folder][1]) - 1]
-        else:
-            kind = KNOWN_FOLDERS.get(folder, f"unknown ({folder})")
-            full_name = rest.rsplit(".", 1)[0] if rest else path
-        comps.append(Component(kind, full_name, path, data))
-    return comps
-
-
-def check(comp: Component, org) -> None:
-    """Fill comp.problems: schema errors, unsupported types, packages that can't be installed."""
-    from metacheck import schema
-
-    if comp.kind not in FOLDERS:
-        comp.problems.append((f"Metadata type {comp.kind} is not supported by localorg (the "
-                              "embedded local org); deploy it to a real org.", "Error", None))
-        return
-    for finding in schema.validate(comp.body, kind=comp.kind, filename=comp.file_name):
-        if finding.severity == "error":
-            where = f" ({finding.element})" if finding.element else ""
-            comp.problems.append((finding.message + where, "Error", finding.line))
-    if comp.problems:
-        return
-    root = etree.fromstring(comp.body)
-    if comp.kind == "InstalledPackage":
-        wanted = md(root, "versionNumber")
-        have = {p["namespace"]: str(p["version"]) for p in org.installed_packages()}
-        if have.get(comp.full_name) != wanted:
-            now_text = f"version {have[comp.full_name]} is installed" if comp.full_name in have \
-                else "it is not installed"
-            comp.problems.append((
-                f"The local org cannot install packages: {comp.full_name} {wanted} was requested "
-                f"and {now_text}. Start the local org with that version (python -m localorg "
-                "start --fresh --calendly-version ...), or install it in a real org.",
-                "Error", None))
-        else:
-            comp.created = False
-    elif comp.kind == "Flow":
-        comp.created = comp.full_name not in {f["name"] for f in org.flows()}
-    elif comp.kind == "CustomObject":
-        try:
-            org.describe(comp.full_name)
-            comp.created = False
-        except SalesforceError:
-            if not comp.full_name.endswith("__c"):
-                comp.problems.append((f"Cannot create standard object {comp.full_name}; "
-                                      "custom objects end with __c.", "Error", None))
-    else:
-        comp.created = org.component(comp.kind, comp.full_name) is None
-
-
-def apply(comp: Component, org) -> None:
-    root = etree.fromstring(comp.body)
-    if comp.kind == "Flow":
-        org.deploy_flow(comp.full_name, comp.body)
-    elif comp.kind == "CustomObject":
-        if comp.full_name.endswith("__c"):
-            label, plural = md(root, "label") or "", md(root, "pluralLabel") or ""
-            org.define_object(comp.full_name, label, plural)
-        for field_el in root.findall(f"{{{MD_NS}}}fields"):
-            org.add_custom_field(comp.full_name, field_from_xml(field_el))
-    elif comp.kind in STORED_TYPES:
-        org.save_component(comp.kind, comp.full_name, comp.file_name, comp.body)
-
-
-def deploy_status(comps: list, started: str, job_id: str, error: str | None = None,
-                  check_only: bool = False) -> dict:
-    failed = [c for c in comps if c.problems]
-    success = not failed and error is None
-    return {"id": job_id, "comps": comps, "started": started, "completed": now(),
-            "status": "Succeeded" if success else "Failed", "success": success,
-            "error": error, "check_only": check_only}
-
-
 def deploy(app, call, version):
-    started = now()
-    data = md(call, "ZipFile")
     options = call.find(f"{{{MD_NS}}}DeployOptions")
     check_only = options is not None and md(options, "checkOnly") == "true"
-    comps, error = [], None
-    try:
-        _, files = read_zip(base64.b64decode(data or ""))
-        comps = components_of(files)
-        destructive = [n for n in files if n.startswith("destructiveChanges")]
-        for name in destructive:
-            manifest = etree.fromstring(files[name])
-            if manifest.findall(f".//{{{MD_NS}}}members"):
-                comp = Component("DestructiveChanges", name, name, files[name])
-                comp.problems.append(("Deleting components (destructiveChanges) is not "
-                                      "implemented by localorg.", "Error", None))
-                comps.append(comp)
-        for comp in comps:
-            check(comp, app.org)
-        if not any(c.problems for c in comps) and not check_only:
-            current = None
-            try:
-                with app.org.transaction():  # all or none: rollbackOnError
-                    # objects and fields first: flows and layouts in the same zip use them
-                    for current in sorted(comps, key=lambda c: c.kind != "CustomObject"):
-                        apply(current, app.org)
-                    remember_package(app.org, files["package.xml"])
-            except SalesforceError as exc:
-                current.problems.append((exc.message, "Error", None))
-    except (zipfile.BadZipFile, ValueError, SalesforceError, etree.XMLSyntaxError) as exc:
-        error = f"The deploy zip could not be read: {getattr(exc, 'message', exc)}"
-    job_id = app.jobs.new_id("0Af")
-    app.jobs.put(job_id, deploy_status(comps, started, job_id, error, check_only))
-    return (f"<deployResponse><result>{tag('done', True)}{tag('id', job_id)}"
+    job = Deploy(app.jobs.new_id(DEPLOY_PREFIX), md(call, "ZipFile"), check_only)
+    job.run(app.org)
+    app.jobs.put(job.id, job)
+    return (f"<deployResponse><result>{tag('done', True)}{tag('id', job.id)}"
             f"{tag('state', 'Completed')}</result></deployResponse>")
 
 
@@ -330,169 +139,82 @@ def component_xml(comp: Component, success: bool) -> str:
     return f"<{name}>{''.join(out)}</{name}>"
 
 
-def check_deploy_status(app, call, version):
-    job_id = md(call, "asyncProcessId") or ""
-    result = app.jobs.get(job_id)
-    if not result or "comps" not in result:
+def deploy_job(app, job_id: str) -> Deploy:
+    job = app.jobs.get(job_id)
+    if not isinstance(job, Deploy):
         raise SalesforceError("INVALID_ID_FIELD", f"Invalid deploy id: {job_id}")
-    comps, success = result["comps"], result["success"]
-    failures = [c for c in comps if c.problems]
+    return job
+
+
+def deploy_details(job: Deploy) -> str:
+    failures = job.failures
     details = "".join(component_xml(c, False) for c in failures)
-    if not failures and result["error"] is None:
-        details += "".join(component_xml(c, True) for c in comps)
+    if not failures and job.error is None:
+        details += "".join(component_xml(c, True) for c in job.comps)
         details += ("<componentSuccesses>" + tag("changed", True) + tag("componentType", "")
                     + tag("created", False) + tag("deleted", False)
                     + tag("fileName", "package.xml") + tag("fullName", "package.xml")
                     + tag("success", True) + "</componentSuccesses>")
-    details += ("<runTestResult><numFailures>0</numFailures><numTestsRun>0</numTestsRun>"
-                "<totalTime>0.0</totalTime></runTestResult>")
-    body = [tag("checkOnly", result["check_only"]), tag("completedDate", result["completed"]),
+    return details + ("<runTestResult><numFailures>0</numFailures><numTestsRun>0</numTestsRun>"
+                      "<totalTime>0.0</totalTime></runTestResult>")
+
+
+def check_deploy_status(app, call, version):
+    job = deploy_job(app, md(call, "asyncProcessId") or "")
+    failures = job.failures
+    body = [tag("checkOnly", job.check_only), tag("completedDate", job.completed),
             tag("createdBy", app.org.default_user_id), tag("createdByName", "Local Admin"),
-            tag("createdDate", result["started"]), f"<details>{details}</details>",
-            tag("done", True)]
-    if result["error"]:
-        body += [tag("errorMessage", result["error"]), tag("errorStatusCode", "UNKNOWN_EXCEPTION")]
-    body += [tag("id", result["id"]), tag("ignoreWarnings", True),
-             tag("lastModifiedDate", result["completed"]),
+            tag("createdDate", job.created), f"<details>{deploy_details(job)}</details>",
+            tag("done", job.done)]
+    if job.error:
+        body += [tag("errorMessage", job.error), tag("errorStatusCode", "UNKNOWN_EXCEPTION")]
+    body += [tag("id", job.id), tag("ignoreWarnings", True),
+             tag("lastModifiedDate", job.completed or job.started or job.created),
              tag("numberComponentErrors", len(failures)),
-             tag("numberComponentsDeployed", 0 if failures else len(comps)),
-             tag("numberComponentsTotal", len(comps)), tag("numberTestErrors", 0),
+             tag("numberComponentsDeployed", 0 if failures else len(job.comps)),
+             tag("numberComponentsTotal", len(job.comps)), tag("numberTestErrors", 0),
              tag("numberTestsCompleted", 0), tag("numberTestsTotal", 0),
              tag("rollbackOnError", True), tag("runTestsEnabled", False),
-             tag("startDate", result["started"]), tag("status", result["status"]),
-             tag("success", success)]
+             tag("startDate", job.started), tag("status", job.status),
+             tag("success", job.success)]
     result_xml = "".join(body)
     return f"<checkDeployStatusResponse><result>{result_xml}</result></checkDeployStatusResponse>"
 
 
 def cancel_deploy(app, call, version):
-    job_id = md(call, "String") or md(call, "asyncProcessId") or ""
-    if app.jobs.get(job_id) is None:
-        raise SalesforceError("INVALID_ID_FIELD", f"Invalid deploy id: {job_id}")
+    job = deploy_job(app, md(call, "String") or md(call, "asyncProcessId") or "")
     # Deploys finish before deploy() returns, so there is never anything left to cancel.
-    return (f"<cancelDeployResponse><result>{tag('done', True)}{tag('id', job_id)}"
+    return (f"<cancelDeployResponse><result>{tag('done', True)}{tag('id', job.id)}"
             "</result></cancelDeployResponse>")
 
 
 # ----- retrieve -----------------------------------------------------------------------------
 
 
-def source_of(org, kind: str, name: str) -> bytes | None:
-    if kind == "Flow":
-        try:
-            return org.flow_xml(name)
-        except SalesforceError:
-            return None
-    if kind in STORED_TYPES:
-        found = org.component(kind, name)
-        if found is not None:
-            return found["body"]
-        if kind == "Profile" and name == "Admin":
-            return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Profile xmlns="{MD_NS}">\n'
-                    "    <custom>false</custom>\n    <userLicense>Salesforce</userLicense>\n"
-                    "</Profile>\n").encode()
-    return None
-
-
-def names_of(org, kind: str) -> list:
-    if kind == "Flow":
-        return [f["name"] for f in org.flows()]
-    if kind in STORED_TYPES:
-        return [c["full_name"] for c in org.components(kind)]
-    return []
-
-
-def collect(org, manifest) -> tuple:
-    """Files, messages and file properties for the types/members of a package manifest."""
-    files, messages, props = {}, [], []
-    for types in manifest.findall(f"{{{MD_NS}}}types"):
-        kind = md(types, "name")
-        members = [m.text.strip() for m in types.findall(f"{{{MD_NS}}}members") if m.text]
-        if kind not in ("Flow", *STORED_TYPES):
-            messages.append((f"{kind}", f"Retrieving metadata type {kind} is not supported by "
-                             "localorg (the embedded local org)"))
-            continue
-        if "*" in members:
-            members = sorted(set(members) - {"*"} | set(names_of(org, kind)))
-        folder, suffix = FOLDERS[kind]
-        for member in members:
-            body = source_of(org, kind, member)
-            path = f"{folder}/{member}.{suffix}"
-            if body is None:
-                messages.append((path, f"Entity of type '{kind}' named '{member}' cannot be "
-                                 "found"))
-                continue
-            files[path] = body
-            props.append((kind, member, path))
-    return files, messages, props
-
-
 def retrieve(app, call, version):
-    """Unpackaged (a package.xml) or packageNames: the org's unmanaged packages, which deploys
-    of a package.xml with <fullName> create, as on Salesforce. Managed packages' components
-    are not known to the local org."""
     request = call.find(f"{{{MD_NS}}}retrieveRequest")
     unpackaged = request.find(f"{{{MD_NS}}}unpackaged") if request is not None else None
     names = [n.text.strip() for n in request.findall(f"{{{MD_NS}}}packageNames") if n.text] \
         if request is not None else []
-    job_id = app.jobs.new_id("09S")
     if unpackaged is None and len(names) != 1:
         raise SalesforceError("NOT_IMPLEMENTED", "retrieve needs <unpackaged> or exactly one "
                               "<packageNames> in localorg")
+    job_id = app.jobs.new_id(RETRIEVE_PREFIX)
     if unpackaged is not None:
         folder = "unpackaged"
         manifest = etree.Element(f"{{{MD_NS}}}Package", nsmap={None: MD_NS})
         manifest.extend(deepcopy(child) for child in unpackaged)
     else:
         folder = names[0]
-        stored = app.org.component(PACKAGE_TYPE, folder)
-        if stored is None:
-            installed = {p["namespace"] for p in app.org.installed_packages()}
-            error = (("NOT_IMPLEMENTED", f"Retrieving the components of managed package {folder}"
-                      " is not implemented by localorg") if folder in installed else
-                     ("INVALID_CROSS_REFERENCE_KEY",
-                      f"INVALID_CROSS_REFERENCE_KEY: No package named '{folder}' found"))
+        try:
+            manifest = retrieving.package_manifest(app.org, folder)
+        except SalesforceError as exc:
+            manifest, error = None, (exc.code, exc.message)
             app.jobs.put(job_id, {"zip": None, "error": error, "id": job_id})
-            return (f"<retrieveResponse><result>{tag('done', True)}{tag('id', job_id)}"
-                    f"{tag('state', 'Completed')}</result></retrieveResponse>")
-        manifest = etree.fromstring(stored["body"])
-    files, messages, props = collect(app.org, manifest)
-    package_xml = etree.tostring(manifest, xml_declaration=True, encoding="UTF-8",
-                                 pretty_print=True)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{folder}/package.xml", package_xml)
-        for path, body in files.items():
-            archive.writestr(f"{folder}/{path}", body)
-    app.jobs.put(job_id, {"zip": buf.getvalue(), "messages": messages, "props": props,
-                          "id": job_id, "error": None})
+    if manifest is not None:
+        app.jobs.put(job_id, retrieving.retrieve(app.org, job_id, manifest, folder))
     return (f"<retrieveResponse><result>{tag('done', True)}{tag('id', job_id)}"
             f"{tag('state', 'Completed')}</result></retrieveResponse>")
-
-
-def remember_package(org, manifest_xml: bytes) -> None:
-    """A deployed package.xml with <fullName> adds its members to that unmanaged package."""
-    manifest = etree.fromstring(manifest_xml)
-    name = md(manifest, "fullName")
-    if not name:
-        return
-    members = {}
-    stored = org.component(PACKAGE_TYPE, name)
-    for source in ([etree.fromstring(stored["body"])] if stored else []) + [manifest]:
-        for types in source.findall(f"{{{MD_NS}}}types"):
-            found = members.setdefault(md(types, "name"), set())
-            found.update(m.text.strip() for m in types.findall(f"{{{MD_NS}}}members") if m.text)
-    out = etree.Element(f"{{{MD_NS}}}Package", nsmap={None: MD_NS})
-    etree.SubElement(out, f"{{{MD_NS}}}fullName").text = name
-    for kind in sorted(members):
-        types = etree.SubElement(out, f"{{{MD_NS}}}types")
-        for member in sorted(members[kind]):
-            etree.SubElement(types, f"{{{MD_NS}}}members").text = member
-        etree.SubElement(types, f"{{{MD_NS}}}name").text = kind
-    etree.SubElement(out, f"{{{MD_NS}}}version").text = md(manifest, "version") or "63.0"
-    org.save_component(PACKAGE_TYPE, name, "package.xml",
-                       etree.tostring(out, xml_declaration=True, encoding="UTF-8",
-                                      pretty_print=True))
 
 
 def check_status(app, call, version):
@@ -540,11 +262,11 @@ def list_metadata(app, call, version):
     out = []
     for query in call.findall(f"{{{MD_NS}}}queries"):
         kind = md(query, "type")
-        if kind not in ("Flow", *STORED_TYPES):
+        if kind not in RETRIEVABLE:
             raise SalesforceError("NOT_IMPLEMENTED",
                                   f"listMetadata of type {kind} is not implemented by localorg")
         folder, suffix = FOLDERS[kind]
-        for name in names_of(app.org, kind):
+        for name in retrieving.names_of(app.org, kind):
             path = f"{folder}/{name}.{suffix}"
             out.append(file_property(app, kind, name, path).replace("fileProperties", "result"))
     return f"<listMetadataResponse>{''.join(out)}</listMetadataResponse>"
@@ -552,13 +274,13 @@ def list_metadata(app, call, version):
 
 def read_metadata(app, call, version):
     kind = md(call, "type")
-    if kind not in ("Flow", *STORED_TYPES):
+    if kind not in RETRIEVABLE:
         raise SalesforceError("NOT_IMPLEMENTED",
                               f"readMetadata of type {kind} is not implemented by localorg")
     records = []
     for el in call.findall(f"{{{MD_NS}}}fullNames"):
         name = (el.text or "").strip()
-        body = source_of(app.org, kind, name)
+        body = retrieving.source_of(app.org, kind, name)
         if body is None:
             continue  # Salesforce returns an empty record for missing names; we omit it
         root = etree.fromstring(body)

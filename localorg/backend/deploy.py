@@ -1,0 +1,219 @@
+"""Metadata API deploys: read the zip, check each component, apply all or none.
+
+Checks: Salesforce's Metadata API schema (`metacheck.schema`) per component, unsupported types
+named in a component failure, never a silent success. Applying, in one all-or-none step
+(rollbackOnError, as CumulusCI asks): Flow -> a flow version in the store (active when
+`<status>Active`); Layout, Profile, PermissionSet -> stored source for retrieve and the Event
+page; CustomObject / CustomField -> the org's schema; InstalledPackage -> refused unless that
+version is already installed. Result shapes: Metadata API Developer Guide, meta_deployresult.htm.
+"""
+
+import base64
+import io
+import threading
+import zipfile
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from localorg.backend.metadata_types import (
+    BY_FOLDER,
+    FOLDERS,
+    KNOWN_FOLDERS,
+    PACKAGE_TYPE,
+    STORED_TYPES,
+    md,
+)
+from localorg.errors import SalesforceError
+from localorg.schema import MD_NS, field_from_xml
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class Component:
+    """One file of a deploy zip, with the problems found in it: (problem, problemType, line)."""
+
+    def __init__(self, kind, full_name, file_name, body):
+        self.kind, self.full_name, self.file_name, self.body = kind, full_name, file_name, body
+        self.problems = []
+        self.created = True
+
+
+def read_zip(data: bytes):
+    """(root prefix, {path inside root: bytes}) of a deploy zip; root holds package.xml."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = [n for n in archive.namelist() if not n.endswith("/")]
+    manifests = sorted((n for n in names if n.rsplit("/", 1)[-1] == "package.xml"), key=len)
+    if not manifests:
+        raise SalesforceError("INVALID_ZIP", "No package.xml found in the deploy zip")
+    root = manifests[0][: -len("package.xml")]
+    return root, {n[len(root):]: archive.read(n) for n in names if n.startswith(root)}
+
+
+def components_of(files: dict) -> list:
+    comps = []
+    for path, data in sorted(files.items()):
+        if path == "package.xml" or path.startswith("destructiveChanges"):
+            continue
+        folder, _, rest = path.partition("/")
+        if path.endswith("-meta.xml") and folder in KNOWN_FOLDERS:
+            continue  # the companion of an unsupported file, reported with it
+        if folder in BY_FOLDER and rest.endswith("." + BY_FOLDER[folder][1]):
+            kind = BY_FOLDER[folder][0]
+            full_name = rest[: -len(BY_FOLDER[folder][1]) - 1]
+        else:
+            kind = KNOWN_FOLDERS.get(folder, f"unknown ({folder})")
+            full_name = rest.rsplit(".", 1)[0] if rest else path
+        comps.append(Component(kind, full_name, path, data))
+    return comps
+
+
+def destructive_components(files: dict) -> list:
+    """destructiveChanges manifests that name members: a failure each (not implemented)."""
+    comps = []
+    for name in [n for n in files if n.startswith("destructiveChanges")]:
+        manifest = etree.fromstring(files[name])
+        if manifest.findall(f".//{{{MD_NS}}}members"):
+            comp = Component("DestructiveChanges", name, name, files[name])
+            comp.problems.append(("Deleting components (destructiveChanges) is not "
+                                  "implemented by localorg.", "Error", None))
+            comps.append(comp)
+    return comps
+
+
+def check(comp: Component, org) -> None:
+    """Fill comp.problems: schema errors, unsupported types, packages that can't be installed."""
+    from metacheck import schema
+
+    if comp.kind not in FOLDERS:
+        comp.problems.append((f"Metadata type {comp.kind} is not supported by localorg (the "
+                              "embedded local org); deploy it to a real org.", "Error", None))
+        return
+    for finding in schema.validate(comp.body, kind=comp.kind, filename=comp.file_name):
+        if finding.severity == "error":
+            where = f" ({finding.element})" if finding.element else ""
+            comp.problems.append((finding.message + where, "Error", finding.line))
+    if comp.problems:
+        return
+    root = etree.fromstring(comp.body)
+    if comp.kind == "InstalledPackage":
+        wanted = md(root, "versionNumber")
+        have = {p["namespace"]: str(p["version"]) for p in org.installed_packages()}
+        if have.get(comp.full_name) != wanted:
+            now_text = f"version {have[comp.full_name]} is installed" if comp.full_name in have \
+                else "it is not installed"
+            comp.problems.append((
+                f"The local org cannot install packages: {comp.full_name} {wanted} was requested "
+                f"and {now_text}. Start the local org with that version (python -m localorg "
+                "start --fresh --calendly-version ...), or install it in a real org.",
+                "Error", None))
+        else:
+            comp.created = False
+    elif comp.kind == "Flow":
+        comp.created = comp.full_name not in {f["name"] for f in org.flows()}
+    elif comp.kind == "CustomObject":
+        try:
+            org.describe(comp.full_name)
+            comp.created = False
+        except SalesforceError:
+            if not comp.full_name.endswith("__c"):
+                comp.problems.append((f"Cannot create standard object {comp.full_name}; "
+                                      "custom objects end with __c.", "Error", None))
+    else:
+        comp.created = org.component(comp.kind, comp.full_name) is None
+
+
+def apply(comp: Component, org) -> None:
+    root = etree.fromstring(comp.body)
+    if comp.kind == "Flow":
+        org.deploy_flow(comp.full_name, comp.body)
+    elif comp.kind == "CustomObject":
+        if comp.full_name.endswith("__c"):
+            label, plural = md(root, "label") or "", md(root, "pluralLabel") or ""
+            org.define_object(comp.full_name, label, plural)
+        for field_el in root.findall(f"{{{MD_NS}}}fields"):
+            org.add_custom_field(comp.full_name, field_from_xml(field_el))
+    elif comp.kind in STORED_TYPES:
+        org.save_component(comp.kind, comp.full_name, comp.file_name, comp.body)
+
+
+def remember_package(org, manifest_xml: bytes) -> None:
+    """A deployed package.xml with <fullName> adds its members to that unmanaged package."""
+    manifest = etree.fromstring(manifest_xml)
+    name = md(manifest, "fullName")
+    if not name:
+        return
+    members = {}
+    stored = org.component(PACKAGE_TYPE, name)
+    for source in ([etree.fromstring(stored["body"])] if stored else []) + [manifest]:
+        for types in source.findall(f"{{{MD_NS}}}types"):
+            found = members.setdefault(md(types, "name"), set())
+            found.update(m.text.strip() for m in types.findall(f"{{{MD_NS}}}members") if m.text)
+    out = etree.Element(f"{{{MD_NS}}}Package", nsmap={None: MD_NS})
+    etree.SubElement(out, f"{{{MD_NS}}}fullName").text = name
+    for kind in sorted(members):
+        types = etree.SubElement(out, f"{{{MD_NS}}}types")
+        for member in sorted(members[kind]):
+            etree.SubElement(types, f"{{{MD_NS}}}members").text = member
+        etree.SubElement(types, f"{{{MD_NS}}}name").text = kind
+    etree.SubElement(out, f"{{{MD_NS}}}version").text = md(manifest, "version") or "63.0"
+    org.save_component(PACKAGE_TYPE, name, "package.xml",
+                       etree.tostring(out, xml_declaration=True, encoding="UTF-8",
+                                      pretty_print=True))
+
+
+class Deploy:
+    """One deploy request (a DeployResult): its zip, status, components and error."""
+
+    def __init__(self, job_id: str, zip_base64: str, check_only: bool):
+        self.id = job_id
+        self.zip_base64 = zip_base64 or ""
+        self.check_only = check_only
+        self.created = now()
+        self.started = self.completed = None
+        self.status = "Pending"
+        self.comps = []
+        self.error = None
+        self._lock = threading.Lock()
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("Succeeded", "Failed", "Canceled")
+
+    @property
+    def success(self) -> bool:
+        return self.status == "Succeeded"
+
+    @property
+    def failures(self) -> list:
+        return [c for c in self.comps if c.problems]
+
+    def run(self, org) -> None:
+        """Check every component, then apply them all or none (unless checkOnly)."""
+        self.started = now()
+        try:
+            _, files = read_zip(base64.b64decode(self.zip_base64))
+            self.comps = components_of(files) + destructive_components(files)
+            for comp in self.comps:
+                check(comp, org)
+            if not self.failures and not self.check_only:
+                apply_all(org, self.comps, files["package.xml"])
+        except (zipfile.BadZipFile, ValueError, SalesforceError, etree.XMLSyntaxError) as exc:
+            self.error = f"The deploy zip could not be read: {getattr(exc, 'message', exc)}"
+        self.completed = now()
+        self.status = "Succeeded" if not self.failures and self.error is None else "Failed"
+
+
+def apply_all(org, comps: list, manifest: bytes) -> None:
+    """Apply in one transaction (rollbackOnError); a failure is the failing component's."""
+    current = None
+    try:
+        with org.transaction():
+            # objects and fields first: flows and layouts in the same zip use them
+            for current in sorted(comps, key=lambda c: c.kind != "CustomObject"):
+                apply(current, org)
+            remember_package(org, manifest)
+    except SalesforceError as exc:
+        current.problems.append((exc.message, "Error", None))
