@@ -8,6 +8,7 @@ The handlers parse requests and shape responses only; what they run lives in `lo
 (Collections and upsert, SOQL runs and query locators, deploys and retrieves).
 
 Modules: `urls` (the route table), `app` (dispatch, auth, errors, access log), `rest` (data API),
-`tooling` (Tooling API), `metadata` (Metadata API SOAP), `api_versions`, `httpd` (threaded loopback server speaking HTTPS and HTTP on one
-port), `tls` (the self-signed certificate), `cli` (start/stop/status/register).
+`tooling` (Tooling API), `metadata` (Metadata API SOAP), `api_versions`, `httpd` (threaded
+loopback server speaking HTTPS and HTTP on one port), `tls` (the self-signed certificate), `cli`
+(start/stop/status/register).
 """
