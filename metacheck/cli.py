@@ -1,8 +1,8 @@
-"""``python -m metacheck``: schema, Flow Scanner and sf convert checks in one command.
+"""``python -m metacheck``: schema, Flow Scanner, Apex parser and sf convert checks in one command.
 
 Usage::
 
-    python -m metacheck                      # the project: flows/, force-app/, unpackaged/
+    python -m metacheck                      # the project: flows/, force-app*/, unpackaged/
     python -m metacheck flows/X.flow-meta.xml --checks schema,flow-scanner
     python -m metacheck --corpus ../shared/corpus/flows --json
 
@@ -21,14 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from metacheck import convert, report, scanner, schema
+from metacheck import apex, convert, report, scanner, schema
 from metacheck.findings import ERROR, Finding, failed
 
-CHECKS = ("schema", "flow-scanner", "convert")
-PROJECT_SOURCE_DIRS = ("flows", "force-app", "unpackaged")
+CHECKS = ("schema", "flow-scanner", "apex", "convert")
+PROJECT_SOURCE_DIRS = ("flows", "force-app", "force-app-tests", "unpackaged")
 FLOW_SUFFIXES = (".flow-meta.xml", ".flow")
 DESCRIPTION = ("Check Salesforce metadata: Metadata API schema, Lightning Flow Scanner, "
-               "sf project convert source.")
+               "Apex parser, sf project convert source.")
 
 
 class UsageError(Exception):
@@ -55,12 +55,16 @@ def run(checks: list[str], project_dir: Path, own: list[Path], corpus: list[Path
         build_dir: Path | None = None, scanner_config: Path | None = None) -> dict:
     """Run the selected checks; return the report as a JSON-ready dict."""
     sections = {}
+    apex_files = [p for p in own if p.name.endswith(apex.SUFFIXES)]
+    own = [p for p in own if p not in apex_files]
     if "schema" in checks:
         sections["schema"] = _timed(lambda: _schema_section(own + corpus, project_dir))
     if "flow-scanner" in checks:
         flows = [p for p in own + corpus if p.name.endswith(FLOW_SUFFIXES)]
         sections["flow-scanner"] = _timed(
             lambda: _scanner_section(flows, project_dir, set(corpus), scanner_config))
+    if "apex" in checks:
+        sections["apex"] = _timed(lambda: _apex_section(apex_files, project_dir))
     if "convert" in checks:
         out = build_dir / "mdapi" if build_dir else None
         sections["convert"] = _timed(lambda: _convert_section(project_dir, out))
@@ -104,6 +108,16 @@ def _scanner_section(flows: list[Path], project_dir: Path, corpus: set[Path],
             "flows": result.flows, "findings": findings}
 
 
+def _apex_section(files: list[Path], project_dir: Path) -> dict:
+    try:
+        version, findings = apex.parse([p.resolve() for p in files], project_dir)
+    except apex.ParserUnavailable as exc:
+        return {"files": [], "findings": [Finding(apex.CHECK, ERROR, str(project_dir), str(exc),
+                                                  rule="parser")]}
+    return {"parser_version": version, "files": [_show(p, project_dir) for p in files],
+            "findings": [_relabel(f, project_dir) for f in findings]}
+
+
 def _convert_section(project_dir: Path, output_dir: Path | None) -> dict:
     if output_dir is None:
         with tempfile.TemporaryDirectory(prefix="metacheck-convert-") as tmp:
@@ -143,7 +157,8 @@ def _collect(paths: list, explicit: bool) -> list[Path]:
         if path.is_file():
             files.append(path)
         elif path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.name.endswith(schema.SOURCE_SUFFIXES))
+            files += sorted(p for p in path.rglob("*")
+                            if p.name.endswith(schema.SOURCE_SUFFIXES + apex.SUFFIXES))
         elif explicit:
             raise UsageError(f"{path} does not exist")
     return files

@@ -61,6 +61,13 @@ def _scanner(section: dict) -> list[str]:
     return lines
 
 
+def _apex(section: dict) -> list[str]:
+    version = section.get("parser_version") or "not run"
+    lines = [_header("apex", section, f"{len(section['files'])} file(s), "
+                     f"@apexdevtools/apex-parser {version}: {_count(section['findings'])}")]
+    return lines + [_finding(f) for f in section["findings"]]
+
+
 def _convert(section: dict) -> list[str]:
     members = section["members"]
     listed = ", ".join(f"{len(v)} {k}" for k, v in sorted(members.items())) or "nothing"
@@ -76,4 +83,4 @@ def _count(findings: list[dict]) -> str:
     return text + (f", {advisory} advisory" if advisory else "")
 
 
-_SECTIONS = {"schema": _schema, "flow-scanner": _scanner, "convert": _convert}
+_SECTIONS = {"schema": _schema, "flow-scanner": _scanner, "apex": _apex, "convert": _convert}

@@ -74,11 +74,13 @@ def test_usage_errors_exit_two(tmp_path, capsys):
 
 @pytest.mark.sf_convert
 def test_module_entry_point_checks_the_project():
-    """The whole command as `make demo` runs it: all three checks on the project."""
+    """The whole command as `make demo` runs it: every check on the project."""
     proc = subprocess.run([sys.executable, "-m", "metacheck", "--json"], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     result = json.loads(proc.stdout)
-    assert set(result["checks"]) == {"schema", "flow-scanner", "convert"}
+    assert set(result["checks"]) == {"schema", "flow-scanner", "apex", "convert"}
+    assert result["checks"]["apex"]["files"] == [
+        "force-app-tests/main/default/classes/CalendlyScenariosTest.cls"]
     errors = [f for c in result["checks"].values() for f in c["findings"]
               if f["severity"] == "error" and f["gating"]]
     assert (proc.returncode, result["ok"], errors) == (0, True, [])

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_project_converts_with_every_expected_member(tmp_path):
     result = convert.convert(ROOT, tmp_path / "mdapi")
     assert result.findings == []
-    assert result.source_dirs == ["force-app", "flows", "unpackaged/standin/calendly"]
+    assert result.source_dirs == ["force-app", "flows", "force-app-tests",
+                                  "unpackaged/standin/calendly"]
     members = result.members
     assert {"CreateEventTemplate", "Create_Event_Template",
             "Create_Event_Participant_Template"} <= set(members["Flow"])
@@ -25,13 +26,14 @@ def test_project_converts_with_every_expected_member(tmp_path):
     assert "Calendly__CalendlyAction__c" in members["CustomObject"]
     assert "Event.Calendly__InviteeUuid__c" in members["CustomField"]
     assert (tmp_path / "mdapi" / "flows" / "CreateEventTemplate.flow").is_file()
+    assert members["ApexClass"] == ["CalendlyScenariosTest"]
 
 
 def _copy_project(tmp_path: Path) -> Path:
     copy = tmp_path / "project"
     copy.mkdir()
     shutil.copy(ROOT / "sfdx-project.json", copy)
-    for d in ("force-app", "flows", "unpackaged/standin"):
+    for d in ("force-app", "flows", "force-app-tests", "unpackaged/standin"):
         shutil.copytree(ROOT / d, copy / d)
     (copy / "node_modules").symlink_to(ROOT / "node_modules")
     return copy
