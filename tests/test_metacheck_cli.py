@@ -21,6 +21,7 @@ def _broken(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.mark.corpus
 def test_valid_files_exit_zero_with_text_report(capsys):
     assert main([str(CORPUS), "--checks", "schema"]) == 0
     out = capsys.readouterr().out
@@ -29,6 +30,7 @@ def test_valid_files_exit_zero_with_text_report(capsys):
     assert out.rstrip().splitlines()[-1].startswith("metacheck PASSED: 0 error(s)")
 
 
+@pytest.mark.corpus
 def test_broken_file_exits_one_and_names_file_line_element(tmp_path, capsys):
     target = _broken(tmp_path)
     assert main([str(target), "--checks", "schema"]) == 1
@@ -42,6 +44,7 @@ def test_broken_file_exits_one_and_names_file_line_element(tmp_path, capsys):
     assert out.rstrip().splitlines()[-1].startswith("metacheck FAILED: 1 error(s)")
 
 
+@pytest.mark.corpus
 def test_json_report(tmp_path, capsys):
     target = _broken(tmp_path)
     assert main([str(target), "--corpus", str(CORPUS), "--checks", "schema,flow-scanner",

@@ -21,6 +21,7 @@ PARTICIPANT_FLOW = ROOT / "flows" / "Create_Event_Participant_Template.flow-meta
 SERVICE_DELIVERY = CORPUS / "PMM__ServiceDelivery.flow-meta.xml"
 
 
+@pytest.mark.corpus
 def test_corpus_is_beside_the_checkout():
     assert len(CORPUS_FLOWS) >= 13, f"expected the 13 corpus flows in {CORPUS} (../shared)"
 
@@ -29,6 +30,7 @@ def test_schema_version_comes_from_the_wsdl():
     assert schema.SCHEMA_API_VERSION == "63.0"
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("flow", CORPUS_FLOWS, ids=lambda p: p.name)
 def test_corpus_flow_has_no_errors(flow):
     findings = schema.validate(flow)
@@ -48,6 +50,7 @@ def test_corpus_flow_has_no_errors(flow):
         assert differences == []
 
 
+@pytest.mark.corpus
 def test_the_same_difference_is_an_error_at_api_63():
     path = CORPUS / "coral-cloud__Send_Verification_Code.flow-meta.xml"
     data = path.read_bytes().replace(b"<apiVersion>65.0<", b"<apiVersion>63.0<")
@@ -90,6 +93,7 @@ def test_operator_in_upper_case_is_rejected_with_a_suggestion(tmp_path):
     assert re.fullmatch(r"Flow/recordLookups\(\w+\)/filters(\[\d+\])?/operator", error.element)
 
 
+@pytest.mark.corpus
 def test_decision_operator_in_upper_case(tmp_path):
     target, line = _mutate(SERVICE_DELIVERY, "<operator>EqualTo</operator>",
                            "<operator>IN</operator>", tmp_path)
@@ -100,6 +104,7 @@ def test_decision_operator_in_upper_case(tmp_path):
     assert error.element == "Flow/decisions(myDecision)/rules(myRule_1)/conditions/operator"
 
 
+@pytest.mark.corpus
 def test_unknown_element_is_rejected(tmp_path):
     target, line = _mutate(SERVICE_DELIVERY, "<label>AutoName</label>",
                            "<label>AutoName</label>\n<conector/>", tmp_path)
@@ -110,6 +115,7 @@ def test_unknown_element_is_rejected(tmp_path):
     assert "did you mean <connector>?" in error.message
 
 
+@pytest.mark.corpus
 def test_swapped_siblings_are_rejected_naming_the_order(tmp_path):
     target, line = _mutate(SERVICE_DELIVERY,
                            "<name>myDecision</name>\n        <label>myDecision</label>",
@@ -120,6 +126,7 @@ def test_swapped_siblings_are_rejected_naming_the_order(tmp_path):
     assert f"must come before <label> (line {line})" in error.message
 
 
+@pytest.mark.corpus
 def test_order_and_case_errors_stay_errors_in_a_newer_flow(tmp_path):
     newer = CORPUS / "coral-cloud__Get_Sessions.flow-meta.xml"
     target, _ = _mutate(newer, "<operator>EqualTo</operator>", "<operator>equalto</operator>",
@@ -127,6 +134,7 @@ def test_order_and_case_errors_stay_errors_in_a_newer_flow(tmp_path):
     assert "did you mean 'EqualTo'?" in _only_error(target).message
 
 
+@pytest.mark.corpus
 def test_unknown_value_in_a_newer_flow_is_only_a_warning(tmp_path):
     newer = CORPUS / "coral-cloud__Get_Sessions.flow-meta.xml"
     target, line = _mutate(newer, "<operator>EqualTo</operator>",
@@ -137,6 +145,7 @@ def test_unknown_value_in_a_newer_flow_is_only_a_warning(tmp_path):
         ("warning", line)]
 
 
+@pytest.mark.corpus
 def test_bad_number_and_duplicate_element(tmp_path):
     target, line = _mutate(SERVICE_DELIVERY, "<locationX>50</locationX>",
                            "<locationX>fifty</locationX>", tmp_path)
@@ -149,6 +158,7 @@ def test_bad_number_and_duplicate_element(tmp_path):
     assert error.rule == "duplicate-element" and "more than once" in error.message
 
 
+@pytest.mark.corpus
 def test_syntax_namespace_and_kind_errors():
     data = SERVICE_DELIVERY.read_bytes()
     broken = schema.validate(data.replace(b"</label>", b"</labl>", 1), filename="x.flow")
