@@ -30,7 +30,7 @@ from metacheck.findings import ERROR, Finding
 CHECK = "convert"
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 STANDIN_DIRS = ("unpackaged/standin/calendly",)
-# The components this project exists to ship (DESIGN.md sections 1-3).
+# The components this project exists to ship (docs/design.md sections 1-3).
 REQUIRED_MEMBERS = {
     "Flow": ("CreateEventTemplate", "Create_Event_Template",
              "Create_Event_Participant_Template"),

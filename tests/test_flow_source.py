@@ -3,7 +3,7 @@
 Each rule is a small function returning the problems it finds, so every test runs it once on
 the real flows (expecting none) and once on a copy mutated in the test (expecting the problem
 named). Schema validity and Lightning Flow Scanner rules are checked by ``metacheck``; these
-are the project's own contract rules (DESIGN.md section 3) that neither tool knows.
+are the project's own contract rules (docs/design.md section 3) that neither tool knows.
 """
 
 from __future__ import annotations

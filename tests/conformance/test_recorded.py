@@ -6,7 +6,7 @@ responses of Salesforce's APIs with their sources. Each one is replayed on a fre
 with the recorded one: status, content type, key names, value types, and the values clients
 read (tests/conformance/shapes.py). How each sample is replayed, and every deliberate
 difference with its reason, is in samples.yml next to this file; the deliberate differences are
-also rows of docs/fidelity.md, which `test_deliberate_differences_are_in_the_ledger` checks.
+also rows of docs/fidelity.md (checked by test_ledger.py).
 """
 
 import json
@@ -24,7 +24,6 @@ from tests.conformance.shapes import differences, rename_keys, valid_id
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = ROOT.parent / "shared" / "recorded"
 SPEC = yaml.safe_load((Path(__file__).parent / "samples.yml").read_text())["samples"]
-LEDGER = ROOT / "docs" / "fidelity.md"
 V = "63.0"
 DATA = f"/services/data/v{V}"
 MISSING = (f"the recorded Salesforce samples are not there: {RECORDED} (a 'shared' folder beside "
@@ -296,16 +295,3 @@ def test_recorded_sample(path, serve_org):
     problems = check_deliberate(session, sample, spec)
     problems += KINDS.get(spec.get("kind"), check_exchange)(session, sample, spec)
     assert not problems, f"{path.name} differs from Salesforce:\n" + "\n".join(problems)
-
-
-def test_deliberate_differences_are_in_the_ledger():
-    """Each deliberate difference of samples.yml is a row of docs/fidelity.md's own section."""
-    text = LEDGER.read_text()
-    section = text.split("## Deliberate differences", 1)[1]
-    whats = set()
-    for spec in SPEC.values():
-        whats |= {item["what"] for item in spec.get("deliberate") or ()}
-        whats |= set((spec.get("ignore") or {}).values())
-        whats |= set((spec.get("common_only") or {}).values())
-    missing = sorted(w for w in whats if w not in section)
-    assert missing == [], "not in docs/fidelity.md 'Deliberate differences': " + "; ".join(missing)

@@ -1,6 +1,6 @@
 *** Settings ***
 Documentation
-...  Calendly bookings become Events with their guests and co-hosts (DESIGN.md section 3).
+...  Calendly bookings become Events with their guests and co-hosts (docs/design.md section 3).
 ...  Runs against any org where the project's flows are active, through the REST API only:
 ...  | cci task run robot --org local -o suites robot/CalendlySync/tests/api -o exclude browser
 Resource        ../../resources/Bookings.robot
