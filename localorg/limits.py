@@ -1,7 +1,8 @@
 """Per-transaction governor limits (synchronous Apex/flow limits).
 
 Limits and exception texts as Salesforce documents them ("Execution Governors and Limits"):
-100 SOQL queries, 50,000 rows retrieved by SOQL, 150 DML statements, 10,000 rows processed by DML.
+100 SOQL queries (200 in an asynchronous transaction), 50,000 rows retrieved by SOQL, 150 DML
+statements, 10,000 rows processed by DML.
 Breaching one raises `System.LimitException: Too many SOQL queries: 101` (and the matching texts
 below), which no fault path can catch; the transaction rolls back. Salesforce stops at the first
 row over a limit, so the texts always name limit + 1 (`Too many query rows: 50001`), however
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from localorg.errors import LimitException
 
 MAX_SOQL = 100
+MAX_SOQL_ASYNC = 200  # asynchronous transactions (an async path of a record-triggered flow)
 MAX_QUERY_ROWS = 50_000
 MAX_DML = 150
 MAX_DML_ROWS = 10_000
@@ -26,10 +28,11 @@ class Usage:
     query_rows: int = 0
     dml: int = 0
     dml_rows: int = 0
+    max_soql: int = MAX_SOQL
 
     def count_query(self, rows: int) -> None:
         self.soql += 1
-        if self.soql > MAX_SOQL:
+        if self.soql > self.max_soql:
             raise LimitException(f"Too many SOQL queries: {self.soql}")
         self.query_rows += rows
         if self.query_rows > MAX_QUERY_ROWS:
@@ -54,6 +57,6 @@ class Usage:
     def header(self) -> str:
         """Compact form for an HTTP response header, e.g. `soql=3/100; dml=2/150; ...`."""
         return (
-            f"soql={self.soql}/{MAX_SOQL}; query_rows={self.query_rows}/{MAX_QUERY_ROWS}; "
+            f"soql={self.soql}/{self.max_soql}; query_rows={self.query_rows}/{MAX_QUERY_ROWS}; "
             f"dml={self.dml}/{MAX_DML}; dml_rows={self.dml_rows}/{MAX_DML_ROWS}"
         )

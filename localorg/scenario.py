@@ -4,7 +4,8 @@
 installed, deploys every flow in the project's flows/ and activates CreateEventTemplate, creates the
 scenario's org records (one insert per object, in file order), then inserts each transaction's
 Calendly__CalendlyAction__c records in ONE transaction. It prints JSON
-`{events, unmatched, transactions: [{error, soql, dml, rows, dml_rows}], ok, failures}` and exits
+`{events, unmatched, transactions: [{error, soql, dml, rows, dml_rows, async: [...]}], ok,
+failures}` (`async`: the asynchronous flow transactions that ran after it committed) and exits
 1 when an expectation fails, 2 when the file itself is unusable. The format is documented in
 tests/scenarios/README.md.
 """
@@ -26,7 +27,7 @@ BOOKING = "Calendly__CalendlyAction__c"
 TRIGGER_FLOW = "CreateEventTemplate"
 PARTICIPANT_FLOW = "Create_Event_Participant_Template"
 TOP_KEYS = {"description", "org", "transactions", "expect"}
-EXPECT_KEYS = {"events", "unmatched", "errors", "governor"}
+EXPECT_KEYS = {"events", "unmatched", "errors", "async_errors", "governor"}
 EVENT_KEYS = {"invitee_uuid", "subject", "owner_email", "who_email", "who_name", "show_as",
               "participants", "start", "end", "description", "location"}
 PARTICIPANT_KEYS = ("relation_email", "relation_type", "is_invitee", "is_parent")  # exact set
@@ -90,6 +91,13 @@ def load(path) -> dict:
             for e in errors)):
         raise ScenarioError(f"{path}: expect.errors is a list with one entry per transaction: "
                             "null (commits) or {code: ..., message_contains: ...}")
+    async_errors = expect.get("async_errors")
+    if async_errors is not None and (not isinstance(async_errors, list) or not all(
+            isinstance(e, dict) and e and set(e) <= {"code", "message_contains"}
+            for e in async_errors)):
+        raise ScenarioError(f"{path}: expect.async_errors is a list of "
+                            "{code: ..., message_contains: ...}, one per asynchronous "
+                            "transaction expected to fail")
     if errors is not None and len(errors) != len(data["transactions"]):
         raise ScenarioError(f"{path}: expect.errors has {len(errors)} entries for "
                             f"{len(data['transactions'])} transactions (one per transaction)")
@@ -135,8 +143,10 @@ def run(data: dict, flows_dir=None) -> dict:
         raise ScenarioError(f"org records could not be created ({sobject}): {exc.code}: "
                             f"{exc.message}") from None
     transactions, unmatched = [], {}
+    async_runs = org.flow_trigger.async_paths.runs
     for bookings in data["transactions"]:
         entry = {"error": None}
+        queued = len(async_runs)
         try:
             with org.transaction() as txn:
                 try:
@@ -147,8 +157,13 @@ def run(data: dict, flows_dir=None) -> dict:
         except SalesforceError as exc:
             entry["error"] = {"code": exc.code, "message": exc.message}
             log = []
-        entry.update(soql=usage["soql"], dml=usage["dml"], rows=usage["query_rows"],
-                     dml_rows=usage["dml_rows"])
+        entry.update(governor(usage))
+        entry["async"] = []  # the asynchronous transactions that ran after this one committed
+        for run_ in async_runs[queued:]:
+            entry["async"].append({"flow": run_["flow"], "records": len(run_["records"]),
+                                   "error": run_["error"], **governor(run_["usage"])})
+            if run_["error"] is None:
+                log += run_["flow_log"]
         transactions.append(entry)
         for item in log:
             if item["flow"] == PARTICIPANT_FLOW:
@@ -159,6 +174,12 @@ def run(data: dict, flows_dir=None) -> dict:
     result["failures"] = check(data.get("expect") or {}, result)
     result["ok"] = not result["failures"]
     return result
+
+
+def governor(usage) -> dict:
+    """A transaction's usage under the scenario's metric names."""
+    return {"soql": usage["soql"], "dml": usage["dml"], "rows": usage["query_rows"],
+            "dml_rows": usage["dml_rows"]}
 
 
 def events(org) -> list:
@@ -282,12 +303,36 @@ def check(expect: dict, result: dict) -> list:
             elif exp.get("message_contains") and exp["message_contains"] not in err["message"]:
                 failures.append(f"transaction {index}: message lacks "
                                 f"{exp['message_contains']!r}: {err['message']}")
+    failures += _check_async_errors(expect.get("async_errors") or [], result["transactions"])
     for metric, bound in (expect.get("governor") or {}).items():
         ceiling = bound["max"]
         for index, txn in enumerate(result["transactions"]):
-            if txn[metric] > ceiling:
-                failures.append(f"transaction {index}: {metric} {txn[metric]} exceeds max "
-                                f"{ceiling}")
+            for name, usage in [(f"transaction {index}", txn)] + [
+                    (f"transaction {index} async {n} ({a['flow']})", a)
+                    for n, a in enumerate(txn.get("async") or [])]:
+                if usage[metric] > ceiling:
+                    failures.append(f"{name}: {metric} {usage[metric]} exceeds max {ceiling}")
+    return failures
+
+
+def _check_async_errors(expected, transactions) -> list:
+    """Every failed asynchronous transaction must match one expected entry, in order."""
+    failed = [(index, a) for index, txn in enumerate(transactions)
+              for a in txn.get("async") or [] if a["error"]]
+    failures = []
+    for number, (index, a) in enumerate(failed):
+        err = a["error"]
+        exp = expected[number] if number < len(expected) else None
+        if exp is None:
+            failures.append(f"transaction {index}: asynchronous path of {a['flow']} failed "
+                            f"(not expected): {err['code']}: {err['message']}")
+        elif exp.get("code", err["code"]) != err["code"] or exp.get(
+                "message_contains", "") not in err["message"]:
+            failures.append(f"transaction {index}: asynchronous path of {a['flow']}: expected "
+                            f"{exp}, got {err['code']}: {err['message']}")
+    if len(expected) > len(failed):
+        failures.append(f"expected {len(expected)} failed asynchronous transactions, got "
+                        f"{len(failed)}")
     return failures
 
 

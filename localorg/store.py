@@ -44,6 +44,7 @@ Public API (the HTTP server, the flow runtime and the scenario runner use only t
     org.on_after_delete(handler)          # … after each delete (records as they were)
     txn.query_many(sobject, fields, [(where, order_by, limit), …])  # one SOQL, many filters
     txn.flow_log                          # flow interviews finished in this transaction
+    txn.after_commit.append(job)          # job() runs after this transaction commits
 
 Every query counts 1 SOQL plus its rows, every insert/update/delete 1 DML plus its rows, against
 the governor limits in `localorg.limits` (a breach raises `LimitException` and rolls back).
@@ -164,10 +165,11 @@ class Org:
                 self._initialise(calendly_version, calendly_dir)
         self.org_id = self._meta("org_id")
         self.default_user_id = self._meta("default_user_id")
+        self.flow_trigger = None  # FlowTrigger: .async_paths.runs lists asynchronous paths run
         if run_flows:
             from localorg.flow.trigger import FlowTrigger
 
-            FlowTrigger(self).install()
+            self.flow_trigger = FlowTrigger(self).install()
 
     # ----- set-up -------------------------------------------------------------------------
 
@@ -446,6 +448,8 @@ class Org:
                 self._db.execute("RELEASE txn")
             finally:
                 self._local.txn = None
+        for job in txn.after_commit:  # committed: e.g. asynchronous flow paths, each its own txn
+            job()
 
     # ----- raw storage --------------------------------------------------------------------
 
@@ -492,6 +496,7 @@ class Transaction:
         self.usage = Usage()
         self.trigger_depth = 0
         self.flow_log = []  # finished flow interviews: {"flow", "inputs", "outputs"}
+        self.after_commit = []  # callables run once this transaction has committed
         self._savepoints = 0
 
     # ----- value normalisation ------------------------------------------------------------
@@ -593,6 +598,7 @@ class Transaction:
         failed = {}  # index -> error dict
         for attempt in range(3):
             statement, logged = self._savepoint(), len(self.flow_log)
+            queued = len(self.after_commit)
             results = self._write_all(op, odef, records, all_or_none, failed)
             done = [(i, r) for i, r in enumerate(results) if r is not None and r != "failed"]
             try:
@@ -602,6 +608,7 @@ class Transaction:
                 index = next((i for i, r in done if r["Id"] == exc.record_id), None)
                 self._rollback(statement)
                 del self.flow_log[logged:]
+                del self.after_commit[queued:]
                 if index is None or all_or_none or attempt == 2:
                     if index is not None:
                         exc.index = index

@@ -182,12 +182,17 @@ class DataElements:
         return connector_target(el.node)
 
     def do_recordUpdates(self, el):  # noqa: N802
+        values = {text(a, "field"): self.value(child(a, "value"), el.name)
+                  for a in children(el.node, "inputAssignments")}
         if text(el.node, "inputReference"):
             targets = self.records_of(el)
             if not targets:
                 return connector_target(el.node)
             sobject = targets[0]["attributes"]["type"]
-            rows = [self.writable(r, creating=False) for r in targets]
+            if values:  # e.g. $Record with "Set Field Values": only those fields are written
+                rows = [{"Id": r.get("Id"), **values} for r in targets]
+            else:
+                rows = [self.writable(r, creating=False) for r in targets]
             if any(not r.get("Id") for r in rows):
                 result = SalesforceError("MISSING_ARGUMENT", "Id not specified in an update call")
                 return self.handle(el, "update", result)
@@ -198,8 +203,6 @@ class DataElements:
             fault = self.handle(el, "update", found)
             if fault:
                 return fault
-            values = {text(a, "field"): self.value(child(a, "value"), el.name)
-                      for a in children(el.node, "inputAssignments")}
             rows = [{"Id": r["Id"], **values} for r in found]
         result = yield self.request("update", el, sobject, records=rows)
         return self.handle(el, "update", result) or connector_target(el.node)

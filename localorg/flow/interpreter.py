@@ -37,9 +37,10 @@ _MERGE = re.compile(r"\{!\s*([^}]+?)\s*\}")
 class Interview(DataElements):
     """One run of one flow. `run()` is a generator of Requests returning the output variables."""
 
-    def __init__(self, runtime, flow, inputs=None, record=None, path=()):
+    def __init__(self, runtime, flow, inputs=None, record=None, path=(), start=None):
         self.rt = runtime
         self.flow = flow
+        self.start = start or flow.start  # flow.async_start for the asynchronous path
         self.path = path  # ((flow, Subflow element), ...) that called this interview
         self.record = record
         self.vars = {}
@@ -228,7 +229,7 @@ class Interview(DataElements):
     # ----- execution ----------------------------------------------------------------------
 
     def run(self):
-        current = self.flow.start
+        current = self.start
         while current:
             el = self.flow.elements[current]
             handler = getattr(self, f"do_{el.kind}", None)

@@ -86,6 +86,7 @@ class Flow:
     constants: dict = field(default_factory=dict)  # name -> value element
     templates: dict = field(default_factory=dict)  # name -> text
     unsupported: list = field(default_factory=list)  # ["screens:Welcome", …]
+    async_start: str | None = None  # first element of the AsyncAfterCommit path, if any
 
     def variable(self, name: str) -> Variable | None:
         """The variable called `name`, ignoring case as flow references do; None if none."""
@@ -132,8 +133,11 @@ def load(xml: bytes, name: str) -> Flow:
     )
     if trigger and trigger["triggerType"] == "ProcessBuilder":
         flow.unsupported.append(f"processType:Workflow (Process Builder on {trigger['object']})")
-    if start_node is not None and children(start_node, "scheduledPaths"):
-        flow.unsupported.append("start:scheduledPaths")
+    for path in children(start_node, "scheduledPaths"):
+        if text(path, "pathType") == "AsyncAfterCommit":
+            flow.async_start = connector_target(path)
+        else:  # a time-based scheduled path (offset from the trigger or a record field)
+            flow.unsupported.append(f"start:scheduledPaths:{text(path, 'name', '?')}")
     for node in root:
         if not isinstance(node.tag, str):
             continue
@@ -167,8 +171,9 @@ def load(xml: bytes, name: str) -> Flow:
             if ref.text not in flow.elements:
                 raise FlowLoadError(f"Flow {name}: element {el.name} connects to unknown "
                                     f"element {ref.text}")
-    if flow.start and flow.start not in flow.elements:
-        raise FlowLoadError(f"Flow {name}: start connects to unknown element {flow.start}")
+    for target in (flow.start, flow.async_start):
+        if target and target not in flow.elements:
+            raise FlowLoadError(f"Flow {name}: start connects to unknown element {target}")
     return flow
 
 

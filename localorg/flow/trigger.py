@@ -10,8 +10,10 @@ Failures answer like Salesforce: a Custom Error element fails the save with
 FIELD_CUSTOM_VALIDATION_EXCEPTION and its message; an unhandled fault fails it with
 CANNOT_EXECUTE_FLOW_TRIGGER and Salesforce's "We can't save this record because the … process
 failed" text; limit exceptions pass through. Each error propagates out of the DML call, so the
-caller's transaction rolls back. Trigger kinds this runtime does not run (before-save, update,
-delete, scheduled paths) raise NOT_IMPLEMENTED naming the flow rather than being skipped.
+caller's transaction rolls back. A flow's asynchronous path (AsyncAfterCommit) runs after the
+transaction commits, in its own transaction (asyncpath.py). Trigger kinds this runtime does not
+run (before-save, update, delete, time-based scheduled paths) raise NOT_IMPLEMENTED naming the
+flow rather than being skipped.
 """
 
 from localorg.conditions import holds
@@ -22,6 +24,7 @@ from localorg.errors import (
     SalesforceError,
 )
 from localorg.flow import formula, model
+from localorg.flow.asyncpath import AsyncPaths
 from localorg.flow.compare import compare, parse_logic, typed
 from localorg.flow.faults import FlowCustomError, FlowFault
 from localorg.flow.interpreter import Interview
@@ -47,6 +50,7 @@ class FlowTrigger:
     def __init__(self, org):
         self.org = org
         self.cache = {}
+        self.async_paths = AsyncPaths(org, self.cache)
 
     def install(self):
         self.org.on_after_insert(self.after_insert)
@@ -85,8 +89,12 @@ class FlowTrigger:
             if trig["triggerType"] != "RecordAfterSave":
                 raise NotImplementedInLocalOrg(
                     f"{trig['triggerType']} flow {flow.name} on {sobject} (only after-save runs)")
-            if any(u.startswith("start:") for u in flow.unsupported):
-                raise NotImplementedInLocalOrg(f"scheduled paths of flow {flow.name}")
+            timed = [u.split(":", 2)[2] for u in flow.unsupported
+                     if u.startswith("start:scheduledPaths:")]
+            if timed:
+                raise NotImplementedInLocalOrg(
+                    f"time-based scheduled paths of flow {flow.name} ({', '.join(timed)}); "
+                    "only the asynchronous path (AsyncAfterCommit) runs")
             odef = self.org.describe(sobject)
             rows = [{**r, "attributes": {"type": odef.name}} for r in records]
             runtime = Runtime(self.org, txn, self.cache)
@@ -96,7 +104,9 @@ class FlowTrigger:
                 for record in rows:
                     if self._entry(runtime, flow, record):
                         selected.append(record)
-                for batch in batches(selected):
+                if flow.async_start and selected:
+                    self.async_paths.schedule(txn, flow, selected)
+                for batch in batches(selected if flow.start else []):
                     interviews = []
                     for record in batch:
                         interviews.append(Interview(runtime, flow, record=record))
