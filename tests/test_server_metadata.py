@@ -9,6 +9,7 @@ import requests
 from cumulusci.salesforce_api import soap_envelopes
 from lxml import etree
 
+from localorg import ids
 from localorg.server.inprocess import running_server
 from localorg.store import Org
 
@@ -88,17 +89,31 @@ def make_zip(files: dict, package: str) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def deploy(live, files: dict, package: str = PACKAGE):
+def start_deploy(live, files: dict, package: str = PACKAGE) -> str:
     envelope = soap_envelopes.DEPLOY.format(package_zip=make_zip(files, package),
                                             check_only="false",
                                             purge_on_delete="false", test_level="",
                                             run_tests="", api_version=V)
     response, doc = call(live, envelope)
     assert response.status_code == 200, response.text
-    job = doc.findtext(".//m:id", namespaces=NS)
+    assert doc.findtext(".//m:done", namespaces=NS) == "false"
+    return doc.findtext(".//m:id", namespaces=NS)
+
+
+def poll(live, job: str):
     response, doc = call(live, soap_envelopes.CHECK_DEPLOY_STATUS.format(process_id=job))
     assert response.status_code == 200, response.text
     return doc
+
+
+def deploy(live, files: dict, package: str = PACKAGE):
+    """Deploy and poll checkDeployStatus until done, as CumulusCI's ApiDeploy does."""
+    job = start_deploy(live, files, package)
+    for _ in range(5):
+        doc = poll(live, job)
+        if doc.findtext(".//m:done", namespaces=NS) == "true":
+            return doc
+    raise AssertionError(f"deploy {job} not done after 5 polls")
 
 
 def retrieve(live, types: str) -> tuple:
@@ -120,6 +135,40 @@ def failures(doc) -> list:
          for child in ("componentType", "fullName", "problem", "problemType", "lineNumber")}
         for f in doc.findall(".//m:componentFailures", NS)
     ]
+
+
+def test_a_deploy_is_queued_then_in_progress_then_succeeds_on_a_later_poll(live):
+    """deploy() answers an AsyncResult that is not done (state Queued) with a valid 0Af id;
+    checkDeployStatus reports InProgress with nothing applied yet, then Succeeded with the
+    component results (Metadata API Developer Guide: meta_deploy.htm, meta_deployresult.htm)."""
+    job = start_deploy(live, {"flows/Reject_Bookings.flow": REJECT_FLOW.format(status="Draft")})
+    assert len(job) == 18 and job.startswith("0Af") and ids.to18(job[:15]) == job
+    first = poll(live, job)
+    assert first.findtext(".//m:done", namespaces=NS) == "false"
+    assert first.findtext(".//m:status", namespaces=NS) == "InProgress"
+    assert first.findall(".//m:componentSuccesses", NS) == []
+    assert not [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+    second = poll(live, job)
+    assert second.findtext(".//m:done", namespaces=NS) == "true"
+    assert second.findtext(".//m:status", namespaces=NS) == "Succeeded"
+    names = [s.findtext("m:fullName", namespaces=NS)
+             for s in second.findall(".//m:componentSuccesses", NS)]
+    assert "Reject_Bookings" in names
+    assert [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+    again = poll(live, job)  # a finished deploy stays finished
+    assert again.findtext(".//m:status", namespaces=NS) == "Succeeded"
+    assert len([f for f in live.org.flows() if f["name"] == "Reject_Bookings"]) == 1
+
+
+def test_cancel_deploy_of_a_queued_deploy_applies_nothing(live):
+    job = start_deploy(live, {"flows/Reject_Bookings.flow": REJECT_FLOW.format(status="Draft")})
+    envelope = soap_envelopes.CHECK_DEPLOY_STATUS.replace("checkDeployStatus", "cancelDeploy")
+    response, _ = call(live, envelope.format(process_id=job))
+    assert response.status_code == 200, response.text
+    doc = poll(live, job)
+    assert doc.findtext(".//m:done", namespaces=NS) == "true"
+    assert doc.findtext(".//m:status", namespaces=NS) == "Canceled"
+    assert not [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
 
 
 def test_bad_session_is_a_soap_fault(live):

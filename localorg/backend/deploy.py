@@ -165,7 +165,11 @@ def remember_package(org, manifest_xml: bytes) -> None:
 
 
 class Deploy:
-    """One deploy request (a DeployResult): its zip, status, components and error."""
+    """One deploy request (a DeployResult): its zip, status, components and error.
+
+    Asynchronous as on Salesforce: received as Pending (AsyncResult state Queued), the first
+    checkDeployStatus finds it InProgress, the next one runs it to Succeeded or Failed.
+    """
 
     def __init__(self, job_id: str, zip_base64: str, check_only: bool):
         self.id = job_id
@@ -190,9 +194,25 @@ class Deploy:
     def failures(self) -> list:
         return [c for c in self.comps if c.problems]
 
+    def poll(self, org) -> None:
+        """One checkDeployStatus call moves the deploy on by one state."""
+        with self._lock:
+            if self.status == "Pending":
+                self.status = "InProgress"
+                self.started = now()
+            elif self.status == "InProgress":
+                self.run(org)
+
+    def cancel(self) -> None:
+        """cancelDeploy: a deploy that has not finished is Canceled, nothing applied."""
+        with self._lock:
+            if not self.done:
+                self.status = "Canceled"
+                self.completed = now()
+
     def run(self, org) -> None:
         """Check every component, then apply them all or none (unless checkOnly)."""
-        self.started = now()
+        self.started = self.started or now()
         try:
             _, files = read_zip(base64.b64decode(self.zip_base64))
             self.comps = components_of(files) + destructive_components(files)

@@ -118,10 +118,9 @@ def deploy(app, call, version):
     options = call.find(f"{{{MD_NS}}}DeployOptions")
     check_only = options is not None and md(options, "checkOnly") == "true"
     job = Deploy(app.jobs.new_id(DEPLOY_PREFIX), md(call, "ZipFile"), check_only)
-    job.run(app.org)
     app.jobs.put(job.id, job)
-    return (f"<deployResponse><result>{tag('done', True)}{tag('id', job.id)}"
-            f"{tag('state', 'Completed')}</result></deployResponse>")
+    return (f"<deployResponse><result>{tag('done', False)}{tag('id', job.id)}"
+            f"{tag('state', 'Queued')}</result></deployResponse>")
 
 
 def component_xml(comp: Component, success: bool) -> str:
@@ -147,9 +146,12 @@ def deploy_job(app, job_id: str) -> Deploy:
 
 
 def deploy_details(job: Deploy) -> str:
+    """Component results once the deploy is done (none while it is Pending or InProgress)."""
+    if not job.done:
+        return ""
     failures = job.failures
     details = "".join(component_xml(c, False) for c in failures)
-    if not failures and job.error is None:
+    if job.success:
         details += "".join(component_xml(c, True) for c in job.comps)
         details += ("<componentSuccesses>" + tag("changed", True) + tag("componentType", "")
                     + tag("created", False) + tag("deleted", False)
@@ -161,6 +163,7 @@ def deploy_details(job: Deploy) -> str:
 
 def check_deploy_status(app, call, version):
     job = deploy_job(app, md(call, "asyncProcessId") or "")
+    job.poll(app.org)
     failures = job.failures
     body = [tag("checkOnly", job.check_only), tag("completedDate", job.completed),
             tag("createdBy", app.org.default_user_id), tag("createdByName", "Local Admin"),
@@ -183,7 +186,7 @@ def check_deploy_status(app, call, version):
 
 def cancel_deploy(app, call, version):
     job = deploy_job(app, md(call, "String") or md(call, "asyncProcessId") or "")
-    # Deploys finish before deploy() returns, so there is never anything left to cancel.
+    job.cancel()
     return (f"<cancelDeployResponse><result>{tag('done', True)}{tag('id', job.id)}"
             "</result></cancelDeployResponse>")
 
@@ -219,10 +222,13 @@ def retrieve(app, call, version):
 
 def check_status(app, call, version):
     job_id = md(call, "asyncProcessId") or ""
-    if app.jobs.get(job_id) is None:
+    job = app.jobs.get(job_id)
+    if job is None:
         raise SalesforceError("INVALID_ID_FIELD", f"Invalid async process id: {job_id}")
-    return (f"<checkStatusResponse><result>{tag('done', True)}{tag('id', job_id)}"
-            f"{tag('state', 'Completed')}</result></checkStatusResponse>")
+    done = job.done if isinstance(job, Deploy) else True  # retrieves finish when received
+    state = "Completed" if done else {"Pending": "Queued"}.get(job.status, job.status)
+    return (f"<checkStatusResponse><result>{tag('done', done)}{tag('id', job_id)}"
+            f"{tag('state', state)}</result></checkStatusResponse>")
 
 
 def file_property(app, kind, name, path) -> str:
