@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
+from localorg.backend.api_usage import ApiUsage
 from localorg.backend.jobs import Jobs
 from localorg.backend.soql_run import Cursors
 from localorg.errors import SalesforceError
@@ -44,6 +45,7 @@ class LocalOrgApp:
         self.calls = Counter()  # "METHOD endpoint" -> count, for tests and bench/
         self.cursors = Cursors()
         self.jobs = Jobs()
+        self.usage = ApiUsage()
         self._log_lock = threading.Lock()
 
     # -- auth
@@ -66,6 +68,7 @@ class LocalOrgApp:
         request = Request(environ)
         started = time.perf_counter()
         response, endpoint = self.dispatch(request)
+        self.add_headers(request, response)
         self.record(request, endpoint, response.status_code, started)
         return response(environ, start_response)
 
@@ -113,6 +116,16 @@ class LocalOrgApp:
             err = HttpError(500, "UNKNOWN_EXCEPTION",
                             "An unexpected error occurred in localorg; see its server log.")
             return error_response(err), endpoint_name
+
+    def add_headers(self, request: Request, response) -> None:
+        """REST answers: `WWW-Authenticate: Token` on a 401; `Sforce-Limit-Info` on the others
+        under /services/data/vXX.X, which count as API requests (the versions list does not)."""
+        if not request.path.startswith("/services/data/v"):
+            return
+        if response.status_code == 401:
+            response.headers["WWW-Authenticate"] = "Token"
+        else:
+            response.headers["Sforce-Limit-Info"] = self.usage.header()
 
     def record(self, request: Request, endpoint: str, status: int, started: float) -> None:
         """Count and log the call: method, route (never the query string), status, time."""

@@ -235,8 +235,9 @@ def run_query(org, text: str, version: str) -> dict:
     if heavy:
         rows = [with_metadata(org, sobject, r) for r in rows]
     records = [project(sobject, r, [resolved[f] for f in query.fields], version) for r in rows]
-    return {"size": len(records), "totalSize": len(records), "done": True,
-            "queryLocator": None, "entityTypeName": sobject, "records": records}
+    # An empty result names no entity type (recorded:GET_tooling_query_empty_result.json).
+    return {"size": len(records), "totalSize": len(records), "done": True, "queryLocator": None,
+            "entityTypeName": sobject if records else None, "records": records}
 
 
 def with_metadata(org, sobject: str, row: dict) -> dict:
