@@ -1,23 +1,11 @@
 """Response headers and shapes of the local org that real clients read, over HTTPS."""
 
-import pytest
 import requests
 from simple_salesforce import Salesforce
 
 from localorg.backend.api_usage import ApiUsage
-from localorg.server.inprocess import running_server
-from localorg.store import Org
 
 V = "63.0"
-
-
-@pytest.fixture
-def live(tmp_path):
-    org = Org(":memory:")
-    with pytest.MonkeyPatch.context() as patch:
-        with running_server(org, tmp_path) as server:
-            patch.setenv("REQUESTS_CA_BUNDLE", str(server.bundle))
-            yield server
 
 
 def test_simple_salesforce_reads_the_api_usage_of_each_rest_call(live):
