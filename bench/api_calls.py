@@ -29,7 +29,6 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "tasks"))
 from cumulusci.core.config import TaskConfig  # noqa: E402
 
 import conftest  # noqa: E402,F401  (makes the project's tasks package importable)
@@ -104,7 +103,7 @@ class FakeTarget:
     extra_options = {}  # it has the package's template
 
     def __enter__(self):
-        import task_fake_org
+        from tests.fixtures.tasks import task_fake_org
 
         self._serving = task_fake_org.serving()
         org = self._serving.__enter__()
@@ -120,7 +119,7 @@ class FakeTarget:
 
     def org_config(self):
         """A new OrgConfig per task, as each `cci task run` has (no cached package list)."""
-        import task_fake_org
+        from tests.fixtures.tasks import task_fake_org
 
         return task_fake_org.org_config(self.project_config, "fake")
 

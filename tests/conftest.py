@@ -6,24 +6,42 @@ project config, and live local orgs served over HTTPS.
 - `make_task`: CumulusCI's own task factory with this project's API version;
 - `project_config`: this repository's cumulusci.yml as cci loads it;
 - `live`: one fresh local org per test module, served on a free port (`live.url`, `live.token`,
-  `live.org`), with `REQUESTS_CA_BUNDLE` set so requests and simple-salesforce trust it;
-- `serve_org`: serve an `Org` of the test's own making the same way: `live = serve_org(org)`.
+  `live.org`);
+- `serve_org`: serve an `Org` of the test's own making the same way: `live = serve_org(org)`;
+- `local_org`: `with local_org("2.4") as live:` a fresh org with that Calendly package version
+  (None: without the package), served;
+- `cci_org`: `cci_org(live)`, the cci org config of a served local org (token, never refreshed).
+
+A served org has `REQUESTS_CA_BUNDLE` set for the test so requests, simple-salesforce and cci
+trust it, the Metadata API polls of cci without sleeps, and `live.writes()`: the PATCHes and
+Metadata deploys it answered.
 """
 
 from contextlib import ExitStack, contextmanager
+from unittest import mock
 
 import pytest
+from cumulusci.core.config import OrgConfig
+from cumulusci.salesforce_api.metadata import ApiDeploy, ApiListMetadata, ApiRetrieveUnpackaged
 
 from localorg.server.inprocess import running_server
 from localorg.store import Org
 from tests.fixtures.tasks import task_fake_org
 
 
+def _writes(server) -> int:
+    return sum(n for route, n in server.app.calls.items()
+               if route.startswith("PATCH ") or route.endswith(" deploy"))
+
+
 @contextmanager
 def _served(org, folder):
     with pytest.MonkeyPatch.context() as patch, running_server(org, folder) as server:
         patch.setenv("REQUESTS_CA_BUNDLE", str(server.bundle))
+        for api in (ApiDeploy, ApiRetrieveUnpackaged, ApiListMetadata):
+            patch.setattr(api, "check_interval", 0)  # no sleeping between status polls
         server.org = org
+        server.writes = lambda: _writes(server)
         yield server
 
 
@@ -53,3 +71,19 @@ def live(tmp_path_factory):
 def serve_org(tmp_path):
     with ExitStack() as stack:
         yield lambda org: stack.enter_context(_served(org, tmp_path))
+
+
+@pytest.fixture
+def local_org(tmp_path):
+    return lambda version="2.5": _served(Org(":memory:", calendly_version=version), tmp_path)
+
+
+@pytest.fixture
+def cci_org(project_config):
+    def make(live):
+        config = OrgConfig({"instance_url": live.url, "access_token": live.token,
+                            "org_id": live.org.org_id, "username": "admin@localorg.test"},
+                           "local", keychain=project_config.keychain)
+        config.refresh_oauth_token = mock.Mock()
+        return config
+    return make

@@ -1,17 +1,10 @@
 """The project's participant subflow stays flat in SOQL; its de-bulkified copy breaks the limit."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
+from bench import governor
+from bench.naive import make_naive
 from localorg.errors import LimitException
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-import governor  # noqa: E402
-from naive import make_naive  # noqa: E402
 
 
 def run(guests, naive):

@@ -7,21 +7,8 @@ import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
 
-from localorg.server.inprocess import running_server
-from localorg.store import Org
-
 V = "63.0"
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    org = Org(":memory:")
-    with pytest.MonkeyPatch.context() as patch:
-        with running_server(org, tmp_path_factory.mktemp("tls")) as server:
-            patch.setenv("REQUESTS_CA_BUNDLE", str(server.bundle))
-            server.org = org
-            yield server
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from cumulusci.salesforce_api import soap_envelopes
 from lxml import etree
 
 from localorg import ids
-from localorg.server.inprocess import running_server
 from localorg.store import Org
 
 V = "63.0"
@@ -64,13 +63,8 @@ LAYOUT = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 @pytest.fixture
-def live(tmp_path):
-    org = Org(":memory:")
-    with pytest.MonkeyPatch.context() as patch:
-        with running_server(org, tmp_path) as server:
-            patch.setenv("REQUESTS_CA_BUNDLE", str(server.bundle))
-            server.org = org
-            yield server
+def live(serve_org):
+    return serve_org(Org(":memory:"))
 
 
 def call(live, envelope: str, token=None):

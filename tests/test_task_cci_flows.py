@@ -1,17 +1,16 @@
 """cumulusci.yml: every project task is documented; calendly_setup runs end to end, twice."""
 
-import sys
 from pathlib import Path
 
 import pytest
 from cumulusci.core.config import OrgConfig
 from cumulusci.core.flowrunner import FlowCoordinator
 
+from tests.fixtures.tasks import task_fake_org
+from tests.fixtures.tasks.task_fake_org import event_layouts
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
-sys.path.insert(0, str(FIXTURES))
-import task_fake_org  # noqa: E402
-from task_fake_org import event_layouts  # noqa: E402
 
 PROJECT_TASKS = [
     "calendly_preflight",
@@ -21,11 +20,6 @@ PROJECT_TASKS = [
     "calendly_activate_flow",
     "calendly_patch_event_layout",
 ]
-
-
-@pytest.fixture
-def project_config():
-    return task_fake_org.project_config()
 
 
 def steps(project_config, flow_name):
@@ -104,9 +98,8 @@ def test_anonymous_apex_step_is_skipped_on_the_local_org_only(project_config):
 
 
 @pytest.fixture
-def org():
-    with task_fake_org.serving() as fake:
-        yield fake
+def org(fake_org):
+    return fake_org
 
 
 def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_config, org):

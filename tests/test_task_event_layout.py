@@ -1,22 +1,17 @@
 """calendly_patch_event_layout: add Attendees in place, never twice, no deploy when patched."""
 
-import sys
-from pathlib import Path
-
 import pytest
 from cumulusci.core.exceptions import TaskOptionsError
 from cumulusci.salesforce_api.exceptions import MetadataApiError
 from lxml import etree
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import MD, event_layouts, make_task, serving  # noqa: E402
-
-from metacheck.schema import validate  # noqa: E402
-from tasks.event_layout import (  # noqa: E402
+from metacheck.schema import validate
+from tasks.event_layout import (
     ATTENDEES_FIELD,
     AddAttendeesToEventLayouts,
     EventLayoutError,
 )
+from tests.fixtures.tasks.task_fake_org import MD, event_layouts, make_task
 
 # Salesforce's stock Event Layout, and the same plus Attendees (force-app's layout).
 STOCK, PATCHED = event_layouts()
@@ -27,14 +22,13 @@ def fields(xml):
 
 
 @pytest.fixture
-def org():
-    with serving() as fake:
-        fake.layouts = {
-            "Event-Event Layout": STOCK,
-            "Event-Sales Event Layout": STOCK,
-            "Contact-Contact Layout": b'<Layout xmlns="http://soap.sforce.com/2006/04/metadata"/>',
-        }
-        yield fake
+def org(fake_org):
+    fake_org.layouts = {
+        "Event-Event Layout": STOCK,
+        "Event-Sales Event Layout": STOCK,
+        "Contact-Contact Layout": b'<Layout xmlns="http://soap.sforce.com/2006/04/metadata"/>',
+    }
+    return fake_org
 
 
 def run(**options):

@@ -1,26 +1,21 @@
 """calendly_activate_flow: strict names, bool parsing, verify, restore, idempotence, dry run."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from cumulusci.core.exceptions import TaskOptionsError
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import flow_xml, make_task, serving, sf_error  # noqa: E402
-
-from tasks.flow_activation import ActivateFlow, FlowActivationError  # noqa: E402
+from tasks.flow_activation import ActivateFlow, FlowActivationError
+from tests.fixtures.tasks.task_fake_org import flow_xml, make_task, sf_error
 
 V1, V2, V3 = (flow_xml(f"Sync v{n}") for n in (1, 2, 3))
 
 
 @pytest.fixture
-def org():
-    with serving() as fake:
-        fake.add_flow("CreateEventTemplate", [V1, V2, V3], active=1)
-        fake.add_flow("Calendly__CreateEventTemplate", [V1], active=0)
-        yield fake
+def org(fake_org):
+    fake_org.add_flow("CreateEventTemplate", [V1, V2, V3], active=1)
+    fake_org.add_flow("Calendly__CreateEventTemplate", [V1], active=0)
+    return fake_org
 
 
 def run(options):

@@ -1,28 +1,25 @@
 """calendly_clone_flow: "Save As" of the template, idempotence, collisions, failures, dry run."""
 
-import sys
 from pathlib import Path
 
 import pytest
 from cumulusci.core.exceptions import TaskOptionsError
 from lxml import etree
 
-FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
-sys.path.insert(0, str(FIXTURES))
-from task_fake_org import MD, flow_xml, make_task, serving  # noqa: E402
+from metacheck.schema import validate
+from tasks.flow_clone import CloneFlow, FlowCloneError
+from tests.fixtures.tasks.task_fake_org import MD, flow_xml, make_task
 
-from metacheck.schema import validate  # noqa: E402
-from tasks.flow_clone import CloneFlow, FlowCloneError  # noqa: E402
+FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
 
 TEMPLATE = (FIXTURES / "Calendly__CreateEventTemplate.flow").read_bytes()
 OPTIONS = {"target": "Calendly_Participant_Sync", "label": "Calendly Participant Sync"}
 
 
 @pytest.fixture
-def org():
-    with serving() as fake:
-        fake.add_flow("Calendly__CreateEventTemplate", [TEMPLATE], active=1)
-        yield fake
+def org(fake_org):
+    fake_org.add_flow("Calendly__CreateEventTemplate", [TEMPLATE], active=1)
+    return fake_org
 
 
 def run(**options):

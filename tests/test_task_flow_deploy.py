@@ -1,25 +1,22 @@
 """calendly_deploy_flows: deploys only new or changed flows, so a re-run makes no version."""
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from cumulusci.core.exceptions import TaskOptionsError
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import make_task, serving  # noqa: E402
+from tasks.flow_deploy import DeployChangedFlows, FlowDeployError
+from tests.fixtures.tasks.task_fake_org import make_task
 
-from tasks.flow_deploy import DeployChangedFlows, FlowDeployError  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 FLOWS = sorted(p.name.split(".")[0] for p in (ROOT / "flows").glob("*.flow-meta.xml"))
 
 
 @pytest.fixture
-def org():
-    with serving() as fake:
-        yield fake
+def org(fake_org):
+    return fake_org
 
 
 def run(path=ROOT / "flows", **options):

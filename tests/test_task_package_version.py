@@ -1,25 +1,21 @@
 """calendly_check_package_version: missing, old, newer, betas, bad options."""
 
-import sys
 from pathlib import Path
 
 import pytest
 from cumulusci.core.exceptions import TaskOptionsError
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import make_task, serving  # noqa: E402
-
-from tasks.package_version import (  # noqa: E402
+from tasks.package_version import (
     CheckPackageVersion,
     PackageVersionError,
     parse_version,
 )
+from tests.fixtures.tasks.task_fake_org import make_task
 
 
 @pytest.fixture
-def org():
-    with serving() as fake:
-        yield fake
+def org(fake_org):
+    return fake_org
 
 
 def run(options=None):

@@ -2,8 +2,6 @@
 
 import json
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from cumulusci.core.config import TaskConfig
@@ -11,22 +9,14 @@ from cumulusci.core.exceptions import TaskOptionsError
 
 from tasks.preflight import Preflight, PreflightError
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_task_localorg import local_org, org_config, writes  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-import task_fake_org  # noqa: E402
-
 
 @pytest.fixture
-def project_config():
-    return task_fake_org.project_config()
+def run_preflight(project_config, cci_org):
+    return lambda live, **options: _run(project_config, cci_org(live), options)
 
 
-def run_preflight(project_config, live, **options):
-    task = Preflight(
-        project_config, TaskConfig({"options": options}), org_config(project_config, live)
-    )
+def _run(project_config, org_config, options):
+    task = Preflight(project_config, TaskConfig({"options": options}), org_config)
     try:
         task()
     finally:
@@ -34,10 +24,10 @@ def run_preflight(project_config, live, **options):
     return task, checks
 
 
-def test_a_ready_org_passes_and_nothing_is_written(project_config, tmp_path):
-    with local_org(tmp_path, "2.5") as live:
-        task, checks = run_preflight(project_config, live, json_output=str(tmp_path / "p.json"))
-        assert writes(live) == 0
+def test_a_ready_org_passes_and_nothing_is_written(local_org, run_preflight, tmp_path):
+    with local_org("2.5") as live:
+        task, checks = run_preflight(live, json_output=str(tmp_path / "p.json"))
+        assert live.writes() == 0
     assert task.return_values["ok"] is True
     assert task.return_values["blockers"] == 0
     assert checks["Calendly package"]["state"] == "ok"
@@ -50,25 +40,26 @@ def test_a_ready_org_passes_and_nothing_is_written(project_config, tmp_path):
 
 
 def test_an_old_package_and_a_missing_layout_are_blockers_named_together(
-    project_config, tmp_path
+    local_org, run_preflight
 ):
-    with local_org(tmp_path, "2.4") as live:
+    with local_org("2.4") as live:
         with pytest.raises(PreflightError) as failure:
-            run_preflight(project_config, live, layouts="Event-Sales Layout")
-        assert writes(live) == 0
+            run_preflight(live, layouts="Event-Sales Layout")
+        assert live.writes() == 0
     message = str(failure.value)
     assert "[Calendly package]" in message and "2.4" in message
     assert "[Event layouts] Not found: Event-Sales Layout" in message
     assert "Event-Event Layout" in message  # the layouts the org has
 
 
-def test_a_mapped_field_the_org_lacks_is_named_with_its_close_names(project_config, tmp_path):
+def test_a_mapped_field_the_org_lacks_is_named_with_its_close_names(project_config, local_org,
+                                                                    run_preflight):
     project_config.config["project"]["custom"] = {
         "calendly_fields": {"guest_emails": "Calendly__EventGuestEmail__c"}
     }
-    with local_org(tmp_path, "2.5") as live:
+    with local_org("2.5") as live:
         with pytest.raises(PreflightError) as failure:
-            run_preflight(project_config, live)
+            run_preflight(live)
     message = str(failure.value)
     assert "Calendly__CalendlyAction__c.Calendly__EventGuestEmail__c" in message
     assert "mapped by project.custom.calendly_fields.guest_emails" in message
@@ -83,15 +74,16 @@ def test_a_mapped_field_the_org_lacks_is_named_with_its_close_names(project_conf
         ("Calendly__X__c", "must map names to fields"),
     ],
 )
-def test_a_bad_mapping_is_named_before_any_call(project_config, tmp_path, mapping, expected):
+def test_a_bad_mapping_is_named_before_any_call(project_config, local_org, run_preflight,
+                                                mapping, expected):
     project_config.config["project"]["custom"] = {"calendly_fields": mapping}
-    with local_org(tmp_path, "2.5") as live:
+    with local_org("2.5") as live:
         with pytest.raises(TaskOptionsError, match=re.escape(expected)):
-            run_preflight(project_config, live)
+            run_preflight(live)
         assert sum(live.app.calls.values()) == 0
 
 
-def test_a_path_without_flows_is_refused(project_config, tmp_path):
-    with local_org(tmp_path, "2.5") as live:
+def test_a_path_without_flows_is_refused(local_org, run_preflight, tmp_path):
+    with local_org("2.5") as live:
         with pytest.raises(TaskOptionsError, match="holds no \\*.flow-meta.xml files"):
-            run_preflight(project_config, live, path=str(tmp_path))
+            run_preflight(live, path=str(tmp_path))
