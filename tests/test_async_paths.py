@@ -175,3 +175,24 @@ def test_scenario_runner_reports_async_transactions(tmp_path):
     data["expect"]["governor"] = {"dml": {"max": 0}}
     failures = scenario.run(data, flows_dir=tmp_path)["failures"]
     assert "transaction 0 async 0 (CreateEventTemplate): dml 1 exceeds max 0" in failures
+
+
+def test_rest_insert_succeeds_and_the_async_path_runs_after_it(org, serve_org):
+    """Through the REST API: the Lead insert answers 201 even when the async path fails; a
+    path that works has written its Contact by the time the client queries."""
+    from simple_salesforce import Salesforce
+
+    org.deploy_flow("AsyncFlow", rt_flow(
+        decision("Check", [("Bad", "and", [("$Record.Company", "EqualTo", s("Bad"))], "Fail")],
+                 default="Make")
+        + MAKE_CONTACT + create("Fail", obj="Contact", fields=[("FirstName", s("x"))]),
+        async_first="Check"))
+    live = serve_org(org)
+    sf = Salesforce(instance=f"127.0.0.1:{live.port}", session_id=live.token, version="63.0")
+    ok = sf.Lead.create({"LastName": "Good", "Company": "Acme", "Email": "good@x.test"})
+    bad = sf.Lead.create({"LastName": "Bad", "Company": "Bad"})
+    assert ok["success"] and bad["success"]
+    assert sf.query("SELECT Id FROM Lead")["totalSize"] == 2
+    rows = sf.query("SELECT LastName FROM Contact")["records"]
+    assert [r["LastName"] for r in rows] == ["Good"]
+    assert [r["error"] and r["error"]["code"] for r in runs(org)] == [None, "FLOW_FAULT"]
