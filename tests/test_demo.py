@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
 
 
+@pytest.mark.e2e
 def test_demo_books_the_sample_meetings_and_checks_every_participant(tmp_path):
     env = dict(os.environ, LOCALORG_HOME=str(tmp_path / "localorg"))  # not the developer's org
     result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, env=env,
@@ -38,6 +39,7 @@ def test_demo_books_the_sample_meetings_and_checks_every_participant(tmp_path):
         assert event["invitee_uuid"] in result.stdout
 
 
+@pytest.mark.e2e
 def test_sample_data_loads_the_local_set_and_reloads_without_duplicates(tmp_path, monkeypatch):
     """Stock load_sample_data picks datasets/local/ (config_name local); a second load upserts."""
     monkeypatch.setenv("LOCALORG_HOME", str(tmp_path / "localorg"))

@@ -12,6 +12,7 @@ from bench.load import insert_concurrently, load, make_bookings, verify
 from localorg.demo import ORG_NAME, DemoFailure, connect, register_env, run, stop_org
 
 CCI = str(Path(sys.executable).parent / "cci")
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

@@ -182,6 +182,7 @@ def dump_dom(env, event_id: str) -> etree._Element:
     return etree.HTML(result.stdout)
 
 
+@pytest.mark.e2e
 def test_attendees_appear_only_after_the_layout_patch(served):
     env, event = served
     before = dump_dom(env, event)
@@ -197,6 +198,7 @@ def test_attendees_appear_only_after_the_layout_patch(served):
         "Quinn Guest <quinn@client.test> (Contact)"]
 
 
+@pytest.mark.e2e
 def test_page_needs_the_token(served):
     env, event = served
     org = org_config(env)

@@ -16,6 +16,7 @@ from localorg.demo import ORG_NAME, register_env, run, stop_org
 ROOT = Path(__file__).resolve().parents[1]
 CCI = str(Path(sys.executable).parent / "cci")
 API_SUITES = ROOT / "robot" / "CalendlySync" / "tests" / "api"
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
