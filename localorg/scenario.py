@@ -21,6 +21,7 @@ import yaml
 
 from localorg.conditions import Cmp
 from localorg.errors import SalesforceError
+from localorg.scenario_generate import GenerateError, expand
 from localorg.store import ROOT, Org
 
 BOOKING = "Calendly__CalendlyAction__c"
@@ -63,6 +64,10 @@ def load(path) -> dict:
         raise ScenarioError(f"{path}: cannot read scenario: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a scenario is a mapping with keys {sorted(TOP_KEYS)}")
+    try:
+        data = expand(data)
+    except GenerateError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
     check_keys(path, "the scenario", data, TOP_KEYS)
     if not isinstance(data.get("transactions"), list) or not all(
             isinstance(t, list) for t in data["transactions"]):

@@ -144,3 +144,28 @@ def test_malformed_expectations_are_unusable(tmp_path, expect):
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(scenario.ScenarioError, match="expect"):
         scenario.load(path)
+
+
+def test_generated_bulk_scenario_expands_to_every_booking():
+    data = _scenario("36_")
+    (bookings,) = data["transactions"]
+    assert [b["Calendly__InviteeUuid__c"] for b in bookings[:2]] == ["inv-001", "inv-002"]
+    assert len(bookings) == len(data["expect"]["events"]) == 200
+    assert len(data["org"]["Contact"]) == 201 and data["org"]["Contact"][-1]["Email"] == (
+        "c200@bulk.test")
+    assert data["expect"]["unmatched"]["inv-200"] == ["x200@nowhere.test"]
+    assert data["expect"]["events"][199]["participants"][2]["relation_name"] == "C200 Guest"
+
+
+@pytest.mark.parametrize("generate, message", [
+    ({"count": 0, "transaction": []}, "generate.count: a whole number from 1 to 10000; got 0"),
+    ({"count": 2, "bookings": []}, "generate: a mapping with count and any of"),
+    ({"count": 2, "transaction": [{"Name": "inv-{i}"}]}, "uses ['i']; only {n} is known"),
+    ({"count": 2, "org": {"Contact": {"LastName": "x"}}}, "generate.org.Contact: a list"),
+], ids=["zero count", "unknown key", "unknown placeholder", "org not a list"])
+def test_a_bad_generate_block_is_named(tmp_path, generate, message):
+    path = tmp_path / "bad.yml"
+    path.write_text(yaml.safe_dump({"generate": generate, "expect": {}}))
+    with pytest.raises(scenario.ScenarioError) as err:
+        scenario.load(path)
+    assert message in str(err.value)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from localorg.scenario_generate import GenerateError, expand
+
 TOP_KEYS = {"description", "org", "transactions", "expect"}
 EXPECT_KEYS = {"events", "unmatched", "errors", "governor"}
 EVENT_KEYS = {"invitee_uuid", "subject", "owner_email", "who_email", "who_name", "show_as",
@@ -66,8 +68,8 @@ class Plan:
 def analyse(path: Path) -> Plan:
     plan = Plan(Path(path))
     try:
-        data = yaml.safe_load(plan.path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+        data = expand(yaml.safe_load(plan.path.read_text()))
+    except (OSError, yaml.YAMLError, GenerateError) as exc:
         plan.reason = f"cannot read the file: {exc}".splitlines()[0]
         return plan
     try:
