@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from localorg.backend import ADMIN_EMAIL  # noqa: E402
 from localorg.demo import (  # noqa: E402  (the checkout root is added just above)
     DemoFailure,
     chunks,
@@ -34,7 +35,6 @@ from localorg.demo import (  # noqa: E402  (the checkout root is added just abov
     run_dev_org,
     stop_org,
 )
-from localorg.store import ADMIN_EMAIL  # noqa: E402
 
 
 def create_guests(sf, run_id: str, count: int) -> list:

@@ -1,4 +1,4 @@
 """The embedded local org: SQLite record store, offline flow runtime, scenario runner.
 
-`localorg.store.Org` is the entry point; see its module docstring for the public API.
+`localorg.backend.Org` is the entry point; see its module docstring for the public API.
 """

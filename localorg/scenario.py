@@ -19,10 +19,10 @@ from pathlib import Path
 
 import yaml
 
+from localorg.backend import ROOT, Org
 from localorg.conditions import Cmp
 from localorg.errors import SalesforceError
 from localorg.scenario_generate import GenerateError, expand
-from localorg.store import ROOT, Org
 
 BOOKING = "Calendly__CalendlyAction__c"
 TRIGGER_FLOW = "CreateEventTemplate"

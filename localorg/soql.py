@@ -21,10 +21,10 @@ Errors (REST body `[{"message", "errorCode"}]`), message shape as Salesforce ret
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from localorg.conditions import And, Cmp, Not, Or
 from localorg.errors import NotImplementedInLocalOrg, SalesforceError
+from localorg.values import format_datetime, parse_datetime
 
 _TOKEN = re.compile(
     r"""
@@ -108,7 +108,7 @@ def _tokens(text: str) -> list:
         elif kind == "number":
             tok.value = float(tok.text) if "." in tok.text else int(tok.text)
         elif kind == "datetime":
-            tok.value = _datetime(tok.text)
+            tok.value = format_datetime(parse_datetime(tok.text))  # API form, UTC
         elif kind == "date":
             tok.value = tok.text
         out.append(tok)
@@ -135,12 +135,6 @@ def _unescape(text: str, pos: int, raw: str) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
-
-
-def _datetime(text: str) -> str:
-    """A SOQL datetime literal in Salesforce's API form, UTC: 2026-01-02T10:00:00.000+0000."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
 
 
 class _Parser:

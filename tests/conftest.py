@@ -24,8 +24,8 @@ import pytest
 from cumulusci.core.config import OrgConfig
 from cumulusci.salesforce_api.metadata import ApiDeploy, ApiListMetadata, ApiRetrieveUnpackaged
 
+from localorg.backend import Org
 from localorg.server.inprocess import running_server
-from localorg.store import Org
 from tests.fixtures.tasks import task_fake_org
 
 

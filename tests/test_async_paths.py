@@ -5,9 +5,9 @@ import pytest
 from test_runtime import assign, create, decision, filt, go, lookup, ref, s, var
 
 from localorg import scenario
+from localorg.backend import Org
 from localorg.conditions import Cmp
 from localorg.errors import NotImplementedInLocalOrg
-from localorg.store import Org
 
 
 def rt_flow(body, async_first=None, immediate=None, obj="Lead", name="AsyncFlow", paths=""):

@@ -4,10 +4,10 @@ inputs, TRIM, and bulkification per element and call path (docs/fidelity.md, Flo
 import pytest
 from test_runtime import assign, b, decision, filt, flow, leads, lookup, ref, run, s, var
 
+from localorg.backend import Org
 from localorg.conditions import Cmp
 from localorg.flow import formula
 from localorg.flow.trigger import run_flow
-from localorg.store import Org
 
 
 @pytest.fixture

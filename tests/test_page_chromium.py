@@ -14,10 +14,10 @@ import pytest
 import requests
 from lxml import etree
 
+from localorg.backend import Org
 from localorg.demo import ORG_NAME, connect, org_config, register_env, run, stop_org
 from localorg.page import EVENT_LAYOUT_NAME, EventPageError, render_event_page
 from localorg.schema import MD_NS
-from localorg.store import Org
 
 ROOT = Path(__file__).resolve().parents[1]
 CCI = str(Path(sys.executable).parent / "cci")

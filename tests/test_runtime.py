@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from localorg.backend import Org
 from localorg.conditions import Cmp
 from localorg.errors import DmlError, LimitException, NotImplementedInLocalOrg
 from localorg.flow import model
 from localorg.flow.interpreter import FlowFault
 from localorg.flow.trigger import run_flow
-from localorg.store import Org
 
 
 def flow(body, start="First", trigger=None, status="Active", name="F"):

@@ -10,7 +10,7 @@ from cumulusci.salesforce_api import soap_envelopes
 from lxml import etree
 
 from localorg import ids
-from localorg.store import Org
+from localorg.backend import Org
 
 V = "63.0"
 NS = {"m": "http://soap.sforce.com/2006/04/metadata"}

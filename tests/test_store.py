@@ -5,11 +5,11 @@ import threading
 import pytest
 
 from localorg import ids
+from localorg.backend import ADMIN_EMAIL, Org
 from localorg.conditions import And, Cmp, Not, Or
 from localorg.errors import DmlError, LimitException, SalesforceError
 from localorg.limits import Usage
 from localorg.schema import FieldDef
-from localorg.store import ADMIN_EMAIL, Org
 
 START, END = "2026-03-02T10:00:00Z", "2026-03-02T10:30:00Z"
 

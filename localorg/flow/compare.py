@@ -12,7 +12,7 @@ from localorg.conditions import And, Not, Or
 from localorg.errors import NotImplementedInLocalOrg, SalesforceError
 from localorg.flow import formula
 from localorg.flow.faults import FlowFault
-from localorg.store import parse_datetime
+from localorg.values import parse_datetime
 
 
 def parse_logic(logic, conds):

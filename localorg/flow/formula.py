@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from localorg.errors import SalesforceError
+from localorg.values import parse_datetime
 
 
 class FormulaError(SalesforceError):
@@ -247,8 +248,6 @@ def _datevalue(v):
 
 
 def _datetimevalue(v):
-    from localorg.store import parse_datetime
-
     if v is None or v == "":
         return None
     try:

@@ -27,7 +27,7 @@ from localorg.flow.compare import compare, flow_equal, parse_logic, typed
 from localorg.flow.data import DataElements
 from localorg.flow.faults import FlowCustomError, FlowFault
 from localorg.flow.model import child, children, connector_target, text
-from localorg.store import parse_datetime
+from localorg.values import parse_datetime
 
 # Subflow input types for which Salesforce turns a null value into "" in the referenced flow.
 NULL_TO_EMPTY = {"String", "Picklist", "Multipicklist"}

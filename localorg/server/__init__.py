@@ -2,7 +2,7 @@
 
 Why a server of our own: no offline Salesforce exists, and CumulusCI, simple-salesforce and the
 project's tasks talk HTTP to an org. This package answers exactly the calls they make, with
-Salesforce's status codes, error codes and response shapes, on top of `localorg.store.Org`.
+Salesforce's status codes, error codes and response shapes, on top of `localorg.backend.Org`.
 
 The handlers parse requests and shape responses only; what they run lives in `localorg.backend`
 (Collections and upsert, SOQL runs and query locators, deploys and retrieves).

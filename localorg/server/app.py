@@ -35,7 +35,7 @@ MAP = Map([
 
 
 class LocalOrgApp:
-    """The WSGI app. `org` is a `localorg.store.Org`; `token` the session id every call needs."""
+    """The WSGI app. `org` is a `localorg.backend.Org`; `token` the session id every call needs."""
 
     def __init__(self, org, token: str, instance_url: str = "", access_log=None):
         self.org = org

@@ -255,11 +255,11 @@ def forget_stale_org(name: str) -> None:
 
 def serve(args) -> int:
     """Foreground server (started detached by `start`): runs until SIGTERM."""
+    from localorg.backend import Org
     from localorg.server.app import LocalOrgApp
     from localorg.server.httpd import LoopbackServer, make_tls_context
     from localorg.server.metadata import seed_stock
     from localorg.server.tls import ensure_certificate, write_private
-    from localorg.store import Org
 
     folder = home()
     version = None if args.calendly_version in ("", "none") else args.calendly_version

@@ -18,7 +18,7 @@ import requests
 import yaml
 from lxml import etree
 
-from localorg.store import Org
+from localorg.backend import Org
 from tests.conformance.shapes import differences, rename_keys, valid_id
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from localorg.store import ADMIN_EMAIL
+from localorg.backend import ADMIN_EMAIL
 from tools.apexgen.scenarios import NotExpressible, Plan, parse_datetime
 
 CLASS_NAME = "CalendlyScenariosTest"

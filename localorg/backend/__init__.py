@@ -1,0 +1,59 @@
+"""The record store of the embedded local org (the backend behind the HTTP APIs and the flows).
+
+Public API (the HTTP server, the flow runtime and the scenario runner use only this):
+
+    org = Org(":memory:")                 # or Org("path/org.sqlite3"); reopening keeps data/schema
+    org = Org(path, calendly_version=None)  # an org without the Calendly package
+    org = Org(path, run_flows=False)      # active record-triggered flows do not run on insert
+    org.org_id, org.default_user_id       # Organization id; the active System Administrator
+                                          # (Email admin@localorg.test) present in every fresh org
+    org.installed_packages()              # [{"namespace": "Calendly", "version": "2.5", ...}]
+
+    with org.transaction(user_id=None) as txn:   # all-or-none: any exception rolls back every
+        ids = txn.insert("Contact", [{...}, ...])  # write, flows triggered inside included
+        txn.update("Contact", [{"Id": ..., "Email": ...}])
+        txn.delete("Contact", [id1, id2])
+        rows = txn.query("Contact", ["Id", "Email", "Owner.Email"],
+                         where=And(Cmp("Email", "IN", [...]), Cmp("IsDeleted", "=", False)),
+                         order_by=[("LastModifiedDate", True, True)],  # (field, desc, nulls_last)
+                         limit=10, offset=None)
+        n = txn.count("Contact", where=...)      # SELECT COUNT() — one query
+        rec = txn.retrieve("Contact", id, fields=None)   # one record or None (no limit cost)
+        txn.usage.as_dict()               # {"soql", "query_rows", "dml", "dml_rows"}
+        results = txn.insert(..., all_or_none=False)  # per record: {"id", "success", "errors"};
+                                  # a record whose after-save flow fails is failed alone
+        txn.usage.header()                # "soql=3/100; query_rows=…; dml=…; dml_rows=…"
+
+    org.describe("Contact") -> schema.ObjectDef  (fields: FieldDef with name, label, type, length,
+        nillable, reference_to, relationship_name, createable, updateable, external_id, unique,
+        default_value, picklist_values, restricted_picklist, custom); org.sobjects() -> [ObjectDef]
+    org.define_object("Foo__c", label=..., plural=...) -> ObjectDef   # idempotent
+    org.add_custom_field("Foo__c", FieldDef | field-meta XML bytes) -> FieldDef  # idempotent
+    org.install_source(folder)            # objects/ of a source-format folder
+
+    org.deploy_flow(name, xml_bytes) -> version number   # Metadata API deploy of one Flow
+    org.activate_flow(name, version)      # version=None deactivates
+    org.flows() -> [{"name", "label", "process_type", "active_version", "latest_version",
+                     "versions": [{"version", "status"}]}]
+    org.flow_xml(name, version=None) -> bytes  # None: the version that runs (active, else latest)
+    org.save_component(kind, full_name, file_name, body)   # other deployed metadata (Layout…)
+    org.component(kind, full_name) -> {"kind", "full_name", "file_name", "body",
+                                       "last_modified"} | None;  org.components(kind) -> [...]
+    org.on_after_insert(handler)          # handler(txn, sobject, records) after each insert
+    org.on_after_update(handler)          # … after each update
+    org.on_after_delete(handler)          # … after each delete (records as they were)
+    txn.query_many(sobject, fields, [(where, order_by, limit), …])  # one SOQL, many filters
+    txn.flow_log                          # flow interviews finished in this transaction
+    txn.after_commit.append(job)          # job() runs after this transaction commits
+
+Every query counts 1 SOQL plus its rows, every insert/update/delete 1 DML plus its rows, against
+the governor limits in `localorg.limits` (a breach raises `LimitException` and rolls back).
+Errors are `errors.SalesforceError` / `errors.DmlError` with Salesforce's error codes.
+
+Modules: `org` (the `Org` facade), `persistence` (SQLite), `dml` (`Transaction`), `query` (the
+query engine), `rules` (per-object rules: Event, EventRelation, User, people).
+"""
+
+from localorg.backend.org import ADMIN_EMAIL, ROOT, Org
+
+__all__ = ["ADMIN_EMAIL", "ROOT", "Org"]

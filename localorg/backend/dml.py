@@ -1,0 +1,334 @@
+"""`Transaction`: DML (insert, update, delete) and queries inside one all-or-none unit of work.
+
+Every insert/update/delete counts 1 DML plus its rows against `localorg.limits`; values are
+converted to their field's stored form (`normalise`); per-object rules come from `rules`.
+Queries are run by `query` on the transaction's behalf.
+"""
+
+import re
+from datetime import date, datetime
+
+from localorg import ids
+from localorg.backend import query
+from localorg.backend.rules import rules_for
+from localorg.conditions import fold
+from localorg.errors import DmlError, SalesforceError
+from localorg.limits import Usage
+from localorg.schema import FieldDef, ObjectDef
+from localorg.values import format_datetime, now_iso, parse_datetime
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_TRIGGER_DEPTH = 16  # Salesforce: "maximum trigger depth exceeded" beyond 16
+
+
+class Transaction:
+    """DML and queries inside one all-or-none transaction, with its governor usage."""
+
+    def __init__(self, org, user_id: str):
+        self.org = org
+        self.user_id = user_id
+        self.usage = Usage()
+        self.trigger_depth = 0
+        self.flow_log = []  # finished flow interviews: {"flow", "inputs", "outputs"}
+        self.after_commit = []  # callables run once this transaction has committed
+        self._savepoints = 0
+
+    # ----- value normalisation ------------------------------------------------------------
+
+    def normalise(self, odef: ObjectDef, fdef: FieldDef, value, check_refs=True):
+        """Convert an input value to the stored form of the field's type; raise DmlError."""
+        if value is None or (value == "" and fdef.type not in ("boolean",)):
+            return None
+        t = fdef.type
+        bad = DmlError("INVALID_TYPE_ON_FIELD_IN_RECORD",
+                       f"{fdef.label}: value not of required type: {value}", [fdef.name])
+        if t == "boolean":
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("true", "false"):
+                return str(value).lower() == "true"
+            raise bad
+        if t in ("int", "double", "currency", "percent"):
+            if isinstance(value, bool):
+                raise bad
+            try:
+                num = float(value)
+            except (TypeError, ValueError):
+                raise bad from None
+            return int(num) if t == "int" or num.is_integer() else num
+        if t == "datetime":
+            try:
+                return format_datetime(parse_datetime(value))
+            except (TypeError, ValueError):
+                raise bad from None
+        if t == "date":
+            try:
+                if isinstance(value, date) and not isinstance(value, datetime):
+                    return value.isoformat()
+                if isinstance(value, str) and len(value) == 10:
+                    return date.fromisoformat(value).isoformat()
+                return parse_datetime(value).date().isoformat()
+            except (TypeError, ValueError):
+                raise bad from None
+        if t in ("reference", "id"):
+            return self._reference(fdef, value, check_refs)
+        text = value if isinstance(value, str) else str(value)
+        if fdef.length and len(text) > fdef.length:
+            raise DmlError("STRING_TOO_LONG",
+                           f"{fdef.label}: data value too large: {text} "
+                           f"(max length={fdef.length})", [fdef.name])
+        if t == "email" and check_refs and not _EMAIL.match(text):
+            raise DmlError("INVALID_EMAIL_ADDRESS", f"{fdef.label}: invalid email address: {text}",
+                           [fdef.name])
+        if fdef.restricted_picklist and check_refs and text not in fdef.picklist_values:
+            raise DmlError("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                           f"{fdef.label}: bad value for restricted picklist field: {text}",
+                           [fdef.name])
+        return text
+
+    def _reference(self, fdef, value, check):
+        try:
+            rid = ids.to18(value)
+        except ValueError:
+            raise DmlError("MALFORMED_ID", f"{fdef.label}: id value of incorrect type: {value}",
+                           [fdef.name]) from None
+        if not check:
+            return rid
+        target = self.org.object_for_id(rid)
+        if fdef.reference_to and (target is None or target.name not in fdef.reference_to):
+            raise DmlError("FIELD_INTEGRITY_EXCEPTION",
+                           f"{fdef.label}: id value of incorrect type: {value}", [fdef.name])
+        if self.org.db.fetch(rid)[1] is None:
+            raise DmlError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                           [fdef.name])
+        return rid
+
+    # ----- queries (run by `query`) -------------------------------------------------------
+
+    def retrieve(self, sobject, record_id, fields=None):
+        """One record by id as stored (all fields, or `fields`), or None. Not a SOQL query."""
+        return query.retrieve(self, sobject, record_id, fields)
+
+    def query(self, sobject, fields, where=None, order_by=None, limit=None, offset=None):
+        """Records matching `where`, projected on `fields` (dotted paths become nested dicts,
+        like the REST API: {"Owner": {"Email": ...}}). Counts 1 SOQL query + returned rows."""
+        return query.select(self, sobject, fields, where, order_by, limit, offset)
+
+    def query_many(self, sobject, fields, requests):
+        """Several (where, order_by, limit) filters on one object as ONE SOQL query."""
+        return query.select_many(self, sobject, fields, requests)
+
+    def count(self, sobject, where=None) -> int:
+        """SELECT COUNT() — one query; each counted record is a query row."""
+        return query.count(self, sobject, where)
+
+    def mark_used(self, sobject, record_ids, field_name):
+        """Stamp LastViewedDate or LastReferencedDate now, as SOQL FOR VIEW / FOR REFERENCE
+        does; not DML (no LastModifiedDate, no triggers, no governor DML)."""
+        odef = self.org.describe(sobject)
+        fdef = odef.field(field_name)
+        stamp = now_iso()
+        for rid in record_ids:
+            found, record = self.org.db.fetch(rid)
+            if found == odef.name:
+                self.org.db.write(odef.name, {**record, fdef.name: stamp}, new=False)
+
+    # ----- DML ----------------------------------------------------------------------------
+
+    def insert(self, sobject, records, all_or_none=True):
+        """Insert records (one DML statement). Returns ids, or per-record results when
+        all_or_none=False (failed records are skipped, the others kept)."""
+        return self._dml("insert", sobject, records, all_or_none)
+
+    def update(self, sobject, records, all_or_none=True):
+        """Update records given as dicts with Id (one DML statement)."""
+        return self._dml("update", sobject, records, all_or_none)
+
+    def delete(self, sobject, record_ids, all_or_none=True):
+        """Delete records by id (one DML statement)."""
+        return self._dml("delete", sobject, [{"Id": r} for r in record_ids], all_or_none)
+
+    def _dml(self, op, sobject, records, all_or_none):
+        """One DML statement. Partial mode (all_or_none=False) behaves like Salesforce: a record
+        whose trigger (flow) fails is marked failed and the statement is rolled back and retried
+        without it, at most twice; the rest are saved."""
+        odef = self.org.describe(sobject)
+        records = list(records)
+        self.usage.count_dml(len(records))
+        for index, record in enumerate(records):
+            if not isinstance(record, dict):
+                raise DmlError("INVALID_FIELD", f"record {index} is not an object: {record!r}",
+                               index=index)
+        failed = {}  # index -> error dict
+        for attempt in range(3):
+            statement, logged = self._savepoint(), len(self.flow_log)
+            queued = len(self.after_commit)
+            results = self._write_all(op, odef, records, all_or_none, failed)
+            done = [(i, r) for i, r in enumerate(results) if r is not None and r != "failed"]
+            try:
+                if done:
+                    self._after(op, odef.name, [r for _, r in done])
+            except DmlError as exc:
+                index = next((i for i, r in done if r["Id"] == exc.record_id), None)
+                self.org.db.rollback_to(statement)
+                del self.flow_log[logged:]
+                del self.after_commit[queued:]
+                if index is None or all_or_none or attempt == 2:
+                    if index is not None:
+                        exc.index = index
+                    raise
+                failed[index] = exc.as_dict()
+                continue
+            self.org.db.release(statement)
+            break
+        if all_or_none:
+            return [r["Id"] for r in results]
+        return [{"id": None, "success": False, "errors": [failed[i]]} if i in failed
+                else {"id": r["Id"], "success": True, "errors": []}
+                for i, r in enumerate(results)]
+
+    def _savepoint(self):
+        name = f"sp{self._savepoints}"
+        self._savepoints += 1
+        self.org.db.savepoint(name)
+        return name
+
+    def _write_all(self, op, odef, records, all_or_none, failed):
+        """Write each record not already failed; returns the stored record, or "failed"."""
+        results = []
+        for index, record in enumerate(records):
+            if index in failed:
+                results.append("failed")
+                continue
+            name = self._savepoint()
+            try:
+                stored = getattr(self, f"{op}_one")(odef, record)
+            except SalesforceError as exc:
+                self.org.db.rollback_to(name)
+                if all_or_none:
+                    raise DmlError(exc.code, exc.message, exc.fields, index) from exc
+                failed[index] = exc.as_dict()
+                results.append("failed")
+                continue
+            self.org.db.release(name)
+            results.append(stored)
+        return results
+
+    def _after(self, op, sobject, records):
+        handlers = self.org.handlers(op)
+        if not handlers:
+            return
+        self.trigger_depth += 1
+        try:
+            if self.trigger_depth > MAX_TRIGGER_DEPTH:
+                raise DmlError("CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
+                               "maximum trigger depth exceeded")
+            for handler in handlers:
+                handler(self, sobject, [dict(r) for r in records])
+        finally:
+            self.trigger_depth -= 1
+
+    def _clean(self, odef, record, creating):
+        """Validate field names, writability and values; return {canonical name: value}."""
+        out = {}
+        for key, value in record.items():
+            if key == "attributes":
+                continue
+            fdef = odef.field(key)
+            if fdef.name == "Id":
+                continue
+            writable = fdef.createable if creating else fdef.updateable
+            if not writable:
+                raise SalesforceError(
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    f"Unable to create/update fields: {fdef.name}. Please check the security "
+                    "settings of this field and verify that it is read/write for your profile "
+                    "or permission set.", [fdef.name])
+            out[fdef.name] = self.normalise(odef, fdef, value)
+        return out
+
+    def insert_one(self, odef, record):
+        """Write one new record (no DML charged: the statement is counted by the caller)."""
+        values = self._clean(odef, record, creating=True)
+        stamp = now_iso()
+        full = {f.name: None for f in odef.fields.values()}
+        for fdef in odef.fields.values():
+            if fdef.default_value is not None:
+                full[fdef.name] = fdef.default_value
+        full.update({
+            "Id": self.org.db.next_id(odef.key_prefix), "IsDeleted": False, "CreatedDate": stamp,
+            "LastModifiedDate": stamp, "SystemModstamp": stamp,
+            "CreatedById": self.user_id, "LastModifiedById": self.user_id,
+        })
+        if odef.has("OwnerId"):
+            full["OwnerId"] = self.user_id
+        full.update(values)
+        rules = rules_for(odef.name)
+        self._check(odef, rules, full, values)
+        self.org.db.write(odef.name, full, new=True)
+        rules.after_insert(self, full)
+        return full
+
+    def update_one(self, odef, record):
+        rid = self._existing_id(odef, record.get("Id"))
+        _, current = self.org.db.fetch(rid)
+        values = self._clean(odef, record, creating=False)
+        full = {**current, **values}
+        full["LastModifiedDate"] = full["SystemModstamp"] = now_iso()
+        full["LastModifiedById"] = self.user_id
+        rules = rules_for(odef.name)
+        self._check(odef, rules, full, values)
+        self.org.db.write(odef.name, full, new=False)
+        rules.after_update(self, full, current)
+        return full
+
+    def delete_one(self, odef, record):
+        rid = self._existing_id(odef, record.get("Id"))
+        _, current = self.org.db.fetch(rid)
+        self.org.db.delete(rid)
+        rules_for(odef.name).after_delete(self, current)
+        return current
+
+    def _existing_id(self, odef, value):
+        if not value:
+            raise SalesforceError("MISSING_ARGUMENT", "Id not specified in an update call",
+                                  ["Id"])
+        try:
+            rid = ids.to18(value)
+        except ValueError:
+            raise SalesforceError("MALFORMED_ID", f"malformed id {value}", ["Id"]) from None
+        sobject, _ = self.org.db.fetch(rid)
+        if sobject is None:
+            raise SalesforceError("ENTITY_IS_DELETED" if rid.startswith(odef.key_prefix)
+                                  else "INVALID_CROSS_REFERENCE_KEY",
+                                  "entity is deleted" if rid.startswith(odef.key_prefix)
+                                  else "invalid cross reference id", ["Id"])
+        if sobject != odef.name:
+            raise SalesforceError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                                  ["Id"])
+        return rid
+
+    def _check(self, odef, rules, full, given):
+        """Computed fields, required fields, the object's rules and unique custom fields."""
+        rules.derive(self, full, given)
+        missing = [
+            f.name for f in odef.fields.values()
+            if not f.nillable and f.createable and f.type != "boolean" and full.get(f.name) is None
+        ] + rules.required(full)
+        for f in odef.fields.values():
+            if f.type == "boolean" and full.get(f.name) is None and not f.nillable:
+                full[f.name] = bool(f.default_value)
+        if missing:
+            raise SalesforceError("REQUIRED_FIELD_MISSING",
+                                  f"Required fields are missing: [{', '.join(missing)}]", missing)
+        rules.validate(self, full)
+        for fdef in odef.fields.values():
+            value = full.get(fdef.name)
+            if fdef.unique and fdef.custom and value is not None:
+                dup = next((r for r in self.org.db.rows(odef.name) if r["Id"] != full["Id"]
+                            and fold(r.get(fdef.name)) == fold(value)), None)
+                if dup is not None:
+                    raise SalesforceError(
+                        "DUPLICATE_VALUE",
+                        f"duplicate value found: {fdef.name} duplicates value on record with "
+                        f"id: {dup['Id']}", [fdef.name])

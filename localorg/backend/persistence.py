@@ -1,0 +1,202 @@
+"""SQLite storage of one local org: records, meta values, ids, custom schema, flows, components.
+
+One table of records (id, sobject, JSON data) rather than a table per object, so custom fields
+deployed later need no ALTER TABLE. Only this module writes SQL; `Database.lock` (re-entrant) is
+held by a transaction for its whole life and by every read of the org.
+"""
+
+import json
+import sqlite3
+import threading
+
+from localorg import ids
+from localorg.values import now_iso
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY, sobject TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_sobject ON records (sobject);
+CREATE INDEX IF NOT EXISTS records_relation_event ON records (json_extract(data, '$.EventId'))
+    WHERE sobject = 'EventRelation';
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS custom_objects (
+    name TEXT PRIMARY KEY, key_prefix TEXT NOT NULL, label TEXT, plural TEXT);
+CREATE TABLE IF NOT EXISTS custom_fields (
+    sobject TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (sobject, name));
+CREATE TABLE IF NOT EXISTS components (
+    kind TEXT NOT NULL, full_name TEXT NOT NULL, file_name TEXT NOT NULL, body BLOB NOT NULL,
+    last_modified TEXT NOT NULL, PRIMARY KEY (kind, full_name));
+CREATE TABLE IF NOT EXISTS flows (
+    name TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, label TEXT,
+    process_type TEXT, xml BLOB NOT NULL, PRIMARY KEY (name, version));
+"""
+
+
+class Database:
+    """The SQL of one org file (or ":memory:")."""
+
+    def __init__(self, path):
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.lock = threading.RLock()
+        with self.lock:
+            self._db.executescript(_SCHEMA)
+
+    # ----- transactions and savepoints ---------------------------------------------------
+
+    def begin(self):
+        self._db.execute("BEGIN")
+
+    def commit(self):
+        self._db.execute("COMMIT")
+
+    def rollback(self):
+        self._db.execute("ROLLBACK")
+
+    def savepoint(self, name):
+        self._db.execute(f"SAVEPOINT {name}")
+
+    def release(self, name):
+        self._db.execute(f"RELEASE {name}")
+
+    def rollback_to(self, name):
+        """Undo everything since the savepoint and end it."""
+        self._db.execute(f"ROLLBACK TO {name}")
+        self._db.execute(f"RELEASE {name}")
+
+    # ----- meta values and ids -----------------------------------------------------------
+
+    def meta(self, key, default=None):
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, key, value):
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                         (key, json.dumps(value)))
+
+    def next_id(self, key_prefix):
+        seq = self.meta("seq", 1) + 1
+        self.set_meta("seq", seq)
+        return ids.make_id(key_prefix, seq)
+
+    # ----- records -----------------------------------------------------------------------
+
+    def write(self, sobject, record, new):
+        sql = ("INSERT INTO records (id, sobject, data) VALUES (?, ?, ?)" if new else
+               "UPDATE records SET sobject = ?, data = ? WHERE id = ?")
+        args = ((record["Id"], sobject, json.dumps(record)) if new else
+                (sobject, json.dumps(record), record["Id"]))
+        self._db.execute(sql, args)
+
+    def delete(self, record_id):
+        self._db.execute("DELETE FROM records WHERE id = ?", (record_id,))
+
+    def fetch(self, record_id):
+        """(sobject, record) or (None, None)."""
+        row = self._db.execute("SELECT sobject, data FROM records WHERE id = ?",
+                               (record_id,)).fetchone()
+        return (row[0], json.loads(row[1])) if row else (None, None)
+
+    def rows(self, sobject):
+        return [json.loads(d) for (d,) in self._db.execute(
+            "SELECT data FROM records WHERE sobject = ? ORDER BY rowid", (sobject,))]
+
+    def relations_of(self, event_id):
+        """EventRelations of one Event (indexed: validation runs once per inserted relation)."""
+        return [json.loads(d) for (d,) in self._db.execute(
+            "SELECT data FROM records WHERE sobject = 'EventRelation' "
+            "AND json_extract(data, '$.EventId') = ? ORDER BY rowid", (event_id,))]
+
+    # ----- custom schema -----------------------------------------------------------------
+
+    def custom_objects(self):
+        """[(name, key_prefix, label, plural)] in creation order."""
+        return self._db.execute(
+            "SELECT name, key_prefix, label, plural FROM custom_objects ORDER BY rowid").fetchall()
+
+    def custom_fields(self):
+        """[(sobject, field describe dict)] in creation order."""
+        return [(sobject, json.loads(data)) for sobject, data in self._db.execute(
+            "SELECT sobject, data FROM custom_fields ORDER BY rowid")]
+
+    def save_custom_object(self, name, key_prefix, label, plural):
+        self._db.execute(
+            "INSERT INTO custom_objects (name, key_prefix, label, plural) VALUES (?,?,?,?)",
+            (name, key_prefix, label, plural))
+
+    def save_custom_field(self, sobject, name, describe: dict):
+        self._db.execute(
+            "INSERT OR REPLACE INTO custom_fields (sobject, name, data) VALUES (?, ?, ?)",
+            (sobject, name, json.dumps(describe)))
+
+    # ----- flow versions -----------------------------------------------------------------
+
+    def add_flow_version(self, name, label, process_type, xml) -> int:
+        """Store a new Draft version; return its number."""
+        with self.lock:
+            latest = self._db.execute("SELECT MAX(version) FROM flows WHERE name = ?",
+                                      (name,)).fetchone()[0]
+            version = (latest or 0) + 1
+            self._db.execute(
+                "INSERT INTO flows (name, version, status, label, process_type, xml) "
+                "VALUES (?, ?, 'Draft', ?, ?, ?)", (name, version, label, process_type, xml))
+            return version
+
+    def flow_versions(self, name) -> list:
+        with self.lock:
+            return [v for (v,) in self._db.execute(
+                "SELECT version FROM flows WHERE name = ?", (name,))]
+
+    def set_active_flow(self, name, version):
+        """The active version becomes Obsolete; `version` (unless None) becomes Active."""
+        with self.lock:
+            self._db.execute(
+                "UPDATE flows SET status = 'Obsolete' WHERE name = ? AND status = 'Active'",
+                (name,))
+            if version is not None:
+                self._db.execute(
+                    "UPDATE flows SET status = 'Active' WHERE name = ? AND version = ?",
+                    (name, version))
+
+    def flows(self) -> list:
+        with self.lock:
+            return self._db.execute(
+                "SELECT name, version, status, label, process_type FROM flows "
+                "ORDER BY name, version").fetchall()
+
+    def flow_xml(self, name, version):
+        """The version's XML; version None: the active one, else the latest. None if absent."""
+        with self.lock:
+            if version is None:
+                row = self._db.execute(
+                    "SELECT xml FROM flows WHERE name = ? ORDER BY status = 'Active' DESC, "
+                    "version DESC", (name,)).fetchone()
+            else:
+                row = self._db.execute("SELECT xml FROM flows WHERE name = ? AND version = ?",
+                                       (name, version)).fetchone()
+            return bytes(row[0]) if row else None
+
+    def active_flows(self) -> list:
+        with self.lock:
+            return [(n, v, bytes(x)) for n, v, x in self._db.execute(
+                "SELECT name, version, xml FROM flows WHERE status = 'Active' ORDER BY name")]
+
+    # ----- other metadata components -----------------------------------------------------
+
+    def save_component(self, kind, full_name, file_name, body: bytes):
+        with self.lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO components (kind, full_name, file_name, body, "
+                "last_modified) VALUES (?, ?, ?, ?, ?)",
+                (kind, full_name, file_name, body, now_iso()))
+
+    def components(self, kind, full_name=None) -> list:
+        """[{"kind", "full_name", "file_name", "body", "last_modified"}], by full name."""
+        sql = ("SELECT kind, full_name, file_name, body, last_modified FROM components "
+               "WHERE kind = ?")
+        args = (kind,)
+        if full_name is not None:
+            sql, args = sql + " AND full_name = ?", (kind, full_name)
+        with self.lock:
+            rows = self._db.execute(sql + " ORDER BY full_name", args).fetchall()
+        return [{"kind": k, "full_name": n, "file_name": f, "body": bytes(b),
+                 "last_modified": m} for k, n, f, b, m in rows]

@@ -1,0 +1,211 @@
+"""The query engine: field paths, filters with SOQL's semantics, sort, projection, count.
+
+Filtering runs in Python with SOQL's semantics (case-insensitive text, null rules, polymorphic
+parent fields), which SQLite's collation can't express. Each function takes the open
+`dml.Transaction` (`txn`), whose governor usage it charges.
+"""
+
+from localorg import ids
+from localorg.conditions import And, Cmp, Not, Or, evaluate, fields_of, fold
+from localorg.errors import DmlError, SalesforceError
+
+_TYPED = ("id", "reference", "boolean", "int", "double", "currency", "percent", "date",
+          "datetime")
+
+
+def retrieve(txn, sobject, record_id, fields=None):
+    """One record by id as stored (all fields, or `fields`), or None. Not a SOQL query."""
+    odef = txn.org.describe(sobject)
+    try:
+        rid = ids.to18(record_id)
+    except ValueError:
+        raise SalesforceError("MALFORMED_ID", f"malformed id {record_id}") from None
+    found, record = txn.org.db.fetch(rid)
+    if found != odef.name:
+        return None
+    if fields is None:
+        return record
+    return {odef.field(f).name: record.get(odef.field(f).name) for f in fields}
+
+
+def select(txn, sobject, fields, where=None, order_by=None, limit=None, offset=None):
+    """Records matching `where`, projected on `fields`, sorted by `order_by`
+    [(path, desc, nulls_last)]. Counts 1 SOQL query + returned rows."""
+    resolver = Resolver(txn.org, txn.org.describe(sobject))
+    paths = [resolver.check(f) for f in fields]
+    rows = _sort(resolver, resolver.matching(txn, where), order_by)[offset or 0:]
+    if limit is not None:
+        rows = rows[:limit]
+    txn.usage.count_query(len(rows))
+    return [resolver.project(r, paths) for r in rows]
+
+
+def select_many(txn, sobject, fields, requests):
+    """Several filters on one object as ONE SOQL query, as a bulkified flow element does.
+
+    `requests` is a list of (where, order_by, limit); returns one result list per request.
+    Counts 1 query, and as rows the distinct records matched by any request (what the
+    combined query retrieves)."""
+    resolver = Resolver(txn.org, txn.org.describe(sobject))
+    paths = [resolver.check(f) for f in fields]
+    rows = txn.org.db.rows(resolver.odef.name)
+    results, matched = [], set()
+    for where, order_by, limit in requests:
+        hits = resolver.matching(txn, where, rows)
+        matched.update(r["Id"] for r in hits)
+        hits = _sort(resolver, hits, order_by)
+        results.append(hits[:limit] if limit is not None else hits)
+    txn.usage.count_query(len(matched))
+    return [[resolver.project(r, paths) for r in hits] for hits in results]
+
+
+def count(txn, sobject, where=None) -> int:
+    """SELECT COUNT() — one query; each counted record is a query row, as in Salesforce."""
+    resolver = Resolver(txn.org, txn.org.describe(sobject))
+    n = len(resolver.matching(txn, where))
+    txn.usage.count_query(n)
+    return n
+
+
+def _sort(resolver, rows, order_by):
+    for fpath, desc, nulls_last in reversed(order_by or []):
+        resolver.check(fpath)
+        if nulls_last is None:
+            nulls_last = bool(desc)
+        present = [r for r in rows if resolver.get(r, fpath) is not None]
+        absent = [r for r in rows if resolver.get(r, fpath) is None]
+        present.sort(key=lambda r, p=fpath: fold(resolver.get(r, p)), reverse=bool(desc))
+        rows = present + absent if nulls_last else absent + present
+    return rows
+
+
+class Resolver:
+    """Field paths of one query: validation, parent lookups, filtering, projection."""
+
+    def __init__(self, org, odef):
+        self.org = org
+        self.odef = odef
+        self._parents = {}
+        self._paths = {}
+
+    def matching(self, txn, where, rows=None) -> list:
+        """The rows (default: every record of the object) that satisfy `where`."""
+        for f in fields_of(where):
+            self.check(f)
+        where = self.normalise_condition(txn, where)
+        if rows is None:
+            rows = self.org.db.rows(self.odef.name)
+        return [r for r in rows if evaluate(where, lambda f, r=r: self.get(r, f))]
+
+    def check(self, path: str) -> list:
+        """Canonical path parts; INVALID_FIELD when a part does not exist."""
+        if path not in self._paths:
+            self._paths[path] = self._check(path)
+        return self._paths[path]
+
+    def _check(self, path: str) -> list:
+        parts = path.split(".")
+        odefs, out = [self.odef], []
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if last:
+                if part.lower() == "type" and i > 0:
+                    out.append("Type")
+                    break
+                hits = [o.field(part) for o in odefs if o.has(part)]
+                if not hits:
+                    where = odefs[0].name if len(odefs) == 1 else "Name"
+                    raise SalesforceError(
+                        "INVALID_FIELD",
+                        f"No such column '{part}' on entity '{where}'. If you are attempting to "
+                        "use a custom field, be sure to append the '__c' after the custom field "
+                        "name. Please reference your WSDL or the describe call for the "
+                        "appropriate names.", [path])
+                out.append(hits[0].name)
+            else:
+                rel = next((o.relationship(part) for o in odefs if o.relationship(part)), None)
+                if rel is None:
+                    raise SalesforceError(
+                        "INVALID_FIELD",
+                        f"Didn't understand relationship '{part}' in field path '{path}'. If you "
+                        "are attempting to use a custom relationship, be sure to append the '__r' "
+                        "after the custom relationship name.", [path])
+                out.append((rel.relationship_name, rel.name))
+                known = {o.name: o for o in self.org.sobjects()}
+                odefs = [known[t] for t in rel.reference_to if t in known] or list(known.values())
+        return out
+
+    def _parent(self, rid):
+        if rid not in self._parents:
+            self._parents[rid] = self.org.db.fetch(rid)
+        return self._parents[rid]
+
+    def get(self, record, path):
+        parts = self.check(path) if isinstance(path, str) else path
+        current, sobject = record, self.odef.name
+        for part in parts:
+            if current is None:
+                return None
+            if isinstance(part, tuple):
+                rid = current.get(part[1])
+                sobject, current = self._parent(rid) if rid else (None, None)
+            elif part == "Type":
+                return sobject
+            else:
+                return current.get(part)
+        return None
+
+    def project(self, record, paths) -> dict:
+        out = {}
+        for parts in paths:
+            node, current, sobject = out, record, self.odef.name
+            for part in parts[:-1]:
+                rid = current.get(part[1]) if current else None
+                sobject, current = self._parent(rid) if rid else (None, None)
+                if current is None:
+                    node[part[0]] = None
+                    break
+                node = node.setdefault(part[0], {"attributes": {"type": sobject}})
+            else:
+                last = parts[-1]
+                node[last] = sobject if last == "Type" and len(parts) > 1 else current.get(last)
+        return out
+
+    def normalise_condition(self, txn, cond):
+        """Literal values converted to the stored form of their field (datetimes, ids…)."""
+        if cond is None:
+            return None
+        if isinstance(cond, And | Or):
+            return type(cond)(*(self.normalise_condition(txn, c) for c in cond.conds))
+        if isinstance(cond, Not):
+            return Not(self.normalise_condition(txn, cond.cond))
+        parts = self.check(cond.field)
+        if parts[-1] == "Type":
+            return cond
+        odef = self.odef
+        for part in parts[:-1]:
+            targets = odef.field(part[1]).reference_to
+            odef = self.org.describe(targets[0]) if targets else odef
+        fdef = odef.field(parts[-1]) if odef.has(parts[-1]) else None
+
+        def conv(value):
+            if value is None or fdef is None or fdef.type not in _TYPED:
+                return value
+            if fdef.type in ("id", "reference"):
+                try:
+                    return ids.to18(value)
+                except ValueError:
+                    raise SalesforceError("INVALID_QUERY_FILTER_OPERATOR",
+                                          f"invalid ID field: {value}") from None
+            try:
+                return txn.normalise(odef, fdef, value, check_refs=False)
+            except DmlError as exc:
+                raise SalesforceError("INVALID_QUERY_FILTER_OPERATOR",
+                                      f"value of filter criterion for field '{fdef.name}' must "
+                                      f"be of type {fdef.type}: {value}") from exc
+
+        if cond.op in ("IN", "NOT IN"):
+            return Cmp(cond.field, cond.op, [conv(v) for v in cond.value])
+        if cond.op == "LIKE":
+            return cond
+        return Cmp(cond.field, cond.op, conv(cond.value))

@@ -1,0 +1,108 @@
+"""The shape of `localorg`: no import cycle between its modules, no module over 600 lines.
+
+Imports are read with `ast` from the source (also those inside functions: a deferred import is
+still a dependency), so the check needs no import of the code itself.
+"""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "localorg"
+MAX_LINES = 600
+# Known debts, each to be removed by the change that pays it; the tests below fail when an entry
+# is no longer true, so the lists only shrink.
+OVERSIZE = {"localorg/server/rest.py"}
+CYCLES = {("localorg.server.app", "localorg.server.rest")}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports_of(name: str, path: Path, known: dict) -> set:
+    """The localorg modules `name` imports; `from pkg import sub` counts as `pkg.sub`."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base
+                       for a in node.names]
+        else:
+            continue
+        out.update(t for t in targets if t in known and t != name)
+    return out
+
+
+def graph() -> dict:
+    known = modules()
+    return {name: imports_of(name, path, known) for name, path in known.items()}
+
+
+def cycles(edges: dict) -> list:
+    """Strongly connected components of more than one module (Tarjan), each sorted."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(edges[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(tuple(sorted(component)))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [("a", "b", "c")]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_in_localorg():
+    found = set(cycles(graph()))
+    assert found - CYCLES == set(), "import cycles: " + "; ".join(
+        " <-> ".join(c) for c in sorted(found - CYCLES))
+    assert CYCLES - found == set(), f"gone, remove from CYCLES: {sorted(CYCLES - found)}"
+
+
+def test_the_store_and_the_flow_runtime_do_not_import_each_other():
+    edges = graph()
+    for name, targets in edges.items():
+        if name.startswith("localorg.flow"):
+            assert not any(t.startswith("localorg.backend") for t in targets), name
+
+
+def test_no_module_over_600_lines():
+    root = PACKAGE.parent
+    sizes = {p.relative_to(root).as_posix(): len(p.read_text().splitlines())
+             for p in PACKAGE.rglob("*.py")}
+    over = {p for p, n in sizes.items() if n > MAX_LINES}
+    assert over - OVERSIZE == set(), {p: sizes[p] for p in over - OVERSIZE}
+    assert OVERSIZE - over == set(), f"now short enough, remove from OVERSIZE: {OVERSIZE - over}"
