@@ -254,7 +254,8 @@ def with_metadata(org, sobject: str, row: dict) -> dict:
         out["Metadata"] = {**mdjson.to_json(definition, "FlowDefinition"),
                            "activeVersionNumber": (row["ActiveVersion"] or {}).get(
                                "VersionNumber"),
-                           "masterLabel": row["MasterLabel"]}
+                           "masterLabel": row["MasterLabel"],
+                           "urls": None}  # fidelity: Tooling API / FlowDefinition Metadata
     return out
 
 
