@@ -9,13 +9,10 @@ from cumulusci.salesforce_api.metadata import ApiListMetadata
 from cumulusci.tasks.metadata_etl import MetadataSingleEntityTransformTask
 from cumulusci.tasks.metadata_etl.layouts import AddFieldsToLayoutOptions, AddFieldsToPageLayout
 
-# Layout-metadata name of Lightning's Attendees field, as in Event layouts retrieved from
-# real orgs (<layoutItems><behavior>Edit</behavior><field>Attendees</field>, e.g.
-# github.com/Iamsfdeveloper/UAT_backup and github.com/Omnicable/Salesforce) and in
-# force-app's Event layout. The one place this task names it.
+# Layout-metadata name of Lightning's Attendees field (docs/research.md, "The Attendees field
+# in layouts"). The one place this task names it.
 ATTENDEES_FIELD = "Attendees"
-# Where the project's own Event layout has it: after "Related To" (WhatId) in "Calendar Event
-# Details". Layouts without WhatId get the stock default (top of the first section, last column).
+# After "Related To" (WhatId), as in the project's own Event layout; else the stock default.
 ATTENDEES_POSITION = [{"relative": "after", "field": "WhatId"}]
 
 

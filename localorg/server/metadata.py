@@ -15,9 +15,8 @@ meta_readmetadata.htm, meta_canceldeploy.htm) and the envelopes CumulusCI sends
 - listMetadata, readMetadata, cancelDeploy. Other operations answer a SOAP fault NOT_IMPLEMENTED.
 
 A new org has what every Salesforce org starts with that these callers read: Salesforce's stock
-Event page layout ("Event-Event Layout", in `stock/`: the layout retrieved from orgs that never
-customised it, e.g. github.com/GetonCRM-Solutions-LLP/Calenso @ 1456f102 and
-github.com/CityofToronto/EDC-Salesforce @ c46e7b32, minus their custom fields; no Attendees field).
+Event page layout ("Event-Event Layout", in `stock/`, without the Attendees field; where it comes
+from: docs/research.md, "Stock Event layout").
 
 Profiles and permission sets are stored and returned, not enforced: the local org runs every
 call as its System Administrator. A never-deployed `Admin` profile is retrieved as an empty Profile.
