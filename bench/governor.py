@@ -21,11 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.naive.make_naive import generate  # noqa: E402
 from localorg.errors import SalesforceError  # noqa: E402
 from localorg.scenario import new_org  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "bench"))
-from naive.make_naive import generate  # noqa: E402
 
 CASES = [(1, 0), (1, 1), (1, 10), (1, 50), (1, 200), (200, 10)]
 
