@@ -5,7 +5,11 @@ named in a component failure, never a silent success. Applying, in one all-or-no
 (rollbackOnError, as CumulusCI asks): Flow -> a flow version in the store (active when
 `<status>Active`); Layout, Profile, PermissionSet -> stored source for retrieve and the Event
 page; CustomObject / CustomField -> the org's schema; InstalledPackage -> refused unless that
-version is already installed. Result shapes: Metadata API Developer Guide, meta_deployresult.htm.
+version is already installed. destructiveChanges: Flow members only (every version deleted; an
+active one is refused, a missing one is a warning); other types are component failures.
+checkOnly checks and applies nothing. A testLevel that runs Apex tests fails the deploy with
+NOT_IMPLEMENTED: the local org has no Apex runtime. Result shapes: Metadata API Developer Guide,
+meta_deployresult.htm.
 """
 
 import base64
@@ -27,6 +31,10 @@ from localorg.backend.metadata_types import (
 from localorg.errors import SalesforceError
 from localorg.schema import MD_NS, field_from_xml
 
+# testLevel values that run Apex tests (DeployOptions, meta_deploy.htm); NoTestRun and
+# the default run none.
+RUNS_TESTS = ("RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg", "RunRelevantTests")
+
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -39,6 +47,8 @@ class Component:
         self.kind, self.full_name, self.file_name, self.body = kind, full_name, file_name, body
         self.problems = []
         self.created = True
+        self.deleted = False
+        self.warning = None  # a destructive member that does not exist
 
 
 def read_zip(data: bytes):
@@ -70,16 +80,31 @@ def components_of(files: dict) -> list:
     return comps
 
 
-def destructive_components(files: dict) -> list:
-    """destructiveChanges manifests that name members: a failure each (not implemented)."""
+def destructive_components(files: dict, org) -> list:
+    """One component per destructiveChanges member: Flow members are checked for deletion
+    (an active version refuses it, a missing flow is a warning); other types are failures."""
     comps = []
+    flows = {f["name"]: f for f in org.flows()}
     for name in [n for n in files if n.startswith("destructiveChanges")]:
         manifest = etree.fromstring(files[name])
-        if manifest.findall(f".//{{{MD_NS}}}members"):
-            comp = Component("DestructiveChanges", name, name, files[name])
-            comp.problems.append(("Deleting components (destructiveChanges) is not "
-                                  "implemented by localorg.", "Error", None))
-            comps.append(comp)
+        for types in manifest.findall(f"{{{MD_NS}}}types"):
+            kind = md(types, "name")
+            for member in types.findall(f"{{{MD_NS}}}members"):
+                comp = Component(kind, (member.text or "").strip(), name, b"")
+                comp.deleted, comp.created = True, False
+                flow = flows.get(comp.full_name) if kind == "Flow" else None
+                if kind != "Flow":
+                    comp.problems.append((f"Deleting {kind} components (destructiveChanges) is "
+                                          "not implemented by localorg; only Flow is.",
+                                          "Error", None))
+                elif flow is None:
+                    comp.warning = f"No Flow named: {comp.full_name} found"
+                elif flow["active_version"]:
+                    comp.problems.append((
+                        f"Cannot delete flow {comp.full_name}: version "
+                        f"{flow['active_version']} is active. Deactivate it first.",
+                        "Error", None))
+                comps.append(comp)
     return comps
 
 
@@ -126,6 +151,10 @@ def check(comp: Component, org) -> None:
 
 
 def apply(comp: Component, org) -> None:
+    if comp.deleted:
+        if comp.warning is None:
+            org.delete_flow(comp.full_name)
+        return
     root = etree.fromstring(comp.body)
     if comp.kind == "Flow":
         org.deploy_flow(comp.full_name, comp.body)
@@ -171,10 +200,13 @@ class Deploy:
     checkDeployStatus finds it InProgress, the next one runs it to Succeeded or Failed.
     """
 
-    def __init__(self, job_id: str, zip_base64: str, check_only: bool):
+    def __init__(self, job_id: str, zip_base64: str, check_only: bool,
+                 test_level: str | None = None):
         self.id = job_id
         self.zip_base64 = zip_base64 or ""
         self.check_only = check_only
+        self.test_level = test_level
+        self.error_code = None
         self.created = now()
         self.started = self.completed = None
         self.status = "Pending"
@@ -215,10 +247,16 @@ class Deploy:
         self.started = self.started or now()
         try:
             _, files = read_zip(base64.b64decode(self.zip_base64))
-            self.comps = components_of(files) + destructive_components(files)
+            self.comps = components_of(files)
             for comp in self.comps:
                 check(comp, org)
-            if not self.failures and not self.check_only:
+            self.comps += destructive_components(files, org)
+            if self.test_level in RUNS_TESTS:
+                self.error_code = "NOT_IMPLEMENTED"
+                self.error = (f"testLevel {self.test_level} runs Apex tests, and localorg has no "
+                              "Apex runtime: nothing was deployed or run. Validate here with "
+                              "testLevel NoTestRun; run the tests on a scratch org or sandbox.")
+            elif not self.failures and not self.check_only:
                 apply_all(org, self.comps, files["package.xml"])
         except (zipfile.BadZipFile, ValueError, SalesforceError, etree.XMLSyntaxError) as exc:
             self.error = f"The deploy zip could not be read: {getattr(exc, 'message', exc)}"

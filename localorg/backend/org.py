@@ -216,6 +216,10 @@ class Org:
                     "NOT_FOUND", f"Flow {name} has no version {version} (versions: {known})")
             self.db.set_active_flow(name, version)
 
+    def delete_flow(self, name: str) -> None:
+        """Delete every version of a flow (destructiveChanges; the caller checks it is inactive)."""
+        self.db.delete_flow(name)
+
     def flows(self) -> list:
         """[{"name", "label", "process_type", "active_version", "latest_version",
         "versions": [{"version", "status"}]}]"""

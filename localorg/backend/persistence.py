@@ -157,6 +157,10 @@ class Database:
                     "UPDATE flows SET status = 'Active' WHERE name = ? AND version = ?",
                     (name, version))
 
+    def delete_flow(self, name: str) -> None:
+        with self.lock:
+            self._db.execute("DELETE FROM flows WHERE name = ?", (name,))
+
     def flows(self) -> list:
         with self.lock:
             return self._db.execute(

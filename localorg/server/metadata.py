@@ -116,7 +116,8 @@ def soap(app, request, version, org_id=None):
 def deploy(app, call, version):
     options = call.find(f"{{{MD_NS}}}DeployOptions")
     check_only = options is not None and md(options, "checkOnly") == "true"
-    job = Deploy(app.jobs.new_id(DEPLOY_PREFIX), md(call, "ZipFile"), check_only)
+    test_level = md(options, "testLevel") if options is not None else None
+    job = Deploy(app.jobs.new_id(DEPLOY_PREFIX), md(call, "ZipFile"), check_only, test_level)
     app.jobs.put(job.id, job)
     return (f"<deployResponse><result>{tag('done', False)}{tag('id', job.id)}"
             f"{tag('state', 'Queued')}</result></deployResponse>")
@@ -125,9 +126,11 @@ def deploy(app, call, version):
 def component_xml(comp: Component, success: bool) -> str:
     out = [tag("changed", success), tag("componentType", comp.kind),
            tag("created", success and comp.created), tag("createdDate", now()),
-           tag("deleted", False), tag("fileName", comp.file_name),
+           tag("deleted", success and comp.deleted), tag("fileName", comp.file_name),
            tag("fullName", comp.full_name)]
-    if not success:
+    if not success and not comp.problems:  # a warning: the deploy still succeeds
+        out += [tag("problem", comp.warning), tag("problemType", "Warning")]
+    elif not success:
         problem, kind, line = comp.problems[0]
         if line:
             out.append(tag("lineNumber", line))
@@ -150,8 +153,10 @@ def deploy_details(job: Deploy) -> str:
         return ""
     failures = job.failures
     details = "".join(component_xml(c, False) for c in failures)
+    details += "".join(component_xml(c, False) for c in job.comps if c.warning)
     if job.success:
-        details += "".join(component_xml(c, True) for c in job.comps)
+        details += "".join(component_xml(c, True) for c in job.comps
+                           if not c.problems and not c.warning)
         details += ("<componentSuccesses>" + tag("changed", True) + tag("componentType", "")
                     + tag("created", False) + tag("deleted", False)
                     + tag("fileName", "package.xml") + tag("fullName", "package.xml")
@@ -169,7 +174,8 @@ def check_deploy_status(app, call, version):
             tag("createdDate", job.created), f"<details>{deploy_details(job)}</details>",
             tag("done", job.done)]
     if job.error:
-        body += [tag("errorMessage", job.error), tag("errorStatusCode", "UNKNOWN_EXCEPTION")]
+        body += [tag("errorMessage", job.error),
+                 tag("errorStatusCode", job.error_code or "UNKNOWN_EXCEPTION")]
     body += [tag("id", job.id), tag("ignoreWarnings", True),
              tag("lastModifiedDate", job.completed or job.started or job.created),
              tag("numberComponentErrors", len(failures)),

@@ -1,0 +1,110 @@
+"""Metadata API deploy options on the local org: checkOnly, testLevel, destructiveChanges."""
+
+import pytest
+from cumulusci.salesforce_api import soap_envelopes
+
+from localorg.backend import Org
+from tests.test_server_metadata import NS, PACKAGE, REJECT_FLOW, V, call, failures, make_zip, poll
+
+
+@pytest.fixture
+def live(serve_org):
+    return serve_org(Org(":memory:"))
+
+
+DESTRUCTIVE = """<?xml version="1.0" encoding="UTF-8"?>
+<Package xmlns="http://soap.sforce.com/2006/04/metadata">
+    <types>{members}<name>{kind}</name></types>
+    <version>63.0</version>
+</Package>
+"""
+
+
+def run(live, files: dict, check_only=False, test_level="", run_tests=""):
+    envelope = soap_envelopes.DEPLOY.format(
+        package_zip=make_zip(files, PACKAGE), check_only="true" if check_only else "false",
+        purge_on_delete="false", api_version=V,
+        test_level=f"<testLevel>{test_level}</testLevel>" if test_level else "",
+        run_tests=f"<runTests>{run_tests}</runTests>" if run_tests else "")
+    _, doc = call(live, envelope)
+    job = doc.findtext(".//m:id", namespaces=NS)
+    for _ in range(5):
+        doc = poll(live, job)
+        if doc.findtext(".//m:done", namespaces=NS) == "true":
+            return doc
+    raise AssertionError("deploy not done")
+
+
+def text(doc, name):
+    return doc.findtext(f".//m:result/m:{name}", namespaces=NS)
+
+
+def names(doc, kind):
+    return sorted(c.findtext("m:fullName", namespaces=NS) for c in doc.findall(f".//m:{kind}", NS))
+
+
+FLOW = {"flows/Reject_Bookings.flow": REJECT_FLOW.format(status="Draft")}
+
+
+def test_check_only_deploy_reports_components_and_writes_nothing(live):
+    doc = run(live, FLOW, check_only=True)
+    assert (text(doc, "status"), text(doc, "checkOnly")) == ("Succeeded", "true")
+    assert "Reject_Bookings" in names(doc, "componentSuccesses")
+    assert not [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+
+
+def test_a_test_level_that_runs_apex_fails_plainly_never_a_fake_pass(live):
+    doc = run(live, FLOW, check_only=True, test_level="RunSpecifiedTests",
+              run_tests="CalendlyScenariosTest")
+    assert (text(doc, "status"), text(doc, "success")) == ("Failed", "false")
+    assert text(doc, "errorStatusCode") == "NOT_IMPLEMENTED"
+    assert "testLevel RunSpecifiedTests runs Apex tests" in text(doc, "errorMessage")
+    assert text(doc, "numberTestsCompleted") == "0"
+    # not applied even without checkOnly
+    doc = run(live, FLOW, test_level="RunLocalTests")
+    assert text(doc, "status") == "Failed"
+    assert not [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+
+
+def test_no_test_run_deploys(live):
+    doc = run(live, FLOW, test_level="NoTestRun")
+    assert text(doc, "status") == "Succeeded"
+    assert [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+
+
+def destructive(kind, *members):
+    body = "".join(f"<members>{m}</members>" for m in members)
+    return {"destructiveChanges.xml": DESTRUCTIVE.format(members=body, kind=kind)}
+
+
+def test_destructive_changes_delete_an_inactive_flow_and_warn_on_a_missing_one(live):
+    live.org.deploy_flow("Reject_Bookings", REJECT_FLOW.format(status="Draft"))
+    live.org.deploy_flow("Reject_Bookings", REJECT_FLOW.format(status="Draft"))
+    doc = run(live, destructive("Flow", "Reject_Bookings", "Never_Was"))
+    assert text(doc, "status") == "Succeeded"
+    [deleted] = [c for c in doc.findall(".//m:componentSuccesses", NS)
+                 if c.findtext("m:fullName", namespaces=NS) == "Reject_Bookings"]
+    assert deleted.findtext("m:deleted", namespaces=NS) == "true"
+    [warning] = doc.findall(".//m:componentFailures", NS)
+    assert warning.findtext("m:problemType", namespaces=NS) == "Warning"
+    assert warning.findtext("m:problem", namespaces=NS) == "No Flow named: Never_Was found"
+    assert not [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+
+
+def test_destructive_changes_refuse_an_active_flow_and_other_types(live):
+    live.org.deploy_flow("Reject_Bookings", REJECT_FLOW.format(status="Active"))
+    doc = run(live, destructive("Flow", "Reject_Bookings"))
+    assert text(doc, "status") == "Failed"
+    [failure] = failures(doc)
+    assert "Cannot delete flow Reject_Bookings: version 1 is active" in failure["problem"]
+    assert [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+    doc = run(live, destructive("CustomField", "Event.Calendly__InviteeUuid__c"))
+    assert text(doc, "status") == "Failed"
+    assert "Deleting CustomField components" in failures(doc)[0]["problem"]
+
+
+def test_check_only_destructive_changes_delete_nothing(live):
+    live.org.deploy_flow("Reject_Bookings", REJECT_FLOW.format(status="Draft"))
+    doc = run(live, destructive("Flow", "Reject_Bookings"), check_only=True)
+    assert text(doc, "status") == "Succeeded"
+    assert [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
