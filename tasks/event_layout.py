@@ -72,20 +72,7 @@ class AddAttendeesToEventLayouts(AddFieldsToPageLayout):
         self._adding_pages = None
 
     def _run_task(self):
-        existing = self._event_layouts()
-        if self.all_layouts:
-            if not existing:
-                raise EventLayoutError(f"Org {self.org_config.name} has no Event layouts.")
-            names = existing
-        else:
-            missing = [name for name in self.layouts if name not in existing]
-            if missing:
-                raise EventLayoutError(
-                    f"Event layout(s) not found: {', '.join(missing)}. Event layouts in org "
-                    f"{self.org_config.name}: {', '.join(existing) or 'none'}."
-                )
-            names = self.layouts
-        self.api_names = {quote(self._inject_namespace(name), safe=" ") for name in names}
+        self.api_names = self._layout_api_names()
         self.already_patched = []
         with tempfile.TemporaryDirectory() as tempdir:
             self._create_directories(tempdir)
@@ -107,6 +94,23 @@ class AddAttendeesToEventLayouts(AddFieldsToPageLayout):
                 )
                 return
             self._post_deploy(self._deploy())
+
+    def _layout_api_names(self) -> set:
+        """The layouts to patch (named, or every Event layout), as Metadata API names."""
+        existing = self._event_layouts()
+        if self.all_layouts:
+            if not existing:
+                raise EventLayoutError(f"Org {self.org_config.name} has no Event layouts.")
+            names = existing
+        else:
+            missing = [name for name in self.layouts if name not in existing]
+            if missing:
+                raise EventLayoutError(
+                    f"Event layout(s) not found: {', '.join(missing)}. Event layouts in org "
+                    f"{self.org_config.name}: {', '.join(existing) or 'none'}."
+                )
+            names = self.layouts
+        return {quote(self._inject_namespace(name), safe=" ") for name in names}
 
     def _event_layouts(self) -> list:
         listing = ApiListMetadata(self, "Layout", as_of_version=self.api_version)()
