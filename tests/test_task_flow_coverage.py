@@ -2,17 +2,13 @@
 
 import json
 import re
-import sys
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import responses
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import INSTANCE_URL, make_task, sf_error  # noqa: E402
-
-from tasks.flow_coverage import FlowCoverage, FlowCoverageError  # noqa: E402
+from tasks.flow_coverage import FlowCoverage, FlowCoverageError
+from tests.fixtures.tasks.task_fake_org import INSTANCE_URL, make_task, sf_error
 
 BASE = f"{INSTANCE_URL}/services/data/v63.0"
 V1, V2 = "301000000000001AAA", "301000000000002AAA"
