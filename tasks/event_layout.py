@@ -1,6 +1,7 @@
 """Add the Attendees ("Participants") field to Event page layouts, in place."""
 
 import tempfile
+from contextlib import contextmanager
 from urllib.parse import quote, unquote
 
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
@@ -71,14 +72,20 @@ class AddAttendeesToEventLayouts(AddFieldsToPageLayout):
         self._adding_fields = fields
         self._adding_pages = None
 
-    def _run_task(self):
+    @contextmanager
+    def _patched_layouts(self):
+        """Retrieve the layouts and patch them into self.deploy_dir (a temporary folder, gone
+        after the block); yield the names of those that changed."""
         self.api_names = self._layout_api_names()
         self.already_patched = []
         with tempfile.TemporaryDirectory() as tempdir:
             self._create_directories(tempdir)
             self._retrieve()
             self._transform()
-            changed = sorted(unquote(name) for name in self.api_names)
+            yield sorted(unquote(name) for name in self.api_names)
+
+    def _run_task(self):
+        with self._patched_layouts() as changed:
             self.return_values = {
                 "field": self.field,
                 "patched": [] if self.dry_run else changed,

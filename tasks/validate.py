@@ -2,10 +2,8 @@
 
 import base64
 import io
-import tempfile
 import zipfile
 from pathlib import Path
-from urllib.parse import unquote
 
 from cumulusci.core.exceptions import CumulusCIException, CumulusCIFailure, TaskOptionsError
 from cumulusci.core.utils import process_list_arg
@@ -74,13 +72,7 @@ class ValidateSetup(AddAttendeesToEventLayouts):
         self.tests_path = root / (self.options.get("tests_path") or "force-app-tests")
 
     def _run_task(self):
-        self.api_names = self._layout_api_names()
-        self.already_patched = []
-        with tempfile.TemporaryDirectory() as tempdir:
-            self._create_directories(tempdir)
-            self._retrieve()
-            self._transform()
-            layouts = sorted(unquote(name) for name in self.api_names)
+        with self._patched_layouts() as layouts:
             members = {"Layout": layouts, "Flow": self._add_flows()}
             if self.test_level != "NoTestRun":
                 members["ApexClass"] = self._add_classes()
