@@ -19,12 +19,12 @@ from pathlib import Path
 
 import yaml
 
-from localorg.backend import ROOT, Org
+from localorg.backend import Org
+from localorg.calendly import BOOKING, INVITEE_UUID, ROOT, local_org
 from localorg.conditions import Cmp
 from localorg.errors import SalesforceError
 from localorg.scenario_generate import GenerateError, expand
 
-BOOKING = "Calendly__CalendlyAction__c"
 TRIGGER_FLOW = "CreateEventTemplate"
 PARTICIPANT_FLOW = "Create_Event_Participant_Template"
 TOP_KEYS = {"description", "org", "transactions", "expect"}
@@ -111,7 +111,7 @@ def load(path) -> dict:
 
 def new_org(flows_dir=None, calendly_version="2.5") -> Org:
     """A fresh in-memory org with the project's flows deployed and CreateEventTemplate active."""
-    org = Org(":memory:", calendly_version=calendly_version)
+    org = local_org(version=calendly_version)
     flows_dir = Path(flows_dir or ROOT / "flows")
     paths = sorted(flows_dir.glob("*.flow-meta.xml"))
     if not paths:
@@ -173,7 +173,7 @@ def run(data: dict, flows_dir=None) -> dict:
         for item in log:
             if item["flow"] == PARTICIPANT_FLOW:
                 event = item["inputs"].get("event") or {}
-                key = event.get("Calendly__InviteeUuid__c")
+                key = event.get(INVITEE_UUID)
                 unmatched[key] = jsonable(item["outputs"].get("unmatchedEmails") or [])
     result = {"events": events(org), "unmatched": unmatched, "transactions": transactions}
     result["failures"] = check(data.get("expect") or {}, result)
@@ -192,7 +192,7 @@ def events(org) -> list:
     of them with `EventId IN`), so the report stays within the governor limits however many
     bookings the scenario makes."""
     with org.transaction() as txn:
-        rows = txn.query("Event", ["Id", "Calendly__InviteeUuid__c", "Subject", "Owner.Email",
+        rows = txn.query("Event", ["Id", INVITEE_UUID, "Subject", "Owner.Email",
                                    "Who.Email", "Who.Name", "ShowAs", "StartDateTime",
                                    "EndDateTime", "Description", "Location"])
         rels_by_event = {row["Id"]: [] for row in rows}
@@ -206,7 +206,7 @@ def events(org) -> list:
     for row in rows:
         who = row["Who"] or {}
         out.append({
-            "invitee_uuid": row["Calendly__InviteeUuid__c"],
+            "invitee_uuid": row[INVITEE_UUID],
             "subject": row["Subject"],
             "owner_email": (row["Owner"] or {}).get("Email"),
             "who_email": who.get("Email"),

@@ -24,7 +24,7 @@ import pytest
 from cumulusci.core.config import OrgConfig
 from cumulusci.salesforce_api.metadata import ApiDeploy, ApiListMetadata, ApiRetrieveUnpackaged
 
-from localorg.backend import Org
+from localorg import calendly
 from localorg.server.inprocess import running_server
 from tests.fixtures.tasks import task_fake_org
 
@@ -63,7 +63,7 @@ def project_config():
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    with _served(Org(":memory:"), tmp_path_factory.mktemp("tls")) as server:
+    with _served(calendly.local_org(), tmp_path_factory.mktemp("tls")) as server:
         yield server
 
 
@@ -75,7 +75,7 @@ def serve_org(tmp_path):
 
 @pytest.fixture
 def local_org(tmp_path):
-    return lambda version="2.5": _served(Org(":memory:", calendly_version=version), tmp_path)
+    return lambda version="2.5": _served(calendly.local_org(version=version), tmp_path)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 from test_runtime import assign, create, decision, filt, go, lookup, ref, s, var
 
 from localorg import scenario
-from localorg.backend import Org
+from localorg.calendly import local_org
 from localorg.conditions import Cmp
 from localorg.errors import NotImplementedInLocalOrg
 
@@ -29,7 +29,7 @@ MAKE_CONTACT = create("Make", obj="Contact", fields=[("LastName", ref("$Record.L
 
 @pytest.fixture
 def org():
-    return Org(":memory:")
+    return local_org()
 
 
 def insert_leads(org, count, **extra):

@@ -4,7 +4,7 @@ inputs, TRIM, and bulkification per element and call path (docs/fidelity.md, Flo
 import pytest
 from test_runtime import assign, b, decision, filt, flow, leads, lookup, ref, run, s, var
 
-from localorg.backend import Org
+from localorg.calendly import local_org
 from localorg.conditions import Cmp
 from localorg.flow import formula
 from localorg.flow.trigger import run_flow
@@ -12,7 +12,7 @@ from localorg.flow.trigger import run_flow
 
 @pytest.fixture
 def org():
-    return Org(":memory:")
+    return local_org()
 
 
 def probe(left):

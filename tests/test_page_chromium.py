@@ -14,7 +14,7 @@ import pytest
 import requests
 from lxml import etree
 
-from localorg.backend import Org
+from localorg.calendly import local_org
 from localorg.demo import ORG_NAME, connect, org_config, register_env, run, stop_org
 from localorg.page import EVENT_LAYOUT_NAME, EventPageError, render_event_page
 from localorg.schema import MD_NS
@@ -37,7 +37,7 @@ def stock_layout() -> bytes:
 @pytest.fixture
 def booked():
     """An org with one Event: a Contact as Who, and Contact, Lead and User invitees."""
-    org = Org(":memory:")
+    org = local_org()
     with org.transaction() as txn:
         who, guest = txn.insert("Contact", [
             {"FirstName": "Paula", "LastName": "Prospect", "Email": "paula@client.test"},

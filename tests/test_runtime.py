@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from localorg.backend import Org
+from localorg.calendly import local_org
 from localorg.conditions import Cmp
 from localorg.errors import DmlError, LimitException, NotImplementedInLocalOrg
 from localorg.flow import model
@@ -101,7 +101,7 @@ def decision(name, rules, default=None):
 
 @pytest.fixture
 def org():
-    return Org(":memory:")
+    return local_org()
 
 
 def run(org, xml, inputs=None, name="F"):

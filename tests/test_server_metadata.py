@@ -10,7 +10,7 @@ from cumulusci.salesforce_api import soap_envelopes
 from lxml import etree
 
 from localorg import ids
-from localorg.backend import Org
+from localorg.calendly import local_org
 
 V = "63.0"
 NS = {"m": "http://soap.sforce.com/2006/04/metadata"}
@@ -64,7 +64,7 @@ LAYOUT = """<?xml version="1.0" encoding="UTF-8"?>
 
 @pytest.fixture
 def live(serve_org):
-    return serve_org(Org(":memory:"))
+    return serve_org(local_org())
 
 
 def call(live, envelope: str, token=None):

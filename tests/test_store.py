@@ -4,8 +4,9 @@ import threading
 
 import pytest
 
-from localorg import ids
-from localorg.backend import ADMIN_EMAIL, Org
+from localorg import calendly, ids
+from localorg.backend import ADMIN_EMAIL, Org, Package
+from localorg.calendly import local_org
 from localorg.conditions import And, Cmp, Not, Or
 from localorg.errors import DmlError, LimitException, SalesforceError
 from localorg.limits import Usage
@@ -16,7 +17,7 @@ START, END = "2026-03-02T10:00:00Z", "2026-03-02T10:30:00Z"
 
 @pytest.fixture
 def org():
-    return Org(":memory:")
+    return local_org()
 
 
 def insert(org, sobject, records):
@@ -489,10 +490,32 @@ def test_calendly_standin_installed(org):
     assert action.field("calendly__eventguestemails__c").type == "textarea"
     assert org.describe("Event").field("Calendly__InviteeUuid__c").external_id
     assert org.installed_packages()[0]["version"] == "2.5"
-    bare = Org(":memory:", calendly_version=None)
+    bare = Org(":memory:")  # no package
     assert bare.installed_packages() == []
     with pytest.raises(SalesforceError):
         bare.describe("Calendly__CalendlyAction__c")
+
+
+def test_a_package_is_installed_from_its_source_and_upgraded(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    org = Org(path, packages=[Package("Calendly", "2.4", source=calendly.STANDIN)])
+    assert org.installed_packages() == [
+        {"namespace": "Calendly", "name": "Calendly", "version": "2.4"}]
+    assert org.describe("Calendly__CalendlyAction__c").custom
+    again = Org(path, packages=[Package("Other", "1.0", source=calendly.STANDIN)])
+    assert [p["namespace"] for p in again.installed_packages()] == ["Calendly"]  # not new
+    again.install_package(Package("Calendly", "2.5"))  # the source installed before
+    assert calendly.installed_version(again) == "2.5"
+    assert len(again.installed_packages()) == 1
+    with pytest.raises(SalesforceError, match="no source folder"):
+        again.install_package(Package("Acme", "1.0"))
+
+
+@pytest.mark.parametrize("namespace, version", [("Calendly", "two"), ("Calendly", "2"),
+                                                ("", "2.5"), ("1abc", "2.5")])
+def test_a_package_needs_a_namespace_and_a_version_number(namespace, version):
+    with pytest.raises(ValueError, match="package"):
+        Package(namespace, version)
 
 
 def test_custom_object_and_field_persist(tmp_path):

@@ -3,11 +3,13 @@
 Public API (the HTTP server, the flow runtime and the scenario runner use only this):
 
     org = Org(":memory:")                 # or Org("path/org.sqlite3"); reopening keeps data/schema
-    org = Org(path, calendly_version=None)  # an org without the Calendly package
+    org = Org(path, packages=[Package("Acme", "1.2", source=folder)])  # on a NEW org: install
+                                          # the folder's objects/, report Acme 1.2 installed
     org = Org(path, run_flows=False)      # active record-triggered flows do not run on insert
     org.org_id, org.default_user_id       # Organization id; the active System Administrator
                                           # (Email admin@localorg.test) present in every fresh org
-    org.installed_packages()              # [{"namespace": "Calendly", "version": "2.5", ...}]
+    org.installed_packages()              # [{"namespace": "Acme", "name", "version": "1.2"}]
+    org.install_package(Package("Acme", "1.3"))  # upgrade (source None: the one installed)
 
     with org.transaction(user_id=None) as txn:   # all-or-none: any exception rolls back every
         ids = txn.insert("Contact", [{...}, ...])  # write, flows triggered inside included
@@ -54,6 +56,7 @@ Modules: `org` (the `Org` facade), `persistence` (SQLite), `dml` (`Transaction`)
 query engine), `rules` (per-object rules: Event, EventRelation, User, people).
 """
 
-from localorg.backend.org import ADMIN_EMAIL, ROOT, Org
+from localorg.backend.org import ADMIN_EMAIL, Org
+from localorg.backend.packages import Package
 
-__all__ = ["ADMIN_EMAIL", "ROOT", "Org"]
+__all__ = ["ADMIN_EMAIL", "Org", "Package"]

@@ -12,6 +12,7 @@ from lxml import etree
 
 from localorg import ids
 from localorg.backend.dml import Transaction
+from localorg.backend.packages import Package
 from localorg.backend.persistence import Database
 from localorg.errors import SalesforceError
 from localorg.schema import (
@@ -25,8 +26,6 @@ from localorg.schema import (
 )
 from localorg.values import now_iso
 
-ROOT = Path(__file__).resolve().parents[2]
-CALENDLY_STANDIN = ROOT / "unpackaged" / "standin" / "calendly"
 ADMIN_EMAIL = "admin@localorg.test"
 
 
@@ -44,8 +43,7 @@ def _locked(method):
 class Org:
     """One local org: schema, records and flow definitions in a SQLite database."""
 
-    def __init__(self, path=":memory:", calendly_version="2.5", calendly_dir=None,
-                 run_flows=True):
+    def __init__(self, path=":memory:", packages=(), run_flows=True):
         self.path = str(path)
         self.db = Database(self.path)
         self._txn = None
@@ -54,7 +52,7 @@ class Org:
         with self.db.lock:
             self._load_custom_schema()
             if self.db.meta("org_id") is None:
-                self._initialise(calendly_version, calendly_dir)
+                self._initialise(packages)
         self.org_id = self.db.meta("org_id")
         self.default_user_id = self.db.meta("default_user_id")
         self.flow_trigger = None  # FlowTrigger: .async_paths.runs lists asynchronous paths run
@@ -65,7 +63,7 @@ class Org:
 
     # ----- set-up -------------------------------------------------------------------------
 
-    def _initialise(self, calendly_version, calendly_dir):
+    def _initialise(self, packages):
         db = self.db
         db.begin()
         try:
@@ -96,12 +94,8 @@ class Org:
             for sobject, rid, data in seed:
                 db.write(sobject, {"Id": rid, **audit, **data}, new=True)
             db.set_meta("seq", 1)
-            if calendly_version is not None:
-                self.install_source(calendly_dir or CALENDLY_STANDIN)
-                db.set_meta("packages", [{
-                    "namespace": "Calendly", "name": "Calendly",
-                    "version": str(calendly_version),
-                }])
+            for package in packages:
+                self.install_package(package)
             db.commit()
         except BaseException:
             db.rollback()
@@ -115,7 +109,27 @@ class Org:
 
     @_locked
     def installed_packages(self) -> list:
+        """[{"namespace", "name", "version"}] in installation order."""
         return self.db.meta("packages", [])
+
+    def install_package(self, package: Package) -> None:
+        """Install the package's schema and report it installed at its version (replacing the
+        version installed before, as an upgrade does)."""
+        with self.db.lock:
+            sources = self.db.meta("package_sources", {})
+            source = package.source or sources.get(package.namespace)
+            if source is None:
+                raise SalesforceError(
+                    "NOT_FOUND", f"package {package.namespace}: no source folder given and none "
+                    "installed before")
+            self.install_source(source)
+            sources[package.namespace] = str(Path(source).resolve())
+            self.db.set_meta("package_sources", sources)
+            rows = [p for p in self.installed_packages() if p["namespace"] != package.namespace]
+            rows.append({"namespace": package.namespace,
+                         "name": package.name or package.namespace,
+                         "version": str(package.version)})
+            self.db.set_meta("packages", rows)
 
     # ----- schema -------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ never printed or logged.
 import argparse
 import json
 import os
-import re
 import secrets
 import shlex
 import signal
@@ -27,6 +26,8 @@ import time
 from pathlib import Path
 
 import requests
+
+from localorg.backend.packages import VERSION_RE
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VERSION = "63.0"
@@ -255,15 +256,14 @@ def forget_stale_org(name: str) -> None:
 
 def serve(args) -> int:
     """Foreground server (started detached by `start`): runs until SIGTERM."""
-    from localorg.backend import Org
+    from localorg import calendly
     from localorg.server.app import LocalOrgApp
     from localorg.server.httpd import LoopbackServer, make_tls_context
     from localorg.server.metadata import seed_stock
     from localorg.server.tls import ensure_certificate, write_private
 
     folder = home()
-    version = None if args.calendly_version in ("", "none") else args.calendly_version
-    org = Org(folder / "org.sqlite3", calendly_version=version)  # runs active flows on insert
+    org = calendly.local_org(folder / "org.sqlite3", args.calendly_version)  # runs active flows
     seed_stock(org)
     token = secrets.token_urlsafe(32)
     write_private(folder / "token", token.encode())
@@ -274,9 +274,8 @@ def serve(args) -> int:
     app.instance_url = url
     with org.transaction() as txn:
         user = txn.retrieve("User", org.default_user_id)
-    packages = {p["namespace"]: p["version"] for p in org.installed_packages()}
     state = {"pid": os.getpid(), "port": server.server_port, "url": url, "org_id": org.org_id,
-             "username": user["Username"], "calendly_version": packages.get("Calendly")}
+             "username": user["Username"], "calendly_version": calendly.installed_version(org)}
     partial = folder / "server.json.tmp"
     partial.write_text(json.dumps(state))
     partial.replace(folder / "server.json")  # atomic: `start` polls this file
@@ -305,9 +304,6 @@ def org_name(text: str) -> str:
     if not text.replace("_", "").isalnum():
         raise argparse.ArgumentTypeError(f"{text!r}: use letters, digits and _ (a cci org name)")
     return text
-
-
-VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?(b\d+)?$")
 
 
 def package_version(text: str) -> str:

@@ -18,7 +18,7 @@ import requests
 import yaml
 from lxml import etree
 
-from localorg.backend import Org
+from localorg.calendly import local_org
 from tests.conformance.shapes import differences, rename_keys, valid_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -288,7 +288,7 @@ def test_recorded_sample(path, serve_org):
     assert path.exists(), f"samples.yml has an entry for {path.name}, which is not in {RECORDED}"
     sample = json.loads(path.read_text())
     spec = SPEC[path.name]
-    session = Session(serve_org(Org(":memory:")))
+    session = Session(serve_org(local_org()))
     if "flows" in spec:
         session.deploy_flows(spec["flows"].get("active") or [])
     session.seed(spec.get("seed"))
