@@ -3,13 +3,13 @@
 import pytest
 from cumulusci.salesforce_api import soap_envelopes
 
-from localorg.backend import Org
+from localorg.calendly import local_org
 from tests.test_server_metadata import NS, PACKAGE, REJECT_FLOW, V, call, failures, make_zip, poll
 
 
 @pytest.fixture
 def live(serve_org):
-    return serve_org(Org(":memory:"))
+    return serve_org(local_org())
 
 
 DESTRUCTIVE = """<?xml version="1.0" encoding="UTF-8"?>
