@@ -27,7 +27,8 @@ from localorg.scenario_generate import GenerateError, expand
 
 TRIGGER_FLOW = "CreateEventTemplate"
 PARTICIPANT_FLOW = "Create_Event_Participant_Template"
-TOP_KEYS = {"description", "org", "transactions", "expect"}
+TOP_KEYS = {"description", "settings", "org", "transactions", "expect"}
+SETTINGS_KEYS = {"shared_activities"}  # org settings a scenario may choose (backend/settings.py)
 EXPECT_KEYS = {"events", "unmatched", "errors", "async_errors", "governor"}
 EVENT_KEYS = {"invitee_uuid", "subject", "owner_email", "who_email", "who_name", "show_as",
               "participants", "start", "end", "description", "location"}
@@ -74,6 +75,13 @@ def load(path) -> dict:
         raise ScenarioError(f"{path}: 'transactions' must be a list of lists of booking records")
     if not isinstance(data.get("org") or {}, dict):
         raise ScenarioError(f"{path}: 'org' maps an object name to a list of records")
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise ScenarioError(f"{path}: 'settings' maps an org setting {sorted(SETTINGS_KEYS)} to "
+                            "its value, e.g. {shared_activities: false}")
+    check_keys(path, "settings", settings, SETTINGS_KEYS)
+    if not all(isinstance(v, bool) for v in settings.values()):
+        raise ScenarioError(f"{path}: settings.shared_activities is true or false")
     expect = data.get("expect") or {}
     check_keys(path, "expect", expect, EXPECT_KEYS)
     for number, ev in enumerate(expect.get("events") or [], 1):
@@ -109,9 +117,9 @@ def load(path) -> dict:
     return data
 
 
-def new_org(flows_dir=None, calendly_version="2.5") -> Org:
+def new_org(flows_dir=None, calendly_version="2.5", shared_activities=True) -> Org:
     """A fresh in-memory org with the project's flows deployed and CreateEventTemplate active."""
-    org = local_org(version=calendly_version)
+    org = local_org(version=calendly_version, shared_activities=shared_activities)
     flows_dir = Path(flows_dir or ROOT / "flows")
     paths = sorted(flows_dir.glob("*.flow-meta.xml"))
     if not paths:
@@ -139,7 +147,7 @@ def jsonable(value):
 
 def run(data: dict, flows_dir=None) -> dict:
     """Run a loaded scenario; return the result (see module docstring), ok and failures."""
-    org = new_org(flows_dir)
+    org = new_org(flows_dir, **(data.get("settings") or {}))
     try:
         with org.transaction() as txn:
             for sobject, records in (data.get("org") or {}).items():
@@ -191,15 +199,19 @@ def events(org) -> list:
     """Every Event with its EventRelations: two queries in all (Events, then the relations of all
     of them with `EventId IN`), so the report stays within the governor limits however many
     bookings the scenario makes."""
+    # Without Shared Activities EventRelation has no IsParent (is_parent: null); child Events
+    # (a User invitee's copy, IsChild) are not the booking's Event.
+    has_parent = org.describe("EventRelation").has("IsParent")
+    parents = Cmp("IsChild", "=", False) if org.describe("Event").has("IsChild") else None
     with org.transaction() as txn:
         rows = txn.query("Event", ["Id", INVITEE_UUID, "Subject", "Owner.Email",
                                    "Who.Email", "Who.Name", "ShowAs", "StartDateTime",
-                                   "EndDateTime", "Description", "Location"])
+                                   "EndDateTime", "Description", "Location"], where=parents)
         rels_by_event = {row["Id"]: [] for row in rows}
         if rows:
             for rel in txn.query("EventRelation",
                                  ["EventId", "Relation.Email", "Relation.Type", "Relation.Name",
-                                  "IsInvitee", "IsParent"],
+                                  "IsInvitee"] + ["IsParent"] * has_parent,
                                  where=Cmp("EventId", "IN", list(rels_by_event))):
                 rels_by_event[rel["EventId"]].append(rel)
     out = []
@@ -220,7 +232,7 @@ def events(org) -> list:
                 ({"relation_email": (r["Relation"] or {}).get("Email"),
                   "relation_type": (r["Relation"] or {}).get("Type"),
                   "relation_name": (r["Relation"] or {}).get("Name"),
-                  "is_invitee": r["IsInvitee"], "is_parent": r["IsParent"]}
+                  "is_invitee": r["IsInvitee"], "is_parent": r.get("IsParent")}
                  for r in rels_by_event[row["Id"]]),
                 key=lambda p: (p["relation_email"] or "", p["relation_type"])),
         })

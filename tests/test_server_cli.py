@@ -122,7 +122,7 @@ def test_a_bad_port_is_refused_before_anything_starts(tmp_path, port):
      "such as 2.5 or 2.10.1, a beta as 2.6b1, or 'none'"),
     (["start", "--port", "99999"], "'99999' is not a TCP port: give 1-65535"),
     (["start", "--bogus"], "unknown option(s) --bogus for `python -m localorg start`; allowed: "
-                           "--calendly-version, --fresh, --help, --port"),
+                           "--calendly-version, --fresh, --help, --no-shared-activities, --port"),
     (["register", "--name", "my-org"], "argument --name: 'my-org': use letters, digits and _"),
     (["scenario", "tests/scenarios/01_booking_creates_event_for_contact.yml", "--flows-dir",
       "nowhere"], "--flows-dir nowhere: no *.flow-meta.xml files there"),
@@ -135,3 +135,27 @@ def test_bad_options_are_refused_at_start_and_named(tmp_path, args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert not (tmp_path / "server.json").exists()
+
+
+def test_start_without_shared_activities(tmp_path):
+    """`start --no-shared-activities`: a new org whose EventRelation has no IsParent; the
+    setting stays with the org, and asking for the other one on a restart says so."""
+    env = {**os.environ, "LOCALORG_HOME": str(tmp_path)}
+    localorg(env, "start", "--fresh", "--no-shared-activities")
+    try:
+        state = json.loads((tmp_path / "server.json").read_text())
+        assert state["shared_activities"] is False
+        assert "Shared Activities off" in localorg(env, "status").stderr
+        token = (tmp_path / "token").read_text().strip()
+        describe = requests.get(f"{state['url']}/services/data/v63.0/sobjects/EventRelation/"
+                                "describe", verify=str(tmp_path / "ca-bundle.pem"),
+                                headers={"Authorization": f"Bearer {token}"}).json()
+        names = {f["name"] for f in describe["fields"]}
+        assert "IsInvitee" in names and not {"IsParent", "IsWhat"} & names
+    finally:
+        localorg(env, "stop")
+    restarted = localorg(env, "start")
+    try:
+        assert "this org has Shared Activities off" in restarted.stderr
+    finally:
+        localorg(env, "stop")

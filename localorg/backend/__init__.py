@@ -6,6 +6,8 @@ Public API (the HTTP server, the flow runtime and the scenario runner use only t
     org = Org(path, packages=[Package("Acme", "1.2", source=folder)])  # on a NEW org: install
                                           # the folder's objects/, report Acme 1.2 installed
     org = Org(path, run_flows=False)      # active record-triggered flows do not run on insert
+    org = Org(path, shared_activities=False)  # a new org without Shared Activities (settings.py)
+    org.shared_activities                 # the org's setting, kept when the org is reopened
     org.org_id, org.default_user_id       # Organization id; the active System Administrator
                                           # (Email admin@localorg.test) present in every fresh org
     org.installed_packages()              # [{"namespace": "Acme", "name", "version": "1.2"}]

@@ -11,6 +11,7 @@ from pathlib import Path
 from lxml import etree
 
 from localorg import ids
+from localorg.backend import settings
 from localorg.backend.dml import Transaction
 from localorg.backend.packages import Package
 from localorg.backend.persistence import Database
@@ -43,7 +44,7 @@ def _locked(method):
 class Org:
     """One local org: schema, records and flow definitions in a SQLite database."""
 
-    def __init__(self, path=":memory:", packages=(), run_flows=True):
+    def __init__(self, path=":memory:", packages=(), run_flows=True, shared_activities=True):
         self.path = str(path)
         self.db = Database(self.path)
         self._txn = None
@@ -52,7 +53,10 @@ class Org:
         with self.db.lock:
             self._load_custom_schema()
             if self.db.meta("org_id") is None:
-                self._initialise(packages)
+                self._initialise(packages, shared_activities)
+        # A setting of the org's creation: reopening an org keeps its own (settings.py).
+        self.shared_activities = self.db.meta("shared_activities", True)
+        settings.apply(self._objects, self.shared_activities)
         self.org_id = self.db.meta("org_id")
         self.default_user_id = self.db.meta("default_user_id")
         self.flow_trigger = None  # FlowTrigger: .async_paths.runs lists asynchronous paths run
@@ -63,10 +67,11 @@ class Org:
 
     # ----- set-up -------------------------------------------------------------------------
 
-    def _initialise(self, packages):
+    def _initialise(self, packages, shared_activities=True):
         db = self.db
         db.begin()
         try:
+            db.set_meta("shared_activities", bool(shared_activities))
             org_id = ids.make_id("00D", 1)
             profile_id = ids.make_id("00e", 1)
             user_id = ids.make_id("005", 1)

@@ -107,6 +107,8 @@ def start(args) -> int:
     log = open(home() / "server.log", "ab")
     cmd = [sys.executable, "-m", "localorg.server.cli", "serve", "--port", str(args.port),
            "--calendly-version", args.calendly_version]
+    if args.no_shared_activities:
+        cmd.append("--no-shared-activities")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                             start_new_session=True)
     deadline = time.monotonic() + 30
@@ -124,6 +126,10 @@ def start(args) -> int:
                 say(f"Note: this org has {f'Calendly {have}' if have else 'no Calendly package'}"
                     f" installed; --calendly-version {args.calendly_version} only applies to a new "
                     "org: use `start --fresh` (it deletes the org's data).")
+            if state.get("shared_activities", True) == args.no_shared_activities:
+                have = "on" if state.get("shared_activities", True) else "off"
+                say(f"Note: this org has Shared Activities {have}; --no-shared-activities only "
+                    "applies to a new org: use `start --fresh` (it deletes the org's data).")
             return 0
         time.sleep(0.1)
     proc.terminate()
@@ -153,7 +159,8 @@ def status(args) -> int:
         return 3
     ok = healthy(state, read_token())
     say(f"localorg is running at {state['url']} (pid {state['pid']}, org {state['org_id']}, "
-        f"Calendly {state.get('calendly_version') or 'not installed'}); "
+        f"Calendly {state.get('calendly_version') or 'not installed'}, Shared Activities "
+        f"{'on' if state.get('shared_activities', True) else 'off'}); "
         f"{'healthy' if ok else 'NOT answering'}.")
     return 0 if ok else 1
 
@@ -263,7 +270,8 @@ def serve(args) -> int:
     from localorg.server.tls import ensure_certificate, write_private
 
     folder = home()
-    org = calendly.local_org(folder / "org.sqlite3", args.calendly_version)  # runs active flows
+    org = calendly.local_org(folder / "org.sqlite3", args.calendly_version,  # runs active flows
+                             shared_activities=not args.no_shared_activities)
     seed_stock(org)
     token = secrets.token_urlsafe(32)
     write_private(folder / "token", token.encode())
@@ -275,7 +283,8 @@ def serve(args) -> int:
     with org.transaction() as txn:
         user = txn.retrieve("User", org.default_user_id)
     state = {"pid": os.getpid(), "port": server.server_port, "url": url, "org_id": org.org_id,
-             "username": user["Username"], "calendly_version": calendly.installed_version(org)}
+             "username": user["Username"], "calendly_version": calendly.installed_version(org),
+             "shared_activities": org.shared_activities}
     partial = folder / "server.json.tmp"
     partial.write_text(json.dumps(state))
     partial.replace(folder / "server.json")  # atomic: `start` polls this file
@@ -326,6 +335,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--calendly-version", type=package_version, default="2.5",
                    help="Calendly package version a NEW org reports installed ('none': without)")
     s.add_argument("--fresh", action="store_true", help="delete the org's data first")
+    s.add_argument("--no-shared-activities", action="store_true",
+                   help="a NEW org without Shared Activities (EventRelation has no IsParent)")
     s.set_defaults(func=start)
     sub.add_parser("stop", help="stop the local org").set_defaults(func=stop)
     sub.add_parser("status", help="is it running, where").set_defaults(func=status)
@@ -336,6 +347,7 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("serve", help=argparse.SUPPRESS)
     v.add_argument("--port", type=port_number, default=0)
     v.add_argument("--calendly-version", type=package_version, default="2.5")
+    v.add_argument("--no-shared-activities", action="store_true")
     v.set_defaults(func=serve)
     return p
 

@@ -1,5 +1,5 @@
-"""Event: start, end and duration kept consistent; the WhoId's EventRelation (Shared
-Activities)."""
+"""Event: start, end and duration kept consistent; the WhoId's EventRelation (only with Shared
+Activities: without it, EventRelations are invitees only)."""
 
 from datetime import UTC, datetime
 
@@ -36,12 +36,12 @@ class Event(Rules):
                                   ["EndDateTime"])
 
     def after_insert(self, txn, full):
-        if full.get("WhoId"):
+        if full.get("WhoId") and txn.org.shared_activities:
             _relate(txn, full["Id"], full["WhoId"])
 
     def after_update(self, txn, full, before):
         old, new = before.get("WhoId"), full.get("WhoId")
-        if new == old:
+        if new == old or not txn.org.shared_activities:
             return
         for rel in txn.org.db.relations_of(full["Id"]):
             if rel["RelationId"] == old and not rel["IsInvitee"]:
