@@ -6,7 +6,10 @@ import re
 import pytest
 from cumulusci.core.config import TaskConfig
 from cumulusci.core.exceptions import TaskOptionsError
+from cumulusci.core.flowrunner import FlowCoordinator
+from simple_salesforce import Salesforce
 
+from localorg import calendly
 from tasks.preflight import Preflight, PreflightError
 
 
@@ -87,3 +90,46 @@ def test_a_path_without_flows_is_refused(local_org, run_preflight, tmp_path):
     with local_org("2.5") as live:
         with pytest.raises(TaskOptionsError, match="holds no \\*.flow-meta.xml files"):
             run_preflight(live, path=str(tmp_path))
+
+
+GUESTS = "Calendly__EventGuestEmails__c"
+RENAMED = "Calendly__GuestEmailList__c"
+
+
+def test_an_org_whose_package_names_the_guest_field_differently_is_a_blocker(
+    serve_org, run_preflight
+):
+    live = serve_org(calendly.local_org(renames={GUESTS: RENAMED}))
+    with pytest.raises(PreflightError) as failure:
+        run_preflight(live)
+    message = str(failure.value)
+    assert f"Calendly__CalendlyAction__c.{GUESTS}" in message
+    assert "project.custom.calendly_fields" in message
+    assert live.writes() == 0
+
+
+def test_with_the_mapping_set_the_setup_completes_and_bookings_sync(
+    serve_org, project_config, cci_org
+):
+    project_config.config["project"]["custom"] = {"calendly_fields": {"guest_emails": RENAMED}}
+    live = serve_org(calendly.local_org(renames={GUESTS: RENAMED}))
+    coordinator = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
+    coordinator.run(cci_org(live))
+    assert coordinator.results[0].return_values["ok"] is True
+    deployed = live.org.flow_xml("CreateEventTemplate")
+    assert RENAMED.encode() in deployed and GUESTS.encode() not in deployed
+
+    sf = Salesforce(instance_url=live.url, session_id=live.token, version="63.0")
+    sf.Contact.create({"LastName": "Lee", "Email": "ann@example.com"})
+    sf.Calendly__CalendlyAction__c.create({
+        "Name": "invitee.created", "Calendly__InviteeUuid__c": "uuid-renamed-1",
+        "Calendly__InviteeEmail__c": "primary@example.com",
+        "Calendly__EventStartTime__c": "2026-12-01T10:00:00.000Z",
+        "Calendly__EventEndTime__c": "2026-12-01T10:30:00.000Z",
+        "Calendly__EventSubject__c": "Intro", RENAMED: "ann@example.com",
+    })
+    events = sf.query("SELECT Id FROM Event WHERE Calendly__InviteeUuid__c = 'uuid-renamed-1'")
+    assert events["totalSize"] == 1
+    event_id = events["records"][0]["Id"]
+    relations = sf.query(f"SELECT Relation.Name FROM EventRelation WHERE EventId = '{event_id}'")
+    assert [r["Relation"]["Name"] for r in relations["records"]] == ["Lee"]

@@ -109,6 +109,8 @@ def start(args) -> int:
            "--calendly-version", args.calendly_version]
     if args.no_shared_activities:
         cmd.append("--no-shared-activities")
+    for old, new in args.rename_field:
+        cmd += ["--rename-field", f"{old}={new}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                             start_new_session=True)
     deadline = time.monotonic() + 30
@@ -271,7 +273,8 @@ def serve(args) -> int:
 
     folder = home()
     org = calendly.local_org(folder / "org.sqlite3", args.calendly_version,  # runs active flows
-                             shared_activities=not args.no_shared_activities)
+                             shared_activities=not args.no_shared_activities,
+                             renames=dict(args.rename_field))
     seed_stock(org)
     token = secrets.token_urlsafe(32)
     write_private(folder / "token", token.encode())
@@ -325,6 +328,16 @@ def package_version(text: str) -> str:
         "a beta as 2.6b1, or 'none' for an org without the Calendly package")
 
 
+def field_rename(text: str) -> tuple:
+    """--rename-field OLD=NEW: a stand-in field the org's package names differently."""
+    from localorg import calendly
+
+    try:
+        return calendly.parse_rename(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m localorg", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -337,6 +350,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--fresh", action="store_true", help="delete the org's data first")
     s.add_argument("--no-shared-activities", action="store_true",
                    help="a NEW org without Shared Activities (EventRelation has no IsParent)")
+    s.add_argument("--rename-field", type=field_rename, action="append", default=[],
+                   metavar="OLD=NEW", help="a NEW org's package names stand-in field OLD as "
+                   "NEW (repeatable), like an org whose Calendly package differs")
     s.set_defaults(func=start)
     sub.add_parser("stop", help="stop the local org").set_defaults(func=stop)
     sub.add_parser("status", help="is it running, where").set_defaults(func=status)
@@ -348,6 +364,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--port", type=port_number, default=0)
     v.add_argument("--calendly-version", type=package_version, default="2.5")
     v.add_argument("--no-shared-activities", action="store_true")
+    v.add_argument("--rename-field", type=field_rename, action="append", default=[])
     v.set_defaults(func=serve)
     return p
 
