@@ -133,3 +133,14 @@ def test_with_the_mapping_set_the_setup_completes_and_bookings_sync(
     event_id = events["records"][0]["Id"]
     relations = sf.query(f"SELECT Relation.Name FROM EventRelation WHERE EventId = '{event_id}'")
     assert [r["Relation"]["Name"] for r in relations["records"]] == ["Lee"]
+
+
+def test_shared_activities_off_is_a_blocker_with_the_setup_path(serve_org, run_preflight):
+    live = serve_org(calendly.local_org(shared_activities=False))
+    with pytest.raises(PreflightError) as failure:
+        run_preflight(live)
+    message = str(failure.value)
+    assert "[Shared Activities] Off: EventRelation has no IsParent field" in message
+    assert "Setup > Activity Settings" in message and "cannot turn it off" in message
+    assert "Fields of EventRelation" not in message  # said once, by its own check
+    assert live.writes() == 0
