@@ -5,7 +5,7 @@
 its own cookie); SOAP handlers read the session from the envelope.
 """
 
-from localorg.server import metadata, page, rest, tooling
+from localorg.server import actions, metadata, page, rest, tooling
 
 D = "/services/data/v<version>"
 T = f"{D}/tooling"
@@ -26,6 +26,7 @@ ROUTES = [
     (f"{D}/composite/sobjects", ["POST", "PATCH", "DELETE"], rest.collections_call),
     (f"{D}/composite/sobjects/<sobject>/<key_field>", ["PATCH"], rest.collections_upsert),
     (f"{D}/composite", ["POST"], rest.composite),
+    (f"{D}/actions/custom/flow/<name>", ["POST"], actions.flow_action),
     (f"{T}/query", ["GET"], tooling.query),
     (f"{T}/sobjects/<sobject>", ["POST"], tooling.create),
     (f"{T}/sobjects/<sobject>/<record_id>", ["GET", "PATCH"], tooling.record),

@@ -1,0 +1,118 @@
+"""POST /actions/custom/flow/<name>: an autolaunched flow run once per input, over REST."""
+
+import pytest
+import requests
+
+from localorg.conditions import Cmp
+
+FLOW = """<?xml version="1.0" encoding="UTF-8"?>
+<Flow xmlns="http://soap.sforce.com/2006/04/metadata">
+    <apiVersion>63.0</apiVersion>
+    <description>Test flow: one Contact per call input.</description>
+    <label>Make Contact</label>
+    <processType>AutoLaunchedFlow</processType>
+    <recordCreates>
+        <name>Create_Contact</name>
+        <label>Create Contact</label>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <assignRecordIdToReference>contactId</assignRecordIdToReference>
+        <inputAssignments>
+            <field>LastName</field>
+            <value><elementReference>lastName</elementReference></value>
+        </inputAssignments>
+        <inputAssignments>
+            <field>Email</field>
+            <value><elementReference>email</elementReference></value>
+        </inputAssignments>
+        <object>Contact</object>
+    </recordCreates>
+    <start>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <connector><targetReference>Create_Contact</targetReference></connector>
+    </start>
+    <status>Active</status>
+    <variables>
+        <name>lastName</name>
+        <dataType>String</dataType>
+        <isCollection>false</isCollection>
+        <isInput>true</isInput>
+        <isOutput>false</isOutput>
+    </variables>
+    <variables>
+        <name>email</name>
+        <dataType>String</dataType>
+        <isCollection>false</isCollection>
+        <isInput>true</isInput>
+        <isOutput>false</isOutput>
+    </variables>
+    <variables>
+        <name>contactId</name>
+        <dataType>String</dataType>
+        <isCollection>false</isCollection>
+        <isInput>false</isInput>
+        <isOutput>true</isOutput>
+    </variables>
+</Flow>
+"""
+
+
+@pytest.fixture(scope="module")
+def org_with_flow(live):
+    live.org.deploy_flow("Make_Contact", FLOW.encode())
+    return live
+
+
+def post(live, name, body):
+    return requests.post(f"{live.url}/services/data/v63.0/actions/custom/flow/{name}",
+                         json=body, headers={"Authorization": f"Bearer {live.token}"})
+
+
+def contacts(live, email):
+    with live.org.transaction() as txn:
+        return txn.query("Contact", ["Id", "LastName"], where=Cmp("Email", "=", email))
+
+
+def test_each_input_is_one_interview_with_its_outputs(org_with_flow):
+    answer = post(org_with_flow, "Make_Contact", {"inputs": [
+        {"lastName": "One", "email": "one@example.com"},
+        {"lastName": "Two", "email": "two@example.com"}]})
+    assert answer.status_code == 200
+    results = answer.json()
+    assert [r["isSuccess"] for r in results] == [True, True]
+    assert {r["actionName"] for r in results} == {"Make_Contact"}
+    made = contacts(org_with_flow, "one@example.com")
+    assert results[0]["outputValues"]["contactId"] == made[0]["Id"]
+    assert results[0]["outputValues"]["Flow__InterviewStatus"] == "Finished"
+    assert results[0]["errors"] is None
+
+
+def test_a_failing_input_rolls_the_call_back_and_is_named(org_with_flow):
+    answer = post(org_with_flow, "Make_Contact", {"inputs": [
+        {"lastName": "Kept?", "email": "three@example.com"},
+        {"lastName": None, "email": "four@example.com"}]})  # LastName is required
+    assert answer.status_code == 400
+    first, second = answer.json()
+    assert second["isSuccess"] is False and second["errors"][0]["statusCode"]
+    assert first["isSuccess"] is False
+    assert first["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert contacts(org_with_flow, "three@example.com") == []
+
+
+@pytest.mark.parametrize("name, body, status, code", [
+    ("No_Such_Flow", {"inputs": [{}]}, 404, "NOT_FOUND"),
+    ("Make_Contact", {"inputs": [{"surname": "X"}]}, 400, "INVALID_INPUT"),
+    ("Make_Contact", {"inputs": []}, 400, "JSON_PARSER_ERROR"),
+    ("Make_Contact", {"inputs": [{"lastName": "x"}] * 201}, 400, "LIMIT_EXCEEDED"),
+])
+def test_a_bad_call_is_refused_naming_the_problem(org_with_flow, name, body, status, code):
+    answer = post(org_with_flow, name, body)
+    assert answer.status_code == status
+    assert answer.json()[0]["errorCode"] == code
+
+
+def test_the_call_needs_the_token(org_with_flow):
+    answer = requests.post(f"{org_with_flow.url}/services/data/v63.0/actions/custom/flow/"
+                           "Make_Contact", json={"inputs": [{"lastName": "x"}]})
+    assert answer.status_code == 401
