@@ -56,9 +56,10 @@ def _params():
 class Session:
     """A fresh local org served over HTTPS, and the requests a sample makes to it."""
 
-    def __init__(self, live):
+    def __init__(self, live, serve=None):
         self.live = live
         self.org = live.org
+        self.serve = serve  # serves another org: serve(org) -> live
 
     def send(self, request: dict):
         token = "wrong" if request.get("token") == "wrong" else self.live.token
@@ -247,7 +248,8 @@ def _fault(root) -> dict:
 
 
 def check_field_reference(session: Session, sample: dict, spec: dict) -> list:
-    """The documentation sample: EventRelation's fields and the Name object's fields."""
+    """The documentation sample: EventRelation's fields (those of every org, and those only an
+    org with Shared Activities has) and the Name object's fields."""
     problems = []
     describe = session.send({"method": "GET",
                              "path": f"{DATA}/sobjects/EventRelation/describe"}).json()
@@ -263,6 +265,15 @@ def check_field_reference(session: Session, sample: dict, spec: dict) -> list:
     if "Status" in fields and (fields["Status"]["type"], fields["Status"]["length"]) != (
             "picklist", 40):
         problems.append("EventRelation.Status: not a picklist of length 40")
+    without = Session(session.serve(local_org(shared_activities=False)))
+    names = {f["name"] for f in without.send(
+        {"method": "GET", "path": f"{DATA}/sobjects/EventRelation/describe"}).json()["fields"]}
+    for name in sample["EventRelation_shared_activities_only"]:
+        if name in names:
+            problems.append(f"EventRelation.{name}: present in an org without Shared Activities")
+    for name in (entry.split(" ")[0] for entry in sample["EventRelation_fields_default_org"]):
+        if name not in names:
+            problems.append(f"EventRelation.{name}: missing without Shared Activities")
     targets = sorted(fields.get("RelationId", {}).get("referenceTo", []))
     if targets != sorted(sample["RelationId_refers_to"]):
         problems.append(f"EventRelation.RelationId refers to {targets}, the documentation says "
@@ -288,7 +299,7 @@ def test_recorded_sample(path, serve_org):
     assert path.exists(), f"samples.yml has an entry for {path.name}, which is not in {RECORDED}"
     sample = json.loads(path.read_text())
     spec = SPEC[path.name]
-    session = Session(serve_org(local_org()))
+    session = Session(serve_org(local_org()), serve_org)
     if "flows" in spec:
         session.deploy_flows(spec["flows"].get("active") or [])
     session.seed(spec.get("seed"))
