@@ -116,3 +116,61 @@ def test_the_call_needs_the_token(org_with_flow):
     answer = requests.post(f"{org_with_flow.url}/services/data/v63.0/actions/custom/flow/"
                            "Make_Contact", json={"inputs": [{"lastName": "x"}]})
     assert answer.status_code == 401
+
+
+ECHO = """<?xml version="1.0" encoding="UTF-8"?>
+<Flow xmlns="http://soap.sforce.com/2006/04/metadata">
+    <apiVersion>63.0</apiVersion>
+    <assignments>
+        <name>Read_Last_Name</name>
+        <label>Read Last Name</label>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <assignmentItems>
+            <assignToReference>lastName</assignToReference>
+            <operator>Assign</operator>
+            <value><elementReference>contact.LastName</elementReference></value>
+        </assignmentItems>
+    </assignments>
+    <description>Test flow: returns the LastName of the Contact it is given.</description>
+    <label>Echo Contact</label>
+    <processType>AutoLaunchedFlow</processType>
+    <start>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <connector><targetReference>Read_Last_Name</targetReference></connector>
+    </start>
+    <status>Active</status>
+    <variables>
+        <name>contact</name>
+        <dataType>SObject</dataType>
+        <isCollection>false</isCollection>
+        <isInput>true</isInput>
+        <isOutput>false</isOutput>
+        <objectType>Contact</objectType>
+    </variables>
+    <variables>
+        <name>lastName</name>
+        <dataType>String</dataType>
+        <isCollection>false</isCollection>
+        <isInput>false</isInput>
+        <isOutput>true</isOutput>
+    </variables>
+</Flow>
+"""
+
+
+def test_a_record_input_is_what_the_call_gives_never_read_from_the_org(org_with_flow):
+    org_with_flow.org.deploy_flow("Echo_Contact", ECHO.encode())
+    saved = post(org_with_flow, "Make_Contact", {"inputs": [
+        {"lastName": "Stored", "email": "stored@example.com"}]}).json()[0]
+    contact_id = saved["outputValues"]["contactId"]
+    answer = post(org_with_flow, "Echo_Contact", {"inputs": [
+        {"contact": {"attributes": {"type": "Contact"}, "Id": contact_id}},
+        {"contact": {"attributes": {"type": "Contact"}, "Id": contact_id, "LastName": "Given"}},
+    ]}).json()
+    assert [r["outputValues"]["lastName"] for r in answer] == [None, "Given"]
+    wrong = post(org_with_flow, "Echo_Contact", {"inputs": [{"contact": {"Nickname": "x"}}]})
+    assert wrong.status_code == 400
+    assert wrong.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert "No such column 'Nickname' on sobject of type Contact" in wrong.json()[0]["message"]

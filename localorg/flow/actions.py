@@ -57,20 +57,25 @@ def _value(var, value, flow_name, index):
     return value
 
 
-def _record(txn, var, value, flow_name, index):
-    """An SObject input: the record as the org has it, by its Id (`attributes` names the type)."""
-    rid = value.get("Id") if isinstance(value, dict) else None
-    if not rid:
+def _record(org, var, value, flow_name, index):
+    """An SObject input: the record exactly as the call gives it (Salesforce reads nothing from
+    the database for it: a field the call leaves out is null in the flow)."""
+    if not isinstance(value, dict):
         raise ActionError(400, "INVALID_TYPE", f"inputs[{index}].{var.name} of flow {flow_name}: "
-                          f"give a {var.object_type} record with its Id")
-    record = txn.retrieve(var.object_type, rid)
-    if record is None:
-        raise ActionError(400, "INVALID_CROSS_REFERENCE_KEY",
-                          f"inputs[{index}].{var.name}: no {var.object_type} with Id {rid}")
-    return {**record, "attributes": {"type": var.object_type}}
+                          f"give a {var.object_type} record as a JSON object")
+    odef = org.describe(var.object_type)
+    record = {"attributes": {"type": odef.name}}
+    for key, item in value.items():
+        if key == "attributes":
+            continue
+        if not odef.has(key):
+            raise ActionError(400, "INVALID_FIELD", f"inputs[{index}].{var.name}: No such column "
+                              f"'{key}' on sobject of type {odef.name}")
+        record[odef.field(key).name] = item
+    return record
 
 
-def _inputs(txn, flow, raw, index):
+def _inputs(org, flow, raw, index):
     if not isinstance(raw, dict):
         raise ActionError(400, "JSON_PARSER_ERROR", f"inputs[{index}] must be a JSON object")
     values = {}
@@ -81,7 +86,7 @@ def _inputs(txn, flow, raw, index):
             raise ActionError(400, "INVALID_INPUT", f"inputs[{index}]: {key} is not an input "
                               f"variable of flow {flow.name}; its inputs: {', '.join(allowed)}")
         if var.data_type == "SObject" and not var.is_collection and value is not None:
-            values[var.name] = _record(txn, var, value, flow.name, index)
+            values[var.name] = _record(org, var, value, flow.name, index)
         else:
             values[var.name] = _value(var, value, flow.name, index)
     return values
@@ -123,7 +128,7 @@ def invoke(org, name, inputs, user_id=None):
             if runtime_flow.process_type != "AutoLaunchedFlow" or runtime_flow.trigger:
                 raise ActionError(400, "INVALID_TYPE", f"Flow {info['name']} is not an "
                                   "autolaunched flow: only those can be invoked")
-            interviews = [Interview(runtime, runtime_flow, _inputs(txn, runtime_flow, raw, i))
+            interviews = [Interview(runtime, runtime_flow, _inputs(org, runtime_flow, raw, i))
                           for i, raw in enumerate(inputs)]
             values = runtime.run(interviews)
             for i, interview in enumerate(interviews):
