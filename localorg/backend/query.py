@@ -2,12 +2,15 @@
 
 Filtering runs in Python with SOQL's semantics (case-insensitive text, null rules, polymorphic
 parent fields), which SQLite's collation can't express. Each function takes the open
-`dml.Transaction` (`txn`), whose governor usage it charges.
+`dml.Transaction` (`txn`), whose governor usage it charges, and queries the org's records, or
+the objects of another `catalog` (the Tooling API's read-only objects: `backend.tooling`).
+A catalog has describe(name), sobjects(), rows(sobject) and fetch(id) -> (sobject, row).
 """
 
 from localorg import ids
 from localorg.conditions import And, Cmp, Not, Or, evaluate, fields_of, fold
 from localorg.errors import DmlError, SalesforceError
+from localorg.soql import INVALID_FIELD_HINT, RELATIONSHIP_HINT
 
 _TYPED = ("id", "reference", "boolean", "int", "double", "currency", "percent", "date",
           "datetime")
@@ -28,16 +31,36 @@ def retrieve(txn, sobject, record_id, fields=None):
     return {odef.field(f).name: record.get(odef.field(f).name) for f in fields}
 
 
+class Records:
+    """The catalog of the org's own objects and records (the data API's)."""
+
+    def __init__(self, org):
+        self.org = org
+        self.describe = org.describe
+        self.sobjects = org.sobjects
+        self.rows = org.db.rows
+        self.fetch = org.db.fetch
+
+
 def select(txn, sobject, fields, where=None, order_by=None, limit=None, offset=None):
     """Records matching `where`, projected on `fields`, sorted by `order_by`
     [(path, desc, nulls_last)]. Counts 1 SOQL query + returned rows."""
-    resolver = Resolver(txn.org, txn.org.describe(sobject))
+    resolver, paths, rows = find(txn, sobject, fields, where, order_by, limit, offset)
+    return [resolver.project(r, paths) for r in rows]
+
+
+def find(txn, sobject, fields, where=None, order_by=None, limit=None, offset=None,
+         catalog=None):
+    """(resolver, canonical paths of `fields`, stored rows) of a query, for callers that shape
+    the rows themselves (`resolver.project(row, paths, url)`). Counts as `select`."""
+    catalog = catalog or Records(txn.org)
+    resolver = Resolver(catalog, catalog.describe(sobject))
     paths = [resolver.check(f) for f in fields]
     rows = _sort(resolver, resolver.matching(txn, where), order_by)[offset or 0:]
     if limit is not None:
         rows = rows[:limit]
     txn.usage.count_query(len(rows))
-    return [resolver.project(r, paths) for r in rows]
+    return resolver, paths, rows
 
 
 def select_many(txn, sobject, fields, requests):
@@ -46,7 +69,7 @@ def select_many(txn, sobject, fields, requests):
     `requests` is a list of (where, order_by, limit); returns one result list per request.
     Counts 1 query, and as rows the distinct records matched by any request (what the
     combined query retrieves)."""
-    resolver = Resolver(txn.org, txn.org.describe(sobject))
+    resolver = Resolver(Records(txn.org), txn.org.describe(sobject))
     paths = [resolver.check(f) for f in fields]
     rows = txn.org.db.rows(resolver.odef.name)
     results, matched = [], set()
@@ -59,9 +82,10 @@ def select_many(txn, sobject, fields, requests):
     return [[resolver.project(r, paths) for r in hits] for hits in results]
 
 
-def count(txn, sobject, where=None) -> int:
+def count(txn, sobject, where=None, catalog=None) -> int:
     """SELECT COUNT() — one query; each counted record is a query row, as in Salesforce."""
-    resolver = Resolver(txn.org, txn.org.describe(sobject))
+    catalog = catalog or Records(txn.org)
+    resolver = Resolver(catalog, catalog.describe(sobject))
     n = len(resolver.matching(txn, where))
     txn.usage.count_query(n)
     return n
@@ -82,8 +106,8 @@ def _sort(resolver, rows, order_by):
 class Resolver:
     """Field paths of one query: validation, parent lookups, filtering, projection."""
 
-    def __init__(self, org, odef):
-        self.org = org
+    def __init__(self, catalog, odef):
+        self.catalog = catalog
         self.odef = odef
         self._parents = {}
         self._paths = {}
@@ -94,7 +118,7 @@ class Resolver:
             self.check(f)
         where = self.normalise_condition(txn, where)
         if rows is None:
-            rows = self.org.db.rows(self.odef.name)
+            rows = self.catalog.rows(self.odef.name)
         return [r for r in rows if evaluate(where, lambda f, r=r: self.get(r, f))]
 
     def check(self, path: str) -> list:
@@ -117,27 +141,24 @@ class Resolver:
                     where = odefs[0].name if len(odefs) == 1 else "Name"
                     raise SalesforceError(
                         "INVALID_FIELD",
-                        f"No such column '{part}' on entity '{where}'. If you are attempting to "
-                        "use a custom field, be sure to append the '__c' after the custom field "
-                        "name. Please reference your WSDL or the describe call for the "
-                        "appropriate names.", [path])
+                        f"No such column '{part}' on entity '{where}'. {INVALID_FIELD_HINT}",
+                        [path])
                 out.append(hits[0].name)
             else:
                 rel = next((o.relationship(part) for o in odefs if o.relationship(part)), None)
                 if rel is None:
                     raise SalesforceError(
                         "INVALID_FIELD",
-                        f"Didn't understand relationship '{part}' in field path '{path}'. If you "
-                        "are attempting to use a custom relationship, be sure to append the '__r' "
-                        "after the custom relationship name.", [path])
+                        f"Didn't understand relationship '{part}' in field path. "
+                        f"{RELATIONSHIP_HINT}", [path])
                 out.append((rel.relationship_name, rel.name))
-                known = {o.name: o for o in self.org.sobjects()}
+                known = {o.name: o for o in self.catalog.sobjects()}
                 odefs = [known[t] for t in rel.reference_to if t in known] or list(known.values())
         return out
 
     def _parent(self, rid):
         if rid not in self._parents:
-            self._parents[rid] = self.org.db.fetch(rid)
+            self._parents[rid] = self.catalog.fetch(rid)
         return self._parents[rid]
 
     def get(self, record, path):
@@ -155,8 +176,12 @@ class Resolver:
                 return current.get(part)
         return None
 
-    def project(self, record, paths) -> dict:
+    def project(self, record, paths, url=None) -> dict:
+        """The record's selected fields, parents as nested dicts with `attributes`. With
+        `url(sobject, id)`, the record and its parents have `attributes` {"type", "url"}."""
         out = {}
+        if url is not None:
+            out["attributes"] = {"type": self.odef.name, "url": url(self.odef.name, record["Id"])}
         for parts in paths:
             node, current, sobject = out, record, self.odef.name
             for part in parts[:-1]:
@@ -165,7 +190,10 @@ class Resolver:
                 if current is None:
                     node[part[0]] = None
                     break
-                node = node.setdefault(part[0], {"attributes": {"type": sobject}})
+                attributes = {"type": sobject}
+                if url is not None:
+                    attributes["url"] = url(sobject, rid)
+                node = node.setdefault(part[0], {"attributes": attributes})
             else:
                 last = parts[-1]
                 node[last] = sobject if last == "Type" and len(parts) > 1 else current.get(last)
@@ -185,7 +213,7 @@ class Resolver:
         odef = self.odef
         for part in parts[:-1]:
             targets = odef.field(part[1]).reference_to
-            odef = self.org.describe(targets[0]) if targets else odef
+            odef = self.catalog.describe(targets[0]) if targets else odef
         fdef = odef.field(parts[-1]) if odef.has(parts[-1]) else None
 
         def conv(value):
