@@ -2,7 +2,7 @@
 
 Standard objects are declared here (the subset this project touches). Custom objects and fields come
 from Salesforce source-format metadata (`objects/<Object>/<Object>.object-meta.xml`,
-`objects/<Object>/fields/<Field>.field-meta.xml`), parsed with lxml, e.g. the Calendly stand-in.
+`objects/<Object>/fields/<Field>.field-meta.xml`), parsed with lxml (e.g. a package's source folder).
 """
 
 from dataclasses import asdict, dataclass, field
