@@ -2,7 +2,8 @@
 
 Standard objects are declared here (the subset this project touches). Custom objects and fields come
 from Salesforce source-format metadata (`objects/<Object>/<Object>.object-meta.xml`,
-`objects/<Object>/fields/<Field>.field-meta.xml`), parsed with lxml (e.g. a package's source folder).
+`objects/<Object>/fields/<Field>.field-meta.xml`, e.g. a package's source folder), parsed with
+lxml.
 """
 
 from dataclasses import asdict, dataclass, field

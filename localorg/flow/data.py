@@ -197,15 +197,20 @@ class DataElements:
                 result = SalesforceError("MISSING_ARGUMENT", "Id not specified in an update call")
                 return self.handle(el, "update", result)
         else:
-            sobject = self.rt.org.describe(text(el.node, "object")).name
-            found = yield self.request("query", el, sobject, fields=["Id"],
-                                       where=self.where(el.node, sobject, el.name))
-            fault = self.handle(el, "update", found)
+            sobject, found, fault = yield from self.filtered(el, "update")
             if fault:
                 return fault
             rows = [{"Id": r["Id"], **values} for r in found]
         result = yield self.request("update", el, sobject, records=rows)
         return self.handle(el, "update", result) or connector_target(el.node)
+
+    def filtered(self, el, action):
+        """The records an update or delete element's filters find, by one (bulkified) query:
+        (sobject, records, the fault path taken when the query failed, else None)."""
+        sobject = self.rt.org.describe(text(el.node, "object")).name
+        found = yield self.request("query", el, sobject, fields=["Id"],
+                                   where=self.where(el.node, sobject, el.name))
+        return sobject, found, self.handle(el, action, found)
 
     def do_recordDeletes(self, el):  # noqa: N802
         if text(el.node, "inputReference"):
@@ -213,10 +218,7 @@ class DataElements:
             sobject = targets[0]["attributes"]["type"] if targets else None
             rows = [{"Id": r["Id"]} for r in targets]
         else:
-            sobject = self.rt.org.describe(text(el.node, "object")).name
-            found = yield self.request("query", el, sobject, fields=["Id"],
-                                       where=self.where(el.node, sobject, el.name))
-            fault = self.handle(el, "delete", found)
+            sobject, found, fault = yield from self.filtered(el, "delete")
             if fault:
                 return fault
             rows = [{"Id": r["Id"]} for r in found]
