@@ -26,10 +26,13 @@ from localorg.errors import SalesforceError
 from localorg.scenario_generate import GenerateError, expand
 
 TRIGGER_FLOW = "CreateEventTemplate"
-PARTICIPANT_FLOW = "Create_Event_Participant_Template"
 TOP_KEYS = {"description", "settings", "org", "transactions", "expect"}
 SETTINGS_KEYS = {"shared_activities"}  # org settings a scenario may choose (backend/settings.py)
-EXPECT_KEYS = {"events", "unmatched", "errors", "async_errors", "governor"}
+EXPECT_KEYS = {"events", "unmatched", "errors", "async_errors", "governor", "bookings"}
+BOOKING_EXPECT_KEYS = {"status", "error_contains"}
+# The project's outcome fields on the booking (force-app), read back after every transaction.
+OUTCOME_FIELDS = ["Sync_Status__c", "Sync_Error__c", "Unmatched_Guest_Emails__c",
+                  "Unmatched_Guest_Count__c"]
 EVENT_KEYS = {"invitee_uuid", "subject", "owner_email", "who_email", "who_name", "show_as",
               "participants", "start", "end", "description", "location"}
 PARTICIPANT_KEYS = ("relation_email", "relation_type", "is_invitee", "is_parent")  # exact set
@@ -98,6 +101,12 @@ def load(path) -> dict:
                             f"{{max: N}}, e.g. {{soql: {{max: 10}}}}; got {governor!r}")
     if not isinstance(expect.get("unmatched") or {}, dict):
         raise ScenarioError(f"{path}: expect.unmatched maps an invitee uuid to a list of emails")
+    for uuid, want in (expect.get("bookings") or {}).items():
+        if (not isinstance(want, dict) or set(want) - BOOKING_EXPECT_KEYS
+                or not isinstance(want.get("status", []), list)):
+            raise ScenarioError(f"{path}: expect.bookings maps an invitee uuid to {{status: [one "
+                                f"Sync_Status__c per booking with that uuid, in insert order], "
+                                f"error_contains: text}}; got {uuid}: {want!r}")
     errors = expect.get("errors")
     if errors is not None and (not isinstance(errors, list) or not all(
             e is None or isinstance(e, dict) and set(e) <= {"code", "message_contains"}
@@ -120,6 +129,7 @@ def load(path) -> dict:
 def new_org(flows_dir=None, calendly_version="2.5", shared_activities=True) -> Org:
     """A fresh in-memory org with the project's flows deployed and CreateEventTemplate active."""
     org = local_org(version=calendly_version, shared_activities=shared_activities)
+    org.install_source(ROOT / "force-app" / "main" / "default")  # the project's booking fields
     flows_dir = Path(flows_dir or ROOT / "flows")
     paths = sorted(flows_dir.glob("*.flow-meta.xml"))
     if not paths:
@@ -155,7 +165,7 @@ def run(data: dict, flows_dir=None) -> dict:
     except SalesforceError as exc:
         raise ScenarioError(f"org records could not be created ({sobject}): {exc.code}: "
                             f"{exc.message}") from None
-    transactions, unmatched = [], {}
+    transactions = []
     async_runs = org.flow_trigger.async_paths.runs
     for bookings in data["transactions"]:
         entry = {"error": None}
@@ -166,24 +176,17 @@ def run(data: dict, flows_dir=None) -> dict:
                     txn.insert(BOOKING, bookings)
                 finally:
                     usage = txn.usage.as_dict()
-                    log = list(txn.flow_log)
         except SalesforceError as exc:
             entry["error"] = {"code": exc.code, "message": exc.message}
-            log = []
         entry.update(governor(usage))
         entry["async"] = []  # the asynchronous transactions that ran after this one committed
         for run_ in async_runs[queued:]:
             entry["async"].append({"flow": run_["flow"], "records": len(run_["records"]),
                                    "error": run_["error"], **governor(run_["usage"])})
-            if run_["error"] is None:
-                log += run_["flow_log"]
         transactions.append(entry)
-        for item in log:
-            if item["flow"] == PARTICIPANT_FLOW:
-                event = item["inputs"].get("event") or {}
-                key = event.get(INVITEE_UUID)
-                unmatched[key] = jsonable(item["outputs"].get("unmatchedEmails") or [])
-    result = {"events": events(org), "unmatched": unmatched, "transactions": transactions}
+    booked = booking_outcomes(org)
+    result = {"events": events(org), "bookings": booked, "unmatched": unmatched_of(booked),
+              "transactions": transactions}
     result["failures"] = check(data.get("expect") or {}, result)
     result["ok"] = not result["failures"]
     return result
@@ -193,6 +196,30 @@ def governor(usage) -> dict:
     """A transaction's usage under the scenario's metric names."""
     return {"soql": usage["soql"], "dml": usage["dml"], "rows": usage["query_rows"],
             "dml_rows": usage["dml_rows"]}
+
+
+def booking_outcomes(org) -> list:
+    """Every booking, in insert order, with the outcome the flow wrote on it (one query)."""
+    with org.transaction() as txn:
+        rows = txn.query(BOOKING, ["Id", "Name", "Calendly__InviteeUuid__c", *OUTCOME_FIELDS],
+                         order_by=[("Id", False, None)])
+    out = []
+    for row in rows:
+        text = row["Unmatched_Guest_Emails__c"] or ""
+        out.append({"invitee_uuid": row["Calendly__InviteeUuid__c"], "name": row["Name"],
+                    "sync_status": row["Sync_Status__c"], "sync_error": row["Sync_Error__c"],
+                    "unmatched": [e for e in text.split(", ") if e],
+                    "unmatched_count": jsonable(row["Unmatched_Guest_Count__c"])})
+    return out
+
+
+def unmatched_of(booked) -> dict:
+    """Unmatched emails per invitee uuid, as written on the booking that made its Event."""
+    out = {}
+    for b in booked:
+        if b["sync_status"] == "Synced" and b["invitee_uuid"] not in out:
+            out[b["invitee_uuid"]] = b["unmatched"]
+    return out
 
 
 def events(org) -> list:
@@ -269,6 +296,25 @@ def _check_participants(uuid, want, got) -> list:
     return failures
 
 
+def _check_bookings(want, booked) -> list:
+    """Each booking's count must match its unmatched list; expected statuses per uuid, in
+    insert order; expected error text on every booking of that uuid."""
+    failures = [f"booking {b['invitee_uuid']}: Unmatched_Guest_Count__c {b['unmatched_count']} "
+                f"but {len(b['unmatched'])} emails in Unmatched_Guest_Emails__c"
+                for b in booked if (b["unmatched_count"] or 0) != len(b["unmatched"])]
+    for uuid, exp in want.items():
+        mine = [b for b in booked if b["invitee_uuid"] == uuid]
+        got = [b["sync_status"] for b in mine]
+        if "status" in exp and got != exp["status"]:
+            failures.append(f"bookings {uuid}: Sync_Status__c expected {exp['status']}, got {got}")
+        text = exp.get("error_contains")
+        for b in mine if text else []:
+            if text not in (b["sync_error"] or ""):
+                failures.append(f"booking {uuid}: Sync_Error__c lacks {text!r}: "
+                                f"{b['sync_error']!r}")
+    return failures
+
+
 def check(expect: dict, result: dict) -> list:
     """Compare expectations with the result; return human-readable failures."""
     failures = []
@@ -302,9 +348,10 @@ def check(expect: dict, result: dict) -> list:
     for uuid, emails in (expect.get("unmatched") or {}).items():
         got = result["unmatched"].get(uuid)
         if got is None:
-            failures.append(f"unmatched {uuid}: the participant subflow did not run for it")
+            failures.append(f"unmatched {uuid}: no booking with this uuid is Synced")
         elif sorted(map(_lower, got)) != sorted(map(_lower, emails or [])):
             failures.append(f"unmatched {uuid}: expected {sorted(emails or [])}, got {sorted(got)}")
+    failures += _check_bookings(expect.get("bookings") or {}, result["bookings"])
     for index, (exp, txn) in enumerate(zip(expect.get("errors") or [], result["transactions"],
                                            strict=False)):
         err = txn["error"]

@@ -299,6 +299,10 @@ def field_from_xml(xml: bytes, name: str | None = None) -> FieldDef:
         for v in root.iter(f"{{{MD_NS}}}value")
         if _text(v, "fullName") is not None
     ]
+    if dtype == "picklist" and default is None:
+        # fidelity: Describe and field rules / picklist default value
+        default = next((_text(v, "fullName") for v in root.iter(f"{{{MD_NS}}}value")
+                        if _text(v, "default") == "true"), None)
     return FieldDef(
         name=full,
         type=dtype,
