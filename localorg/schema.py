@@ -219,6 +219,9 @@ def standard_objects() -> dict:
                        relationship_name="Who"))
     event.add(FieldDef("WhatId", "reference", "Related To ID", reference_to=[],
                        relationship_name="What"))
+    # fidelity: Activities / Event.IsChild (recorded:GET_sobjects_Event_describe.json)
+    event.add(FieldDef("IsChild", "boolean", "Is Child", nillable=False, default_value=False,
+                       createable=False, updateable=False))
     objs["Event"] = event
 
     rel = ObjectDef("EventRelation", "0RE", "Event Relation")

@@ -193,9 +193,9 @@ def test_every_data_element_has_a_fault_path(flows):
 def test_missing_fault_path_is_caught(flows):
     broken = copy.deepcopy(flows["Create_Event_Participant_Template"])
     lookup = [el for el in elements(broken, ["recordLookups"])
-              if name_of(el) == "Get_Guest_Leads"][0]
+              if name_of(el) == "Get_Leads"][0]
     lookup.remove(lookup.find(_ns("faultConnector")))
-    assert missing_fault_paths(broken) == ["recordLookups Get_Guest_Leads has no faultConnector"]
+    assert missing_fault_paths(broken) == ["recordLookups Get_Leads has no faultConnector"]
 
 
 def test_no_query_dml_or_subflow_inside_a_loop(flows):
@@ -207,27 +207,30 @@ def test_no_query_dml_or_subflow_inside_a_loop(flows):
 
 
 def test_query_moved_into_a_loop_is_caught(flows):
-    """Point a loop-body outcome at Get_Guest_Leads: the query now runs once per Contact."""
+    """Point a loop-body outcome at Get_Leads: the query now runs once per Contact."""
     broken = copy.deepcopy(flows["Create_Event_Participant_Template"])
     add = [el for el in elements(broken, ["assignments"])
            if name_of(el) == "Add_Contact_As_Invitee"][0]
-    add.find(_ns("connector/targetReference")).text = "Get_Guest_Leads"
+    add.find(_ns("connector/targetReference")).text = "Get_Leads"
     problems = work_inside_loops(broken)
-    assert "recordLookups Get_Guest_Leads runs inside loop Loop_Guest_Contacts" in problems
+    assert "recordLookups Get_Leads runs inside loop Loop_Guest_Contacts" in problems
 
 
 def test_exactly_one_event_relation_insert(flows):
     assert event_relation_creates(flows.values()) == ["Create_Event_Relations"]
-    participant = flows["Create_Event_Participant_Template"]
-    create = elements(participant, ["recordCreates"])[0]
+    event_flow = flows["Create_Event_Template"]
+    create = [c for c in elements(event_flow, ["recordCreates"])
+              if name_of(c) == "Create_Event_Relations"][0]
     assert text(create, "inputReference") == "eventRelations"
-    variables = {name_of(v): v for v in elements(participant, ["variables"])}
+    variables = {name_of(v): v for v in elements(event_flow, ["variables"])}
     assert text(variables["eventRelations"], "isCollection") == "true"
+    assert elements(flows["Create_Event_Participant_Template"], DATA_ELEMENTS[1:]) == []
 
 
 def test_second_event_relation_insert_is_caught(flows):
-    broken = copy.deepcopy(flows["Create_Event_Participant_Template"])
-    create = elements(broken, ["recordCreates"])[0]
+    broken = copy.deepcopy(flows["Create_Event_Template"])
+    create = [c for c in elements(broken, ["recordCreates"])
+              if name_of(c) == "Create_Event_Relations"][0]
     twin = copy.deepcopy(create)
     twin.find(_ns("name")).text = "Create_Event_Relations_Again"
     create.addnext(twin)
@@ -245,63 +248,63 @@ def test_package_field_names_only_in_the_parent_flow():
                 assert field not in source, f"{field} leaked into {path.name}"
 
 
-def test_parent_passes_cohosts_only_for_collective_events(flows):
+def test_parent_runs_only_after_commit_and_passes_cohosts_for_collective_events(flows):
+    """Nothing runs in Calendly's own transaction: the start has no immediate connector, its
+    one path is Run Asynchronously (AsyncAfterCommit), so no failure can reject the booking."""
     parent = flows["CreateEventTemplate"]
     start = parent.getroot().find(_ns("start"))
     assert (text(start, "object"), text(start, "triggerType"), text(start, "recordTriggerType")) \
         == ("Calendly__CalendlyAction__c", "RecordAfterSave", "Create")
-    nodes = graph(parent)
-    # The only way to the assignment that reads the host field is the Collective outcome.
-    host_readers = [name_of(a) for a in elements(parent, ["assignments"])
-                    if "Calendly__EventHostEmails__c" in etree.tostring(a, encoding=str)]
-    assert host_readers == ["Take_Cohost_Emails"]
-    pointing = [n for n, (_, targets) in nodes.items() if "Take_Cohost_Emails" in targets]
-    assert pointing == ["Is_Collective_Event"]
-    decision = [d for d in elements(parent, ["decisions"])
-                if name_of(d) == "Is_Collective_Event"][0]
-    rule = decision.find(_ns("rules"))
-    assert text(rule, "connector/targetReference") == "Take_Cohost_Emails"
-    assert text(rule, "conditions/rightValue/stringValue") == "Collective"
+    assert start.find(_ns("connector")) is None
+    paths = start.findall(_ns("scheduledPaths"))
+    assert [text(p, "pathType") for p in paths] == ["AsyncAfterCommit"]
+    assert text(paths[0], "connector/targetReference") == "Sync_Booking"
+    assert elements(parent, ["customErrors"]) == []
+    cohosts = [f for f in elements(parent, ["formulas"]) if name_of(f) == "cohostEmails"][0]
+    assert text(cohosts, "expression") == (
+        'IF({!$Record.Calendly__EventTypeKind__c} = "Collective", '
+        '{!$Record.Calendly__EventHostEmails__c}, "")')
 
 
-def test_subflow_faults_become_custom_errors(flows):
-    parent = flows["CreateEventTemplate"]
-    errors = {name_of(e) for e in elements(parent, ["customErrors"])}
-    assert errors == {"Roll_Back_Event_Failure", "Roll_Back_Participant_Failure"}
-    for sub in ("Create_Event_Template", "Create_Event_Participant_Template"):
-        tree = flows[sub]
-        fault_targets = {text(el, "faultConnector/targetReference")
-                         for el in elements(tree, DATA_ELEMENTS)}
-        assert fault_targets == {"Report_Fault"}, sub
-        report = [a for a in elements(tree, ["assignments"]) if name_of(a) == "Report_Fault"][0]
-        assert text(report, "assignmentItems/assignToReference") == "faultMessage"
-        assert text(report, "assignmentItems/value/elementReference") == "$Flow.FaultMessage"
+def test_every_failure_is_written_on_the_booking(flows):
+    """Each data element's fault path ends in the outcome write (Sync_Status__c Failed and the
+    error text), and the outcome write itself has a fault path."""
+    tree = flows["Create_Event_Template"]
+    nodes = graph(tree)
+    for el in elements(tree, DATA_ELEMENTS):
+        if name_of(el) == "Save_Booking_Outcome":
+            assert text(el, "faultConnector/targetReference") == "Keep_Outcome_Fault"
+            continue
+        seen, todo = set(), [text(el, "faultConnector/targetReference")]
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in nodes:
+                continue
+            seen.add(current)
+            todo += nodes[current][1]
+        assert "Save_Booking_Outcome" in seen, name_of(el)
+    report = [a for a in elements(tree, ["assignments"]) if name_of(a) == "Report_Fault"][0]
+    items = {text(i, "assignToReference"): i for i in report.findall(_ns("assignmentItems"))}
+    assert text(items["faultMessage"], "value/elementReference") == "$Flow.FaultMessage"
+    assert text(items["syncStatus"], "value/stringValue") == "Failed"
+    participant = flows["Create_Event_Participant_Template"]
+    assert {text(el, "faultConnector/targetReference")
+            for el in elements(participant, DATA_ELEMENTS)} == {"Report_Fault"}
 
 
-def long_custom_errors(tree) -> list[str]:
-    """Custom Error messages not bounded to the 255 characters Salesforce allows one
-    (help.salesforce.com, platform.flow_ref_elements_custom_error.htm): each must be one
-    formula that ends in LEFT(..., 255), since a fault message alone can exceed it."""
-    formulas = {name_of(f): text(f, "expression") or "" for f in elements(tree, ["formulas"])}
-    problems = []
-    for error in elements(tree, ["customErrors"]):
-        for message in error.findall(_ns("customErrorMessages/errorMessage")):
-            ref = re.fullmatch(r"\{!(\w+)\}", (message.text or "").strip())
-            expression = formulas.get(ref.group(1), "") if ref else ""
-            if not re.fullmatch(r"LEFT\(.*,\s*255\)", expression.strip(), re.S):
-                problems.append(name_of(error))
-    return problems
+def test_long_text_is_clipped_to_the_event_fields(flows):
+    formulas = {name_of(f): text(f, "expression")
+                for f in elements(flows["Create_Event_Template"], ["formulas"])}
+    assert formulas["eventSubject"] == "LEFT({!booking.Calendly__EventSubject__c}, 255)"
+    assert formulas["eventLocation"] == "LEFT({!booking.Calendly__Location__c}, 255)"
+    assert formulas["eventDescription"] == "LEFT({!booking.Calendly__EventDescription__c}, 32000)"
 
 
-def test_custom_error_messages_fit_in_255_characters(flows):
-    assert long_custom_errors(flows["CreateEventTemplate"]) == []
-
-
-def test_unbounded_custom_error_message_is_caught(flows):
-    tree = copy.deepcopy(flows["CreateEventTemplate"])
-    message = tree.getroot().find(_ns("customErrors/customErrorMessages/errorMessage"))
-    message.text = "Calendly booking {!bookingReference}: {!eventFaultMessage}"
-    assert long_custom_errors(tree) == ["Roll_Back_Event_Failure"]
+def test_uuid_lookup_ignores_child_events(flows):
+    lookup = [g for g in elements(flows["Create_Event_Template"], ["recordLookups"])
+              if name_of(g) == "Get_Event_By_Invitee_Uuid"][0]
+    filters = {(text(f, "field"), text(f, "operator")): f for f in lookup.findall(_ns("filters"))}
+    assert text(filters[("IsChild", "EqualTo")], "value/booleanValue") == "false"
 
 
 def test_every_variable_and_formula_is_used(flows):
@@ -310,7 +313,7 @@ def test_every_variable_and_formula_is_used(flows):
 
 
 def test_unused_variable_is_caught(flows):
-    broken = copy.deepcopy(flows["CreateEventTemplate"])
+    broken = copy.deepcopy(flows["Create_Event_Template"])
     spare = copy.deepcopy(elements(broken, ["variables"])[0])
     spare.find(_ns("name")).text = "eventSpare"
     broken.getroot().append(spare)
@@ -325,7 +328,7 @@ def test_no_hard_coded_ids_or_urls(flows):
 def test_hard_coded_id_and_url_are_caught(flows):
     broken = copy.deepcopy(flows["Create_Event_Template"])
     owner = [a for a in elements(broken, ["assignments"])
-             if name_of(a) == "Set_Owner_To_Running_User"][0]
+             if name_of(a) == "Set_Owner_And_Who"][0]
     value = owner.find(_ns("assignmentItems/value"))
     value.clear()
     etree.SubElement(value, f"{M}stringValue").text = "005000000000001AAA"

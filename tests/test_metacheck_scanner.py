@@ -84,7 +84,7 @@ def test_project_flow_without_its_fault_path_fails(tmp_path):
     if not PROJECT_FLOWS:
         pytest.skip("flows/ has no *.flow-meta.xml yet")
     ns = {"md": "http://soap.sforce.com/2006/04/metadata"}
-    source = ROOT / "flows" / "Create_Event_Participant_Template.flow-meta.xml"
+    source = ROOT / "flows" / "Create_Event_Template.flow-meta.xml"
     tree = etree.parse(str(source))
     fault = tree.find("md:recordCreates/md:faultConnector", ns)
     element = fault.getparent().findtext("md:name", namespaces=ns)
