@@ -254,6 +254,31 @@ def load_bookings(path: Path) -> dict:
     return data
 
 
+def unmatched_report(sf: Salesforce, invitee_uuids: list) -> str:
+    """The sync outcome the flow wrote on each booking (Sync_Status__c, Unmatched_Guest_*),
+    read back from the org with SOQL through the REST API; a booking still Pending (the
+    asynchronous path did not run) is a DemoFailure."""
+    rows = []
+    for part in chunks(invitee_uuids):
+        rows += sf.query_all(
+            "SELECT Name, Calendly__InviteeUuid__c, Sync_Status__c, Sync_Error__c, "
+            "Unmatched_Guest_Count__c, Unmatched_Guest_Emails__c "
+            f"FROM Calendly__CalendlyAction__c WHERE Calendly__InviteeUuid__c IN ({quoted(part)}) "
+            "ORDER BY Id")["records"]
+    pending = [r["Calendly__InviteeUuid__c"] for r in rows if r["Sync_Status__c"] == "Pending"]
+    if pending:
+        raise DemoFailure(f"bookings never synced (Sync_Status__c Pending): {pending}")
+    lines = ["Unmatched guests per booking (from the bookings' own fields):"]
+    for r in rows:
+        count = int(r["Unmatched_Guest_Count__c"] or 0)
+        detail = r["Unmatched_Guest_Emails__c"] if count else "none"
+        if r["Sync_Status__c"] == "Failed":
+            detail = f"FAILED: {r['Sync_Error__c']}"
+        lines.append(f"  {r['Calendly__InviteeUuid__c']:<14} {r['Name']:<17} "
+                     f"{r['Sync_Status__c']:<10} {count:>2}  {detail}")
+    return "\n".join(lines)
+
+
 def demo(bookings_path: Path) -> str:
     """Runs steps 2-4; returns the pass line or raises DemoFailure."""
     bookings = load_bookings(bookings_path)
@@ -271,6 +296,7 @@ def demo(bookings_path: Path) -> str:
     uuids = {r["Calendly__InviteeUuid__c"] for t in bookings["transactions"] for r in t}
     actual = fetch_events(sf, sorted(uuids))
     print(table(actual))
+    print(unmatched_report(sf, sorted(uuids)))
     failures = compare(expected, actual)
     if failures:
         raise DemoFailure(f"the Events differ from {bookings_path}:\n  " + "\n  ".join(failures))
