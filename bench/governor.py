@@ -85,8 +85,8 @@ def measure(bookings, guests, naive=False):
         usage = {k: max(usage[k], run["usage"][k]) for k in usage}
         if run["error"] and outcome == "ok":
             err = run["error"]
-            outcome = (err["message"] if err["code"] == "LIMIT_EXCEEDED"
-                       else f"{err['code']}: {err['message']}")
+            outcome = (f"System.LimitException: {err['message']}"
+                       if err["code"] == "LIMIT_EXCEEDED" else f"{err['code']}: {err['message']}")
     with org.transaction() as txn:
         relations = txn.count("EventRelation")
     return usage, booking, elapsed, relations, outcome
