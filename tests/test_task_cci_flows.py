@@ -15,6 +15,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
 PROJECT_TASKS = [
     "calendly_preflight",
     "calendly_check_package_version",
+    "calendly_deploy_sync_fields",
     "calendly_deploy_flows",
     "calendly_clone_flow",
     "calendly_activate_flow",
@@ -48,8 +49,8 @@ def test_dev_org_ends_with_flow_active_and_layout_patched(project_config):
         ("3/2", "update_admin_profile", None),
         ("3/2.1", "calendly_deploy_flows", None),
         # the subflows before the record-triggered flow that calls them
-        ("3/2.2", "calendly_activate_flow", "Create_Event_Template"),
-        ("3/2.3", "calendly_activate_flow", "Create_Event_Participant_Template"),
+        ("3/2.2", "calendly_activate_flow", "Create_Event_Participant_Template"),
+        ("3/2.3", "calendly_activate_flow", "Create_Event_Template"),
         ("3/2.4", "calendly_activate_flow", "CreateEventTemplate"),
         ("3/2.5", "calendly_patch_event_layout", None),
         ("3/90", "load_sample_data", None),  # data (and bookings) only after activation
@@ -64,10 +65,8 @@ def test_setup_flows_activate_every_called_subflow_before_its_caller(project_con
         path.name.split(".")[0]: [e.text for e in etree.parse(str(path)).iter(f"{md}flowName")]
         for path in (ROOT / "flows").glob("*.flow-meta.xml")
     }
-    assert sorted(calls["CreateEventTemplate"]) == [
-        "Create_Event_Participant_Template",
-        "Create_Event_Template",
-    ]
+    assert calls["CreateEventTemplate"] == ["Create_Event_Template"]
+    assert calls["Create_Event_Template"] == ["Create_Event_Participant_Template"]
     for flow_name in ("calendly_setup", "dev_org"):
         activated = [
             step.task_config["options"]["developer_name"]
@@ -152,9 +151,10 @@ def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(projec
     first.run(task_fake_org.org_config(project_config))
     assert [result.task_name for result in first.results] == [
         "calendly_preflight",
+        "calendly_deploy_sync_fields",  # the org already has them: nothing to deploy
         "calendly_deploy_flows",
-        "calendly_activate_flow",  # Create_Event_Template: deployed active, nothing to do
-        "calendly_activate_flow",  # Create_Event_Participant_Template: the same
+        "calendly_activate_flow",  # Create_Event_Participant_Template: deployed active
+        "calendly_activate_flow",  # Create_Event_Template: the same
         "calendly_activate_flow",  # CreateEventTemplate
         "calendly_patch_event_layout",
     ]

@@ -22,6 +22,7 @@ def test_calendly_setup_on_the_local_org_then_a_rerun_writes_nothing(project_con
                                                                      cci_org):
     first = run_setup(project_config, cci_org(local))
     assert first["calendly_preflight"]["ok"] is True
+    assert first["calendly_deploy_sync_fields"]["deployed"] is True  # a fresh org lacks them
     assert sorted(first["calendly_deploy_flows"]["deployed"]) == [
         "CreateEventTemplate",
         "Create_Event_Participant_Template",
@@ -30,9 +31,10 @@ def test_calendly_setup_on_the_local_org_then_a_rerun_writes_nothing(project_con
     assert first["calendly_activate_flow"]["changed"] is True
     assert first["calendly_patch_event_layout"]["patched"] == ["Event-Event Layout"]
     after_first = local.writes()
-    assert after_first == 3  # one flow deploy, one activation PATCH, one layout deploy
+    assert after_first == 4  # fields deploy, flow deploy, activation PATCH, layout deploy
 
     second = run_setup(project_config, cci_org(local))
+    assert second["calendly_deploy_sync_fields"] == {"missing": [], "deployed": False}
     assert second["calendly_deploy_flows"]["deployed"] == []
     assert second["calendly_activate_flow"]["changed"] is False
     assert second["calendly_patch_event_layout"]["already_patched"] == ["Event-Event Layout"]
