@@ -1,24 +1,20 @@
 """calendly_deploy_sync_fields: deploys the booking outcome fields only when one is missing."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
+from tasks.sync_fields import DeploySyncFields, source_fields
+from tests.fixtures.tasks.task_fake_org import make_task
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "tasks"))
-from task_fake_org import make_task, serving  # noqa: E402
-
-from tasks.sync_fields import DeploySyncFields, source_fields  # noqa: E402
-
 OBJECTS = ROOT / "force-app" / "main" / "default" / "objects"
 BOOKING = "Calendly__CalendlyAction__c"
 
 
 @pytest.fixture
-def org():
-    with serving() as fake:
-        yield fake
+def org(fake_org):
+    return fake_org
 
 
 def run():
