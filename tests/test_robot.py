@@ -27,6 +27,9 @@ def org_env(tmp_path_factory):
         run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
         try:
             env = register_env()
+            # the booking fields the flows write their outcome to, then the flows
+            run([CCI, "task", "run", "calendly_deploy_sync_fields", "--org", ORG_NAME], env=env,
+                capture=True)
             run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", "flows"],
                 env=env, capture=True)
             run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
