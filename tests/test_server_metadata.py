@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 import zipfile
 
 import pytest
@@ -223,7 +224,7 @@ def test_component_failures_name_file_problem_and_line_and_nothing_is_applied(li
     assert "Actve" in by_name["Bad_Flow"]["problem"]
     assert by_name["Bad_Flow"]["lineNumber"]
     assert "ApexClass is not supported by localorg" in by_name["Foo"]["problem"]
-    assert "cannot install packages: Calendly 3.0" in by_name["Calendly"]["problem"]
+    assert "package along with other metadata types" in by_name["Calendly"]["problem"]
     assert {f["problemType"] for f in failures(doc)} == {"Error"}
     assert not [f for f in live.org.flows() if f["name"] == "Good_Flow"]  # rollbackOnError
 
@@ -244,8 +245,7 @@ def test_layout_round_trip_and_list_metadata(live):
     assert names == ["Event-Event Layout"]
 
 
-def test_custom_field_deploy_extends_the_schema(live):
-    obj = """<?xml version="1.0" encoding="UTF-8"?>
+MOOD_FIELD = """<?xml version="1.0" encoding="UTF-8"?>
 <CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">
     <fields>
         <fullName>Mood__c</fullName>
@@ -255,7 +255,10 @@ def test_custom_field_deploy_extends_the_schema(live):
     </fields>
 </CustomObject>
 """
-    doc = deploy(live, {"objects/Contact.object": obj})
+
+
+def test_custom_field_deploy_extends_the_schema(live):
+    doc = deploy(live, {"objects/Contact.object": MOOD_FIELD})
     assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)
     assert live.org.describe("Contact").has("Mood__c")
 
@@ -369,3 +372,53 @@ def test_a_faulting_record_triggered_flow_fails_the_rest_insert_and_saves_nothin
         count = requests.get(f"{live.url}/services/data/v{V}/query", headers=headers,
                              params={"q": f"SELECT count() FROM {sobject}"})
         assert count.json()["totalSize"] == 0, sobject
+
+
+LOOKUP = """    <recordLookups>
+        <name>Get_Contacts</name>
+        <label>Get Contacts</label>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <assignNullValuesIfNoRecordsFound>false</assignNullValuesIfNoRecordsFound>
+        <filterLogic>and</filterLogic>
+        <filters>
+            <field>{field}</field>
+            <operator>EqualTo</operator>
+            <value>
+                <elementReference>$Record.{record_field}</elementReference>
+            </value>
+        </filters>
+        <getFirstRecordOnly>false</getFirstRecordOnly>
+        <object>Contact</object>
+        <queriedFields>Id</queriedFields>
+        <storeOutputAutomatically>true</storeOutputAutomatically>
+    </recordLookups>
+"""
+# FAILING_FLOW with a Get Records of Contact in place of its Create Records, as a Draft.
+LOOKUP_FLOW = re.sub(r"    <recordCreates>.*</recordCreates>\n", lambda _: LOOKUP, FAILING_FLOW,
+                     flags=re.S).replace("Create_Contact_Without_Last_Name", "Get_Contacts") \
+    .replace("Fail Bookings", "Look Up").replace("<status>Active", "<status>Draft")
+
+
+def test_a_flow_naming_a_field_the_object_lacks_fails_as_on_salesforce(live):
+    """Salesforce: 'field integrity exception: unknown (The field "X" for the object "Y"
+    doesn't exist.)' for the Flow component; nothing is deployed."""
+    doc = deploy(live, {"flows/Look_Up.flow": LOOKUP_FLOW.format(
+        field="Mood__c", record_field="Calendly__NoSuchField__c")})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Failed"
+    [failure] = failures(doc)
+    assert failure["componentType"] == "Flow" and failure["fullName"] == "Look_Up"
+    assert ('field integrity exception: unknown (The field "Mood__c" for the object "Contact" '
+            "doesn't exist.)") in failure["problem"]
+    assert ('The field "Calendly__NoSuchField__c" for the object "Calendly__CalendlyAction__c" '
+            "doesn't exist.") in failure["problem"]
+    assert failure["lineNumber"]
+    assert not [f for f in live.org.flows() if f["name"] == "Look_Up"]
+
+
+def test_a_flow_may_use_a_field_its_own_deploy_adds(live):
+    doc = deploy(live, {"flows/Look_Up.flow": LOOKUP_FLOW.format(
+        field="Mood__c", record_field="Calendly__InviteeEmail__c"),
+        "objects/Contact.object": MOOD_FIELD})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)
+    assert [f for f in live.org.flows() if f["name"] == "Look_Up"]

@@ -4,8 +4,9 @@ Checks: Salesforce's Metadata API schema (`metacheck.schema`) per component, uns
 named in a component failure, never a silent success. Applying, in one all-or-none step
 (rollbackOnError, as CumulusCI asks): Flow -> a flow version in the store (active when
 `<status>Active`); Layout, Profile, PermissionSet -> stored source for retrieve and the Event
-page; CustomObject / CustomField -> the org's schema; InstalledPackage -> refused unless that
-version is already installed. destructiveChanges: Flow members only (every version deleted; an
+page; CustomObject / CustomField -> the org's schema; InstalledPackage -> nothing for the installed
+version, an upgrade for a newer one (`localorg.backend.package_deploy`), a failure otherwise.
+destructiveChanges: Flow members only (every version deleted; an
 active one is refused, a missing one is a warning); other types are component failures.
 checkOnly checks and applies nothing. A testLevel that runs Apex tests fails the deploy with
 NOT_IMPLEMENTED: the local org has no Apex runtime. Result shapes: Metadata API Developer Guide,
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from localorg.backend import flow_refs, package_deploy
 from localorg.backend.metadata_types import (
     BY_FOLDER,
     FOLDERS,
@@ -29,7 +31,7 @@ from localorg.backend.metadata_types import (
     md,
 )
 from localorg.errors import SalesforceError
-from localorg.schema import MD_NS, field_from_xml
+from localorg.schema import MD_NS, field_from_xml, new_custom_object
 
 # testLevel values that run Apex tests (DeployOptions, meta_deploy.htm); NoTestRun and
 # the default run none.
@@ -49,6 +51,7 @@ class Component:
         self.created = True
         self.deleted = False
         self.warning = None  # a destructive member that does not exist
+        self.upgrade_to = None  # InstalledPackage: the newer version to install
 
 
 def read_zip(data: bytes):
@@ -108,36 +111,66 @@ def destructive_components(files: dict, org) -> list:
     return comps
 
 
-def check(comp: Component, org) -> None:
-    """Fill comp.problems: schema errors, unsupported types, packages that can't be installed."""
+def added_fields(comps: list) -> dict:
+    """Object name (lower case) -> field names (lower case) that the deploy's CustomObject
+    components define (an empty set for a new object without fields)."""
+    out = {}
+    for comp in comps:
+        if comp.kind != "CustomObject":
+            continue
+        try:
+            root = etree.fromstring(comp.body)
+        except etree.XMLSyntaxError:
+            continue  # reported by the schema check
+        names = out.setdefault(comp.full_name.lower(), set())
+        names.update(n.lower() for n in (md(f, "fullName") for f in
+                                         root.findall(f"{{{MD_NS}}}fields")) if n)
+    return out
+
+
+def field_exists(org, added: dict, sobject: str, field: str):
+    """True/False for a field of a known object; None when the object is unknown."""
+    extra = added.get(sobject.lower())
+    try:
+        odef = org.describe(sobject)
+    except SalesforceError:
+        if extra is None:
+            return None
+        odef = new_custom_object(sobject, "a00", "", "")  # created by this deploy
+    if "." in field:  # data elements take the object's own fields, not relationship paths
+        return False
+    return odef.has(field) or field.lower() in (extra or set())
+
+
+def check(comp: Component, org, added=None) -> None:
+    """Fill comp.problems: schema errors, unsupported types, packages that can't be installed,
+    flow references to fields that do not exist (`added`: fields the deploy itself adds)."""
+    added = added or {}
     from metacheck import schema
 
     if comp.kind not in FOLDERS:
         comp.problems.append((f"Metadata type {comp.kind} is not supported by localorg (the "
                               "embedded local org); deploy it to a real org.", "Error", None))
         return
-    for finding in schema.validate(comp.body, kind=comp.kind, filename=comp.file_name):
+    body = comp.body
+    if comp.kind == "InstalledPackage":
+        try:
+            body = package_deploy.in_schema_order(body, schema.child_order("InstalledPackage"))
+        except etree.XMLSyntaxError:
+            pass  # reported by the schema check below
+    for finding in schema.validate(body, kind=comp.kind, filename=comp.file_name):
         if finding.severity == "error":
             where = f" ({finding.element})" if finding.element else ""
             comp.problems.append((finding.message + where, "Error", finding.line))
     if comp.problems:
         return
-    root = etree.fromstring(comp.body)
     if comp.kind == "InstalledPackage":
-        wanted = md(root, "versionNumber")
-        have = {p["namespace"]: str(p["version"]) for p in org.installed_packages()}
-        if have.get(comp.full_name) != wanted:
-            now_text = f"version {have[comp.full_name]} is installed" if comp.full_name in have \
-                else "it is not installed"
-            comp.problems.append((
-                f"The local org cannot install packages: {comp.full_name} {wanted} was requested "
-                f"and {now_text}. Start the local org with that version (python -m localorg "
-                "start --fresh --calendly-version ...), or install it in a real org.",
-                "Error", None))
-        else:
-            comp.created = False
+        package_deploy.check_install(comp, org)
     elif comp.kind == "Flow":
         comp.created = comp.full_name not in {f["name"] for f in org.flows()}
+        root = etree.fromstring(comp.body)
+        comp.problems += [(problem, "Error", line) for problem, line
+                          in flow_refs.problems(root, lambda o, f: field_exists(org, added, o, f))]
     elif comp.kind == "CustomObject":
         try:
             org.describe(comp.full_name)
@@ -158,6 +191,8 @@ def apply(comp: Component, org) -> None:
     root = etree.fromstring(comp.body)
     if comp.kind == "Flow":
         org.deploy_flow(comp.full_name, comp.body)
+    elif comp.kind == "InstalledPackage":
+        package_deploy.upgrade(comp, org)
     elif comp.kind == "CustomObject":
         if comp.full_name.endswith("__c"):
             label, plural = md(root, "label") or "", md(root, "pluralLabel") or ""
@@ -248,9 +283,11 @@ class Deploy:
         try:
             _, files = read_zip(base64.b64decode(self.zip_base64))
             self.comps = components_of(files)
+            added = added_fields(self.comps)
             for comp in self.comps:
-                check(comp, org)
+                check(comp, org, added)
             self.comps += destructive_components(files, org)
+            package_deploy.check_alone(self.comps)
             if self.test_level in RUNS_TESTS:
                 self.error_code = "NOT_IMPLEMENTED"
                 self.error = (f"testLevel {self.test_level} runs Apex tests, and localorg has no "
