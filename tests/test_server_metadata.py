@@ -416,6 +416,17 @@ def test_a_flow_naming_a_field_the_object_lacks_fails_as_on_salesforce(live):
     assert not [f for f in live.org.flows() if f["name"] == "Look_Up"]
 
 
+@pytest.mark.parametrize("record_field, problem", [
+    ("Owner.Name", None),  # a parent's field through the lookup: only OwnerId is checked
+    ("Acme__r.Name", 'The field "Acme__c" for the object "Calendly__CalendlyAction__c"'),
+])
+def test_record_references_through_a_lookup_check_the_lookup_field(live, record_field, problem):
+    doc = deploy(live, {"flows/Look_Up.flow": LOOKUP_FLOW.format(
+        field="Email", record_field=record_field)})
+    found = [f["problem"] for f in failures(doc)]
+    assert (found == []) if problem is None else (problem in found[0]), found
+
+
 def test_a_flow_may_use_a_field_its_own_deploy_adds(live):
     doc = deploy(live, {"flows/Look_Up.flow": LOOKUP_FLOW.format(
         field="Mood__c", record_field="Calendly__InviteeEmail__c"),

@@ -5,8 +5,8 @@ object does not have: the Flow component fails with "field integrity exception: 
 field "X" for the object "Y" doesn't exist.)" (docs/fidelity.md, "Metadata API"). Checked here:
 the `object` of Get/Create/Update/Delete Records and of the start element, their filter,
 queried, sort, input and output fields, and `$Record.<Field>` / `$Record__Prior.<Field>` in
-references and formula expressions. Fields and objects that CustomObject components of the same
-deploy add count as existing.
+references and formula expressions (for `$Record.Parent.Field` the lookup field only). Fields
+and objects that CustomObject components of the same deploy add count as existing.
 """
 
 import re
@@ -28,6 +28,16 @@ def _q(path: str) -> str:
 def _text(el, path: str):
     found = el.find(_q(path))
     return found.text.strip() if found is not None and found.text else None
+
+
+def lookup_field(path: str) -> str:
+    """The field a `$Record` path starts from: `Owner.Name` -> OwnerId, `Acme__r.Name` ->
+    Acme__c (Salesforce's relationship naming); a plain field is itself. Only that first step
+    is checked: the parent's fields are another object's."""
+    first, dot, _ = path.partition(".")
+    if not dot:
+        return first
+    return first[:-3] + "__c" if first.endswith("__r") else first + "Id"
 
 
 def problems(root, field_exists) -> list:
@@ -66,6 +76,6 @@ def problems(root, field_exists) -> list:
             if field_el.text:
                 check(record_object, field_el.text.strip(), field_el.sourceline)
         for el in root.iter(*(f"{{{MD_NS}}}{tag}" for tag in REFERENCE_TAGS)):
-            for field in RECORD_REF.findall(el.text or ""):
-                check(record_object, field, el.sourceline)
+            for path in RECORD_REF.findall(el.text or ""):
+                check(record_object, lookup_field(path), el.sourceline)
     return out
