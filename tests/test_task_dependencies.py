@@ -7,7 +7,9 @@ deploy; the local org accepts that payload as Salesforce does and upgrades the p
 
 import base64
 import io
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,13 +19,18 @@ from cumulusci.salesforce_api.package_zip import InstallPackageZipBuilder
 from lxml import etree
 from simple_salesforce import Salesforce
 
+from localorg import demo
+
 NS = {"m": "http://soap.sforce.com/2006/04/metadata"}
 
 
 def installed(live) -> dict:
+    return installed_on(Salesforce(instance=live.url.removeprefix("https://"),
+                                   session_id=live.token, version="63.0"))
+
+
+def installed_on(sf) -> dict:
     """Installed package versions as the Tooling API reports them (what cci reads)."""
-    sf = Salesforce(instance=live.url.removeprefix("https://"), session_id=live.token,
-                    version="63.0")
     rows = sf.toolingexecute(
         "query/?q=SELECT SubscriberPackage.NamespacePrefix, SubscriberPackageVersion.MajorVersion,"
         " SubscriberPackageVersion.MinorVersion FROM InstalledSubscriberPackage")["records"]
@@ -103,3 +110,19 @@ def test_an_installed_package_deploy_carries_no_other_type(local_org):
         assert any("can't deploy a package along with other metadata types" in p
                    for p in problems), problems
         assert installed(live) == {"Calendly": "2.4"}
+
+
+@pytest.mark.e2e
+def test_cci_cli_dependencies_upgrades_a_local_org_started_at_2_4(tmp_path, monkeypatch):
+    """The command line of issue 12: `python -m localorg start --calendly-version 2.4`, then
+    `cci flow run dependencies --org local`; the org then reports Calendly 2.5."""
+    monkeypatch.setenv("LOCALORG_HOME", str(tmp_path / "home"))
+    demo.localorg("start", "--fresh", "--calendly-version", "2.4")
+    try:
+        env = demo.register_env()
+        assert installed_on(demo.connect(env)) == {"Calendly": "2.4"}
+        demo.run([str(Path(sys.executable).parent / "cci"), "flow", "run", "dependencies",
+                  "--org", demo.ORG_NAME], env=env)
+        assert installed_on(demo.connect(env)) == {"Calendly": "2.5"}
+    finally:
+        demo.stop_org()
