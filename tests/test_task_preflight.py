@@ -10,6 +10,7 @@ from cumulusci.core.flowrunner import FlowCoordinator
 from simple_salesforce import Salesforce
 
 from localorg import calendly
+from localorg.calendly import ROOT
 from tasks.preflight import Preflight, PreflightError
 
 
@@ -36,6 +37,7 @@ def test_a_ready_org_passes_and_nothing_is_written(local_org, run_preflight, tmp
     assert checks["Calendly package"]["state"] == "ok"
     assert checks["Shared Activities"]["state"] == "ok"
     assert checks["Event layouts"]["state"] == "ok"
+    assert checks["Other flows on Calendly__CalendlyAction__c"]["state"] == "ok"
     for sobject in ("Calendly__CalendlyAction__c", "Event", "EventRelation", "Contact", "Lead"):
         assert checks[f"Fields of {sobject}"]["state"] == "ok", checks[f"Fields of {sobject}"]
     written = json.loads((tmp_path / "p.json").read_text())
@@ -144,3 +146,21 @@ def test_shared_activities_off_is_a_blocker_with_the_setup_path(serve_org, run_p
     assert "Setup > Activity Settings" in message and "cannot turn it off" in message
     assert "Fields of EventRelation" not in message  # said once, by its own check
     assert live.writes() == 0
+
+
+def test_another_active_flow_on_the_booking_object_is_a_warning_naming_it(
+    serve_org, run_preflight
+):
+    org = calendly.local_org()
+    xml = (ROOT / "flows" / "CreateEventTemplate.flow-meta.xml").read_bytes()
+    org.deploy_flow("CreateEventTemplate", xml)  # the project's own: never reported
+    org.activate_flow("CreateEventTemplate", 1)
+    org.deploy_flow("Booking_Notifier", xml.replace(b"<label>CreateEventTemplate<",
+                                                    b"<label>Booking Notifier<"))
+    org.activate_flow("Booking_Notifier", 1)
+    org.deploy_flow("Inactive_Copy", xml)  # inactive: never reported
+    task, checks = run_preflight(serve_org(org))
+    row = checks["Other flows on Calendly__CalendlyAction__c"]
+    assert row["state"] == "warning" and task.return_values["ok"] is True
+    assert row["detail"].startswith("Active: Booking_Notifier (Booking Notifier, RecordAfterSave)")
+    assert "duplicate Events" in row["detail"] and "active False" in row["action"]

@@ -12,6 +12,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from localorg import ids, soql
+from localorg.backend import query as engine
+from localorg.backend.setup_views import SetupViews, is_view
 from localorg.errors import NotImplementedInLocalOrg, SalesforceError
 
 PAGE_SIZE = 2000
@@ -32,6 +34,8 @@ class QueryResult:
 def run_soql(org, text: str) -> QueryResult:
     """Parse and run one SOQL query (count() queries return no rows, only the total)."""
     query = soql.parse(text)
+    if is_view(query.sobject):
+        return _run_view(org, query)
     try:
         with org.transaction() as txn:
             if query.count:
@@ -48,6 +52,25 @@ def run_soql(org, text: str) -> QueryResult:
     except SalesforceError as exc:
         raise locate(query, exc) from None
     return QueryResult(odef.name, len(rows), rows, extra)
+
+
+def _run_view(org, query) -> QueryResult:
+    """A query of a setup view (FlowDefinitionView, EntityDefinition): read-only rows."""
+    if query.usage:
+        raise NotImplementedInLocalOrg(f"SOQL FOR {query.usage} on {query.sobject}")
+    catalog = SetupViews(org)
+    odef = catalog.describe(query.sobject)
+    try:
+        with org.transaction() as txn:
+            resolver, paths, rows = engine.find(
+                txn, odef.name, [] if query.count else query.fields + id_paths(query.fields),
+                query.where, query.order_by, query.limit, query.offset, catalog=catalog)
+    except SalesforceError as exc:
+        raise locate(query, exc) from None
+    if query.count:
+        return QueryResult(None, len(rows))
+    extra = id_paths(query.fields)
+    return QueryResult(odef.name, len(rows), [resolver.project(r, paths) for r in rows], extra)
 
 
 def mark_used(txn, odef, usage: str, record_ids: list) -> None:

@@ -23,7 +23,7 @@ from localorg.schema import FieldDef, ObjectDef
 ONE_ROW_ONLY = ("Metadata", "FullName")  # Flow and FlowDefinition only
 
 
-def _field(spec: str) -> FieldDef:
+def view_field(spec: str) -> FieldDef:
     """"Name" (string), "Name:type", or "NameId>Target" (a reference; relationship Name)."""
     name, _, target = spec.partition(">")
     name, _, kind = name.partition(":")
@@ -33,29 +33,29 @@ def _field(spec: str) -> FieldDef:
     return FieldDef(name, kind or "string", createable=False, updateable=False)
 
 
-def _object(name: str, prefix: str, specs: list) -> ObjectDef:
+def view_object(name: str, prefix: str, specs: list) -> ObjectDef:
     odef = ObjectDef(name, prefix)
     for spec in ["Id:id", *specs]:
-        odef.add(_field(spec))
+        odef.add(view_field(spec))
     return odef
 
 
 OBJECTS = {odef.name: odef for odef in (
-    _object("InstalledSubscriberPackage", "0A3", [
+    view_object("InstalledSubscriberPackage", "0A3", [
         "SubscriberPackageId>SubscriberPackage",
         "SubscriberPackageVersionId>SubscriberPackageVersion"]),
-    _object("SubscriberPackage", "033", [
+    view_object("SubscriberPackage", "033", [
         "Name", "NamespacePrefix", "Description", "IsPackageValid:boolean"]),
-    _object("SubscriberPackageVersion", "04t", [
+    view_object("SubscriberPackageVersion", "04t", [
         "Name", "SubscriberPackageId>SubscriberPackage", "MajorVersion:int", "MinorVersion:int",
         "PatchVersion:int", "BuildNumber:int", "IsBeta:boolean", "IsManaged:boolean",
         "ReleaseState", "Package2ContainerOptions"]),
-    _object("FlowDefinition", "300", [
+    view_object("FlowDefinition", "300", [
         "DeveloperName", "MasterLabel", "NamespacePrefix", "ActiveVersionId>Flow",
         "LatestVersionId>Flow", "Description", "ManageableState", "FullName",
         "Metadata:complexvalue"]),
-    _object("CustomObject", "01I", ["DeveloperName", "NamespacePrefix", "ManageableState"]),
-    _object("Flow", "301", [
+    view_object("CustomObject", "01I", ["DeveloperName", "NamespacePrefix", "ManageableState"]),
+    view_object("Flow", "301", [
         "DefinitionId>FlowDefinition", "MasterLabel", "VersionNumber:int", "Status",
         "ProcessType", "ManageableState", "Description", "ApiVersion:double", "FullName",
         "Metadata:complexvalue"]),
