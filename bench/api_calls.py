@@ -173,6 +173,7 @@ def bench(target, steps=STEPS):
                     result = run_task(target, name, {**options, **extra})
                     outcome = ", ".join(
                         f"{key}={result[key]}" for key in OUTCOME_KEYS if key in result
+                        and not (key.startswith("would_") and result[key] in (None, []))
                     )
                 except Exception as err:  # reported in the table, not hidden
                     outcome = f"error: {type(err).__name__}: {str(err)[:80]}"

@@ -90,6 +90,8 @@ class AddAttendeesToEventLayouts(AddFieldsToPageLayout):
                 "field": self.field,
                 "patched": [] if self.dry_run else changed,
                 "already_patched": sorted(self.already_patched),
+                "would_patch": [],
+                "dry_run": self.dry_run,
             }
             if not changed:
                 self.logger.info(f"{self.field} is already on every layout; nothing to deploy.")

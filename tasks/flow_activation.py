@@ -1,5 +1,7 @@
 """Activate (or deactivate) one flow, strictly, and verify the org took the change."""
 
+from pathlib import Path
+
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.tasks.salesforce import BaseSalesforceApiTask
 from cumulusci.utils.options import CCIOptions, Field
@@ -65,7 +67,10 @@ class ActivateFlow(BaseSalesforceApiTask):
 
     def _run_task(self):
         try:
-            definition = self._read_definition()
+            records = self._query_definition()["records"]
+            if not records and self.parsed_options.dry_run and self._project_flow_file():
+                return self._dry_run_before_deploy()
+            definition = self._read_definition(records)
         except SalesforceError as err:
             raise FlowActivationError(
                 f"Could not read flow {self.api_name} from org {self.org_config.name}: "
@@ -79,6 +84,8 @@ class ActivateFlow(BaseSalesforceApiTask):
             "previous_version": before,
             "active_version": before,
             "changed": False,
+            "would_change_to": None,
+            "dry_run": self.parsed_options.dry_run,
         }
         if before == target:
             state = f"version {target} is active" if target else "it is inactive"
@@ -96,20 +103,53 @@ class ActivateFlow(BaseSalesforceApiTask):
         self._set_active(definition, target, before)
         self.return_values.update(active_version=target, changed=True)
 
-    def _read_definition(self) -> dict:
+    def _dry_run_before_deploy(self):
+        """A dry run on an org that lacks the flow (a first install): fine when
+        calendly_deploy_flows would deploy it, as version 1; an error otherwise."""
+        source = self._project_flow_file()
+        self.return_values = {
+            "developer_name": self.api_name,
+            "previous_version": 0,
+            "active_version": 0,
+            "changed": False,
+            "would_change_to": 1,
+            "dry_run": True,
+        }
+        self.logger.info(
+            f"Dry run: flow {self.api_name} is not in org {self.org_config.name} yet; "
+            f"calendly_deploy_flows would deploy it from {source} as version 1, and this step "
+            "would make version 1 active. Nothing written."
+        )
+
+    def _project_flow_file(self):
+        """The project's source file of this flow (the folder calendly_deploy_flows deploys),
+        or None; flows with a namespace never come from the project."""
+        if self.namespace:
+            return None
+        folder = (
+            self.project_config.lookup("tasks__calendly_deploy_flows__options__path") or "flows"
+        )
+        path = Path(self.project_config.repo_root or ".") / folder / f"{self.name}.flow-meta.xml"
+        return path.relative_to(self.project_config.repo_root or ".") if path.is_file() else None
+
+    def _query_definition(self) -> dict:
         ns_clause = f"= '{self.namespace}'" if self.namespace else "= null"
-        result = self.tooling.query(
+        return self.tooling.query(
             "SELECT Id, DeveloperName, NamespacePrefix, ActiveVersionId, LatestVersionId, "
             "ActiveVersion.VersionNumber, LatestVersion.VersionNumber FROM FlowDefinition "
             f"WHERE DeveloperName = '{self.name}' AND NamespacePrefix {ns_clause}"
         )
-        if not result["records"]:
+
+    def _read_definition(self, records=None) -> dict:
+        if records is None:
+            records = self._query_definition()["records"]
+        if not records:
             raise FlowActivationError(
                 f"Flow {self.api_name} does not exist in org {self.org_config.name}. "
                 "Check the developer_name (and namespace), or deploy the flow first "
                 "(`cci task run calendly_deploy_flows`)."
             )
-        return result["records"][0]
+        return records[0]
 
     @staticmethod
     def _active_number(definition: dict) -> int:

@@ -126,7 +126,8 @@ class CloneFlow(BaseSalesforceTask):
             )
         wanted = self._make_copy(source_xml)
         existing = org_flows.get(opts.target)
-        self.return_values = {"target": opts.target, "source": source_name}
+        self.return_values = {"target": opts.target, "source": source_name, "action": None,
+                              "dry_run": opts.dry_run}
 
         if existing is not None:
             ignore_status = opts.status is None

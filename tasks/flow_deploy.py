@@ -90,12 +90,15 @@ class DeployChangedFlows(BaseSalesforceTask):
             if name not in org or canonical(org[name], True) != canonical(xml, True)
         }
         unchanged = sorted(set(self.local) - set(changed))
-        self.return_values = {"deployed": [], "unchanged": unchanged}
+        dry_run = self.parsed_options.dry_run
+        # The same keys in a dry run and a real one (would_deploy empty in a real run).
+        self.return_values = {"deployed": [], "unchanged": unchanged, "would_deploy": [],
+                              "dry_run": dry_run}
         if not changed:
             self.logger.info(f"All {len(unchanged)} flows match the org; nothing to deploy.")
             return
         names = ", ".join(sorted(changed))
-        if self.parsed_options.dry_run:
+        if dry_run:
             self.logger.info(f"Dry run: would deploy {names}. Nothing written.")
             self.return_values["would_deploy"] = sorted(changed)
             return

@@ -40,6 +40,8 @@ def test_activates_latest_version_and_verifies(org):
         "previous_version": 1,
         "active_version": 3,
         "changed": True,
+        "would_change_to": None,
+        "dry_run": False,
     }
     assert len(writes(org)) == 1
     # The PATCH carries exactly the documented body.

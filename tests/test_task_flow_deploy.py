@@ -34,10 +34,12 @@ def test_project_has_the_three_flows():
 
 
 def test_first_run_deploys_all_in_one_deploy_rerun_deploys_nothing(org):
-    assert run().return_values == {"deployed": FLOWS, "unchanged": []}
+    assert run().return_values == {"deployed": FLOWS, "unchanged": [], "would_deploy": [],
+                                   "dry_run": False}
     assert len(org.write_calls(org.mock.calls)) == 1
     assert {name: len(org.flows[name]["versions"]) for name in FLOWS} == dict.fromkeys(FLOWS, 1)
-    assert run().return_values == {"deployed": [], "unchanged": FLOWS}
+    assert run().return_values == {"deployed": [], "unchanged": FLOWS, "would_deploy": [],
+                                   "dry_run": False}
     assert len(org.write_calls(org.mock.calls)) == 1
     assert {name: len(org.flows[name]["versions"]) for name in FLOWS} == dict.fromkeys(FLOWS, 1)
 
