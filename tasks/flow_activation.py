@@ -48,6 +48,11 @@ class ActivateFlow(BaseSalesforceApiTask):
             None, description="Version number to activate (default: the latest version)."
         )
         dry_run: bool = Field(False, description="Report what would change; write nothing.")
+        missing_ok: bool = Field(
+            False,
+            description="True: a flow the org does not have is nothing to do (for "
+            "deactivating in calendly_uninstall, run again after the flow is gone).",
+        )
 
     parsed_options: Options
 
@@ -68,6 +73,8 @@ class ActivateFlow(BaseSalesforceApiTask):
     def _run_task(self):
         try:
             records = self._query_definition()["records"]
+            if not records and self.parsed_options.missing_ok:
+                return self._nothing_to_do_when_missing()
             if not records and self.parsed_options.dry_run and self._project_flow_file():
                 return self._dry_run_before_deploy()
             definition = self._read_definition(records)
@@ -79,14 +86,7 @@ class ActivateFlow(BaseSalesforceApiTask):
             ) from err
         before = self._active_number(definition)
         target = self._target_number(definition)
-        self.return_values = {
-            "developer_name": self.api_name,
-            "previous_version": before,
-            "active_version": before,
-            "changed": False,
-            "would_change_to": None,
-            "dry_run": self.parsed_options.dry_run,
-        }
+        self.return_values = self._values(before)
         if before == target:
             state = f"version {target} is active" if target else "it is inactive"
             self.logger.info(f"Flow {self.api_name}: nothing to do, {state}.")
@@ -103,18 +103,28 @@ class ActivateFlow(BaseSalesforceApiTask):
         self._set_active(definition, target, before)
         self.return_values.update(active_version=target, changed=True)
 
+    def _values(self, before: int, would_change_to=None) -> dict:
+        """The return values (the same keys in every case, dry run or not)."""
+        return {
+            "developer_name": self.api_name,
+            "previous_version": before,
+            "active_version": before,
+            "changed": False,
+            "would_change_to": would_change_to,
+            "dry_run": self.parsed_options.dry_run,
+        }
+
+    def _nothing_to_do_when_missing(self):
+        self.return_values = self._values(0)
+        self.logger.info(
+            f"Flow {self.api_name} is not in org {self.org_config.name}; nothing to do."
+        )
+
     def _dry_run_before_deploy(self):
         """A dry run on an org that lacks the flow (a first install): fine when
         calendly_deploy_flows would deploy it, as version 1; an error otherwise."""
         source = self._project_flow_file()
-        self.return_values = {
-            "developer_name": self.api_name,
-            "previous_version": 0,
-            "active_version": 0,
-            "changed": False,
-            "would_change_to": 1,
-            "dry_run": True,
-        }
+        self.return_values = self._values(0, would_change_to=1)
         self.logger.info(
             f"Dry run: flow {self.api_name} is not in org {self.org_config.name} yet; "
             f"calendly_deploy_flows would deploy it from {source} as version 1, and this step "

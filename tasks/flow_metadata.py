@@ -85,3 +85,17 @@ def deploy_flows(task, flows: dict, api_version: str):
             archive.writestr(f"flows/{name}.flow", xml)
     package_zip = base64.b64encode(buffer.getvalue()).decode("ascii")
     return ApiDeploy(task, package_zip, api_version=api_version)()
+
+
+def manifest(members: dict, api_version: str) -> bytes:
+    """A package.xml (or destructiveChanges.xml) listing {type: [member names]}."""
+    root = etree.Element(f"{{{MD_NS}}}Package", nsmap={None: MD_NS})
+    for kind, names in sorted(members.items()):
+        if not names:
+            continue
+        types = etree.SubElement(root, f"{{{MD_NS}}}types")
+        for name in sorted(names):
+            etree.SubElement(types, f"{{{MD_NS}}}members").text = name
+        etree.SubElement(types, f"{{{MD_NS}}}name").text = kind
+    etree.SubElement(root, f"{{{MD_NS}}}version").text = api_version
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -11,7 +11,7 @@ from cumulusci.salesforce_api.metadata import ApiDeploy
 from lxml import etree
 
 from tasks.event_layout import AddAttendeesToEventLayouts
-from tasks.flow_metadata import MD_NS
+from tasks.flow_metadata import MD_NS, manifest
 
 TEST_LEVELS = ("RunSpecifiedTests", "NoTestRun", "RunLocalTests")
 FLOW_SUFFIX = ".flow-meta.xml"
@@ -76,7 +76,7 @@ class ValidateSetup(AddAttendeesToEventLayouts):
             members = {"Layout": layouts, "Flow": self._add_flows()}
             if self.test_level != "NoTestRun":
                 members["ApexClass"] = self._add_classes()
-            (self.deploy_dir / "package.xml").write_bytes(_package_xml(members, self.api_version))
+            (self.deploy_dir / "package.xml").write_bytes(manifest(members, self.api_version))
             package_zip = _zip(self.deploy_dir)
         self.logger.info(
             f"Check-only deploy ({self.test_level}"
@@ -142,19 +142,6 @@ class ValidateSetup(AddAttendeesToEventLayouts):
         for item in report["flow_coverage"]:
             self.logger.info(f"  flow coverage  {item['flow']}: {item['covered']}/"
                              f"{item['elements']} elements")
-
-
-def _package_xml(members: dict, api_version: str) -> bytes:
-    root = etree.Element(f"{{{MD_NS}}}Package", nsmap={None: MD_NS})
-    for kind, names in sorted(members.items()):
-        if not names:
-            continue
-        types = etree.SubElement(root, f"{{{MD_NS}}}types")
-        for name in sorted(names):
-            etree.SubElement(types, f"{{{MD_NS}}}members").text = name
-        etree.SubElement(types, f"{{{MD_NS}}}name").text = kind
-    etree.SubElement(root, f"{{{MD_NS}}}version").text = api_version
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 def _zip(folder: Path) -> str:

@@ -1,0 +1,122 @@
+"""calendly_uninstall on the embedded local org: after calendly_setup it leaves no project flow
+and no Attendees on the layout it patched (listMetadata and a layout read, through cci's own
+Metadata API calls); a second run changes nothing; a dry run writes nothing."""
+
+import logging
+import re
+
+import pytest
+from cumulusci.core.flowrunner import FlowCoordinator
+from cumulusci.salesforce_api.metadata import ApiListMetadata, ApiRetrieveUnpackaged
+
+FLOWS = ["CreateEventTemplate", "Create_Event_Participant_Template", "Create_Event_Template"]
+LAYOUT_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<Package xmlns="http://soap.sforce.com/2006/04/metadata">
+    <types><members>Event-Event Layout</members><name>Layout</name></types>
+    <version>63.0</version>
+</Package>
+"""
+DRY_RUN = {task: {"dry_run": True} for task in (
+    "calendly_activate_flow", "calendly_unpatch_event_layout", "calendly_delete_flows")}
+
+
+@pytest.fixture
+def local(local_org):
+    with local_org("2.5") as live:
+        yield live
+
+
+def run_flow(project_config, cci_org, live, name, options=None):
+    coordinator = FlowCoordinator(project_config, project_config.get_flow(name),
+                                  options=options or {})
+    coordinator.run(cci_org(live))
+    return [(r.task_name, r.return_values) for r in coordinator.results]
+
+
+def org_metadata(org_config, make_task):
+    """(flow names from listMetadata, the Event layout's text from a retrieve), read as cci
+    reads them."""
+    from cumulusci.tasks.salesforce import BaseSalesforceMetadataApiTask
+
+    task = make_task(BaseSalesforceMetadataApiTask)
+    task.org_config = org_config
+    flows = ApiListMetadata(task, "Flow", as_of_version="63.0")()
+    layout = ApiRetrieveUnpackaged(task, LAYOUT_XML, "63.0")()
+    text = layout.read("layouts/Event-Event Layout.layout").decode()
+    return sorted(f["fullName"] for f in flows.get("Flow", [])), text
+
+
+def test_uninstall_after_setup_leaves_the_org_as_before(project_config, cci_org, local,
+                                                        make_task):
+    flows_before, layout_before = org_metadata(cci_org(local), make_task)
+    assert flows_before == [] and "<field>Attendees</field>" not in layout_before
+    run_flow(project_config, cci_org, local, "calendly_setup")
+    flows, layout = org_metadata(cci_org(local), make_task)
+    assert flows == FLOWS and "<field>Attendees</field>" in layout
+
+    results = run_flow(project_config, cci_org, local, "calendly_uninstall")
+    assert [v["changed"] for n, v in results if n == "calendly_activate_flow"] == [True] * 3
+    assert dict(results)["calendly_unpatch_event_layout"]["removed"] == ["Event-Event Layout"]
+    assert dict(results)["calendly_delete_flows"]["deleted"] == FLOWS
+    flows_after, layout_after = org_metadata(cci_org(local), make_task)
+    assert flows_after == []
+    assert "<field>Attendees</field>" not in layout_after
+    assert _fields(layout_after) == _fields(layout_before)
+
+    writes = local.writes()
+    again = run_flow(project_config, cci_org, local, "calendly_uninstall")
+    assert local.writes() == writes  # a second run changes nothing
+    assert dict(again)["calendly_delete_flows"]["deleted"] == []
+    assert dict(again)["calendly_unpatch_event_layout"]["already_without"] == [
+        "Event-Event Layout"]
+
+
+def test_uninstall_dry_run_says_what_it_would_do_and_writes_nothing(
+        project_config, cci_org, local, make_task, caplog):
+    run_flow(project_config, cci_org, local, "calendly_setup")
+    writes = local.writes()
+    caplog.set_level(logging.INFO)
+    results = run_flow(project_config, cci_org, local, "calendly_uninstall", DRY_RUN)
+    assert local.writes() == writes
+    assert [v["would_change_to"] for n, v in results if n == "calendly_activate_flow"] == [0] * 3
+    assert dict(results)["calendly_unpatch_event_layout"]["would_remove"] == [
+        "Event-Event Layout"]
+    assert dict(results)["calendly_delete_flows"]["would_delete"] == FLOWS
+    assert "Dry run: would make flow CreateEventTemplate inactive" in caplog.text
+    assert "<members>Create_Event_Template</members>" in caplog.text  # the manifest, logged
+    flows, layout = org_metadata(cci_org(local), make_task)
+    assert flows == FLOWS and "<field>Attendees</field>" in layout
+
+
+def _fields(layout: str) -> list:
+    return re.findall(r"<field>([^<]+)</field>", layout)
+
+
+@pytest.mark.e2e
+def test_cli_uninstall_after_dev_org_twice(tmp_path, monkeypatch, project_config, make_task):
+    """The commands an admin runs: `cci flow run dev_org`, then `cci flow run calendly_uninstall`
+    twice, on a fresh local org started in a temporary LOCALORG_HOME."""
+    from cumulusci.core.config import OrgConfig
+
+    from localorg import demo
+
+    monkeypatch.setenv("LOCALORG_HOME", str(tmp_path / "localorg"))
+    demo.localorg("start", "--fresh")
+    try:
+        env = demo.register_env()
+        for key in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+            if key in env:
+                monkeypatch.setenv(key, env[key])
+        org = OrgConfig(demo.org_config(env), "local", keychain=project_config.keychain)
+        flows_before, layout_before = org_metadata(org, make_task)
+        cci = [str(demo.ROOT / ".venv" / "bin" / "cci"), "flow", "run"]
+        demo.run([*cci, "dev_org", "--org", "local"], env=env)
+        assert org_metadata(org, make_task)[0] == FLOWS
+        for _ in range(2):
+            demo.run([*cci, "calendly_uninstall", "--org", "local"], env=env)
+            flows, layout = org_metadata(org, make_task)
+            assert flows == flows_before == []
+            assert _fields(layout) == _fields(layout_before)
+            assert "<field>Attendees</field>" not in layout
+    finally:
+        demo.stop_org()
