@@ -20,6 +20,10 @@ PROJECT_TASKS = [
     "calendly_clone_flow",
     "calendly_activate_flow",
     "calendly_patch_event_layout",
+    "calendly_validate_deploy",
+    "calendly_unpatch_event_layout",
+    "calendly_delete_flows",
+    "calendly_flow_coverage",
 ]
 
 
