@@ -219,9 +219,17 @@ def standard_objects() -> dict:
                        relationship_name="Who"))
     event.add(FieldDef("WhatId", "reference", "Related To ID", reference_to=[],
                        relationship_name="What"))
-    # fidelity: Activities / Event.IsChild (recorded:GET_sobjects_Event_describe.json)
+    # fidelity: Activities / child Events (recorded:GET_sobjects_Event_describe.json)
     event.add(FieldDef("IsChild", "boolean", "Is Child", nillable=False, default_value=False,
                        createable=False, updateable=False))
+    event.add(FieldDef("IsGroupEvent", "boolean", "Is Group Event", nillable=False,
+                       default_value=False, createable=False, updateable=False))
+    event.add(FieldDef("GroupEventType", "picklist", "Group Event Type", length=40,
+                       default_value="0", picklist_values=["0", "1", "2", "3"],
+                       restricted_picklist=True, createable=False, updateable=False))
+    event.add(FieldDef("IsReminderSet", "boolean", "Reminder Set", nillable=False,
+                       default_value=False))
+    event.add(FieldDef("ReminderDateTime", "datetime", "Reminder Date/Time"))
     objs["Event"] = event
 
     rel = ObjectDef("EventRelation", "0RE", "Event Relation")

@@ -1,8 +1,9 @@
 """Event: start, end and duration kept consistent; the WhoId's EventRelation (only with Shared
-Activities: without it, EventRelations are invitees only)."""
+Activities: without it, EventRelations are invitees only); child Events (childevents.py)."""
 
 from datetime import UTC, datetime
 
+from localorg.backend.rules import childevents
 from localorg.backend.rules.base import Rules
 from localorg.errors import SalesforceError
 from localorg.values import format_datetime, parse_datetime
@@ -10,6 +11,7 @@ from localorg.values import format_datetime, parse_datetime
 
 class Event(Rules):
     def derive(self, txn, full, given):
+        childevents.check_update(full, given)
         start, end = full.get("StartDateTime"), full.get("EndDateTime")
         if "ActivityDateTime" in given and "StartDateTime" not in given:
             start = full["StartDateTime"] = full["ActivityDateTime"]
@@ -40,6 +42,9 @@ class Event(Rules):
             _relate(txn, full["Id"], full["WhoId"])
 
     def after_update(self, txn, full, before):
+        if full.get("IsChild"):
+            return  # only its reminder changed
+        childevents.sync(txn, full)
         old, new = before.get("WhoId"), full.get("WhoId")
         if new == old or not txn.org.shared_activities:
             return
@@ -52,6 +57,7 @@ class Event(Rules):
     def after_delete(self, txn, record):
         for rel in txn.org.db.relations_of(record["Id"]):
             txn.org.db.delete(rel["Id"])
+        childevents.deleted(txn, record)
 
 
 def _relate(txn, event_id, who_id):

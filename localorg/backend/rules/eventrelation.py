@@ -1,8 +1,10 @@
-"""EventRelation under Shared Activities: invitees and parents of an Event.
+"""EventRelation under Shared Activities: invitees and parents of an Event; a User invitee
+brings a child Event along (childevents.py).
 
 The Object Reference (EventRelation): "up to 50 contacts or one lead"; users are invitees only.
 """
 
+from localorg.backend.rules import childevents
 from localorg.backend.rules.base import Rules
 from localorg.errors import SalesforceError
 
@@ -16,6 +18,7 @@ class EventRelation(Rules):
             full["IsInvitee"] = not full.get("IsParent")
 
     def validate(self, txn, rel):
+        childevents.check_relation(txn, rel["EventId"])
         # fidelity: Activities / EventRelation User and Lead errors (this org's wording)
         relation_type = txn.org.object_for_id(rel["RelationId"]).name
         if relation_type == "User" and rel.get("IsParent"):
@@ -44,3 +47,12 @@ class EventRelation(Rules):
                     "LIMIT_EXCEEDED",
                     f"You can't relate more than {MAX_EVENT_CONTACTS} contacts to an event.",
                     ["RelationId"])
+
+    def after_insert(self, txn, rel):
+        # A User invitee gets a child Event (childevents.py).
+        if rel.get("IsInvitee") and txn.org.object_for_id(rel["RelationId"]).name == "User":
+            childevents.create(txn, rel["EventId"], rel["RelationId"])
+
+    def after_delete(self, txn, rel):
+        if txn.org.object_for_id(rel["RelationId"]).name == "User":
+            childevents.remove(txn, rel["EventId"], rel["RelationId"])
