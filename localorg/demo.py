@@ -156,11 +156,12 @@ def emails_by_id(sf: Salesforce, ids) -> dict:
 
 
 def fetch_events(sf: Salesforce, invitee_uuids: list) -> list:
-    """The Events carrying these invitee uuids, with their EventRelations, in the scenario shape."""
+    """The Events carrying these invitee uuids, with their EventRelations, in the scenario shape
+    (not the child Events of User invitees: those are the invitees' copies)."""
     events = []
     for part in chunks(sorted(set(invitee_uuids))):
         soql = ("SELECT Id, Subject, ShowAs, OwnerId, WhoId, Calendly__InviteeUuid__c FROM Event "
-                f"WHERE Calendly__InviteeUuid__c IN ({quoted(part)})")
+                f"WHERE Calendly__InviteeUuid__c IN ({quoted(part)}) AND IsChild = false")
         events += sf.query_all(soql)["records"]
     relations = []
     for part in chunks([e["Id"] for e in events]):
