@@ -196,3 +196,22 @@ def test_rest_insert_succeeds_and_the_async_path_runs_after_it(org, serve_org):
     rows = sf.query("SELECT LastName FROM Contact")["records"]
     assert [r["LastName"] for r in rows] == ["Good"]
     assert [r["error"] and r["error"]["code"] for r in runs(org)] == [None, "FLOW_FAULT"]
+
+
+def test_failed_async_interview_is_a_flow_interview_in_error(org, serve_org):
+    """What the API sees of a failure: a FlowInterview row with InterviewStatus Error, as in
+    Setup's Paused and Failed Flow Interviews; nothing for a path that succeeds."""
+    from simple_salesforce import Salesforce
+
+    body = create("Fail", obj="Contact", fields=[("FirstName", s("x"))])
+    org.deploy_flow("AsyncFlow", rt_flow(body, async_first="Fail"))
+    live = serve_org(org)
+    sf = Salesforce(instance=f"127.0.0.1:{live.port}", session_id=live.token, version="63.0")
+    assert sf.query("SELECT Id FROM FlowInterview")["totalSize"] == 0
+    sf.Lead.create({"LastName": "L", "Company": "Acme"})
+    rows = sf.query("SELECT InterviewStatus, CurrentElement, Error, InterviewLabel "
+                    "FROM FlowInterview WHERE InterviewStatus = 'Error'")["records"]
+    assert len(rows) == 1
+    assert rows[0]["CurrentElement"] == "Fail" and rows[0]["InterviewLabel"].startswith("AsyncFlow")
+    assert rows[0]["Error"].startswith("FLOW_FAULT: This error occurred when the flow tried to "
+                                       "create records: REQUIRED_FIELD_MISSING")

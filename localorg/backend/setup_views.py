@@ -1,5 +1,6 @@
 """Setup objects of the data API as read-only virtual objects: `FlowDefinitionView` and the
-`EntityDefinition` its trigger object points at, queried by the same engine (`query`).
+`EntityDefinition` its trigger object points at, queried by the same engine (`query`); and
+`FlowInterview`, the failed interviews of asynchronous flow paths (flow/asyncpath.py).
 
     SELECT ApiName, Label, TriggerType FROM FlowDefinitionView
     WHERE IsActive = true AND TriggerObjectOrEvent.QualifiedApiName = 'Account'
@@ -22,6 +23,10 @@ OBJECTS = {odef.name: odef for odef in (
         "TriggerType", "RecordTriggerType", "IsActive:boolean", "ActiveVersionId",
         "LatestVersionId", "HasAsyncAfterCommitPath:boolean",
         "TriggerObjectOrEventId>EntityDefinition", "TriggerObjectOrEventLabel"]),
+    view_object("FlowInterview", "0Fo", [
+        "Name", "Guid", "InterviewLabel", "InterviewStatus", "CurrentElement", "Error",
+        "PauseLabel", "WasPausedFromScreen:boolean", "OwnerId", "CreatedById",
+        "CreatedDate:datetime", "LastModifiedDate:datetime"]),
     view_object("EntityDefinition", "000", [
         "QualifiedApiName", "DeveloperName", "NamespacePrefix", "Label", "DurableId",
         "KeyPrefix", "IsCustomizable:boolean"]),
@@ -39,7 +44,9 @@ class SetupViews:
         self._rows = {"EntityDefinition": self._entities(org)}
         by_name = {row["QualifiedApiName"]: row for row in self._rows["EntityDefinition"]}
         self._rows["FlowDefinitionView"] = self._flows(org, by_name)
-        self._by_id = {row["DurableId"]: (name, row) for name, rows in self._rows.items()
+        trigger = org.flow_trigger  # failed interviews of asynchronous paths (flow/asyncpath.py)
+        self._rows["FlowInterview"] = trigger.async_paths.failed_interviews() if trigger else []
+        self._by_id = {row["Id"]: (name, row) for name, rows in self._rows.items()
                        for row in rows}
 
     def describe(self, name):

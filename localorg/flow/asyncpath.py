@@ -7,16 +7,22 @@ Each batch of up to 200 triggering records runs in its own transaction, as the u
 them, with the asynchronous governor limits; the path reads each record as committed.
 
 A failure in the path (an unhandled fault, a Custom Error, a limit) rolls back that asynchronous
-transaction only: the triggering records stay saved. It is kept, as Salesforce keeps a failed
-interview in "Paused and Failed Flow Interviews", in `AsyncPaths.runs` (flow, records, error,
-governor usage, the interviews' flow log), which the scenario runner reports. See
-docs/fidelity.md, Flow runtime, for what is documented and what is assumed.
+transaction only: the triggering records stay saved. As Salesforce lists a failed interview in
+"Paused and Failed Flow Interviews", the org keeps a FlowInterview row (InterviewStatus `Error`,
+`Error`, `CurrentElement`) that SOQL reads (backend/setup_views.py). Every run is also kept in
+`AsyncPaths.runs` (flow, records, error, governor usage, the interviews' flow log), which the
+scenario runner reports. See docs/fidelity.md, Flow runtime, for what is documented and assumed.
 """
+
+import uuid
 
 from localorg.errors import SalesforceError
 from localorg.flow.interpreter import Interview
 from localorg.flow.scheduler import Runtime, batches
 from localorg.limits import MAX_SOQL_ASYNC, Usage
+from localorg.values import now_iso
+
+FAILED = "failed_flow_interviews"  # org meta: the FlowInterview rows of failed async paths
 
 
 class AsyncPaths:
@@ -62,3 +68,25 @@ class AsyncPaths:
             entry["error"] = {"code": exc.code, "message": exc.message,
                               "element": getattr(exc, "element", None),
                               "record": kept[index][0] if index is not None else None}
+            self._keep_failure(flow, entry["error"], user_id)
+
+    def failed_interviews(self) -> list:
+        """The FlowInterview rows of the failed asynchronous interviews, oldest first."""
+        with self.org.db.lock:
+            return self.org.db.meta(FAILED, [])
+
+    def _keep_failure(self, flow, error, user_id):
+        """The failed interview as a FlowInterview row, written outside the rolled-back
+        transaction so that it stays."""
+        with self.org.transaction(user_id=user_id):
+            db = self.org.db
+            stamp = now_iso()
+            rows = db.meta(FAILED, [])
+            rows.append({
+                "Id": db.next_id("0Fo"), "Name": f"{flow.label} {stamp}",
+                "Guid": uuid.uuid4().hex, "InterviewLabel": f"{flow.label} {stamp}",
+                "InterviewStatus": "Error", "CurrentElement": error["element"],
+                "Error": f"{error['code']}: {error['message']}", "PauseLabel": None,
+                "WasPausedFromScreen": False, "OwnerId": user_id, "CreatedById": user_id,
+                "CreatedDate": stamp, "LastModifiedDate": stamp})
+            db.set_meta(FAILED, rows)
