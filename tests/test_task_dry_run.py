@@ -10,7 +10,10 @@ from cumulusci.core.flowrunner import FlowCoordinator
 from tasks.flow_activation import FlowActivationError
 
 DRY_RUN = {task: {"dry_run": True} for task in (
-    "calendly_deploy_flows", "calendly_activate_flow", "calendly_patch_event_layout")}
+    "calendly_deploy_sync_fields", "calendly_deploy_flows", "calendly_activate_flow",
+    "calendly_patch_event_layout")}
+SYNC_FIELDS = ["Sync_Error__c", "Sync_Status__c", "Unmatched_Guest_Count__c",
+               "Unmatched_Guest_Emails__c"]
 FLOWS = ["CreateEventTemplate", "Create_Event_Participant_Template", "Create_Event_Template"]
 
 
@@ -33,13 +36,16 @@ def test_first_install_dry_run_completes_says_everything_and_writes_nothing(
     layout = local.org.component("Layout", "Event-Event Layout")
     results = setup(project_config, cci_org, local, DRY_RUN)
     assert [name for name, _ in results] == [
-        "calendly_preflight", "calendly_deploy_flows", "calendly_activate_flow",
-        "calendly_activate_flow", "calendly_activate_flow", "calendly_patch_event_layout"]
-    values = dict(results[:2]) | {"layout": results[5][1]}
+        "calendly_preflight", "calendly_deploy_sync_fields", "calendly_deploy_flows",
+        "calendly_activate_flow", "calendly_activate_flow", "calendly_activate_flow",
+        "calendly_patch_event_layout"]
+    values = dict(results[:3]) | {"layout": results[-1][1]}
+    assert values["calendly_deploy_sync_fields"]["would_deploy"] == [
+        f"Calendly__CalendlyAction__c.{name}" for name in SYNC_FIELDS]
     assert values["calendly_deploy_flows"]["would_deploy"] == FLOWS
     activations = [v for name, v in results if name == "calendly_activate_flow"]
     assert [(a["developer_name"], a["would_change_to"]) for a in activations] == [
-        ("Create_Event_Template", 1), ("Create_Event_Participant_Template", 1),
+        ("Create_Event_Participant_Template", 1), ("Create_Event_Template", 1),
         ("CreateEventTemplate", 1)]
     assert values["layout"]["would_patch"] == ["Event-Event Layout"]
     said = caplog.text
@@ -49,6 +55,8 @@ def test_first_install_dry_run_completes_says_everything_and_writes_nothing(
     assert "Dry run: would add Attendees to Event-Event Layout. Nothing written." in said
     assert local.writes() == 0
     assert local.org.flows() == []
+    booking = local.org.describe("Calendly__CalendlyAction__c")
+    assert not [name for name in SYNC_FIELDS if booking.has(name)]
     assert local.org.component("Layout", "Event-Event Layout") == layout
 
 

@@ -34,7 +34,8 @@ def test_calendly_setup_on_the_local_org_then_a_rerun_writes_nothing(project_con
     assert after_first == 4  # fields deploy, flow deploy, activation PATCH, layout deploy
 
     second = run_setup(project_config, cci_org(local))
-    assert second["calendly_deploy_sync_fields"] == {"missing": [], "deployed": False}
+    assert second["calendly_deploy_sync_fields"] == {"missing": [], "deployed": False,
+                                                    "would_deploy": [], "dry_run": False}
     assert second["calendly_deploy_flows"]["deployed"] == []
     assert second["calendly_activate_flow"]["changed"] is False
     assert second["calendly_patch_event_layout"]["already_patched"] == ["Event-Event Layout"]

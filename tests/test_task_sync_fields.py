@@ -17,8 +17,8 @@ def org(fake_org):
     return fake_org
 
 
-def run():
-    task = make_task(DeploySyncFields, {"path": str(OBJECTS)})
+def run(**options):
+    task = make_task(DeploySyncFields, {"path": str(OBJECTS), **options})
     task()
     return task
 
@@ -30,11 +30,21 @@ def test_the_project_declares_the_outcome_fields():
 
 
 def test_org_with_every_field_gets_no_deploy(org):
-    assert run().return_values == {"missing": [], "deployed": False}
+    assert run().return_values == {"missing": [], "deployed": False, "would_deploy": [],
+                                   "dry_run": False}
     assert org.write_calls(org.mock.calls) == []
 
 
 def test_a_missing_field_deploys_them_in_one_deploy(org):
     org.fields[BOOKING] = [f for f in org.fields[BOOKING] if f != "Sync_Status__c"]
-    assert run().return_values == {"missing": [f"{BOOKING}.Sync_Status__c"], "deployed": True}
+    assert run().return_values == {"missing": [f"{BOOKING}.Sync_Status__c"], "deployed": True,
+                                   "would_deploy": [], "dry_run": False}
     assert len(org.write_calls(org.mock.calls)) == 1
+
+
+def test_dry_run_names_the_missing_fields_and_deploys_nothing(org):
+    org.fields[BOOKING] = [f for f in org.fields[BOOKING] if f != "Sync_Status__c"]
+    assert run(dry_run=True).return_values == {
+        "missing": [f"{BOOKING}.Sync_Status__c"], "deployed": False,
+        "would_deploy": [f"{BOOKING}.Sync_Status__c"], "dry_run": True}
+    assert org.write_calls(org.mock.calls) == []
