@@ -8,6 +8,7 @@ org does not emulate answer 501 NOT_IMPLEMENTED naming the endpoint, never a fak
 
 import hmac
 import logging
+import secrets
 import threading
 import time
 import traceback
@@ -137,6 +138,13 @@ class LocalOrgApp:
             if self.access_log:
                 with open(self.access_log, "a", encoding="utf-8") as out:
                     out.write(f"{time.time():.3f}\t{key}\t{status}\t{ms:.1f}\n")
+
+
+def new_session_id(org_id: str) -> str:
+    """A session id shaped like Salesforce's, `<15-character org id>!<random part>`: the sf CLI
+    refuses an access token of any other shape ("It should follow this pattern: <org id>!<access
+    token>")."""
+    return f"{org_id[:15]}!{secrets.token_urlsafe(32)}"
 
 
 def invalid_session() -> HttpError:

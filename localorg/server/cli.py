@@ -266,7 +266,7 @@ def forget_stale_org(name: str) -> None:
 def serve(args) -> int:
     """Foreground server (started detached by `start`): runs until SIGTERM."""
     from localorg import calendly
-    from localorg.server.app import LocalOrgApp
+    from localorg.server.app import LocalOrgApp, new_session_id
     from localorg.server.httpd import LoopbackServer, make_tls_context
     from localorg.server.metadata import seed_stock
     from localorg.server.tls import ensure_certificate, write_private
@@ -276,7 +276,7 @@ def serve(args) -> int:
                              shared_activities=not args.no_shared_activities,
                              renames=dict(args.rename_field))
     seed_stock(org)
-    token = secrets.token_urlsafe(32)
+    token = new_session_id(org.org_id)
     write_private(folder / "token", token.encode())
     cert, key, _ = ensure_certificate(folder)
     app = LocalOrgApp(org, token, access_log=str(folder / "access.log"))

@@ -8,13 +8,12 @@ Clients must trust `live.bundle` (requests: `REQUESTS_CA_BUNDLE`, which override
 `verify`).
 """
 
-import secrets
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from localorg.server.app import LocalOrgApp
+from localorg.server.app import LocalOrgApp, new_session_id
 from localorg.server.httpd import LoopbackServer, make_tls_context
 from localorg.server.metadata import seed_stock
 from localorg.server.tls import ensure_certificate
@@ -33,7 +32,7 @@ class Live:
 def running_server(org, folder: Path, access_log=None):
     seed_stock(org)
     cert, key, bundle = ensure_certificate(Path(folder))
-    token = secrets.token_urlsafe(24)
+    token = new_session_id(org.org_id)
     app = LocalOrgApp(org, token, access_log=access_log)
     server = LoopbackServer(0, app, make_tls_context(cert, key))
     app.instance_url = f"https://127.0.0.1:{server.server_port}"
