@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bench.naive.make_naive import generate  # noqa: E402
 from localorg.errors import SalesforceError  # noqa: E402
 from localorg.scenario import new_org  # noqa: E402
+from localorg.users import complete_users  # noqa: E402
 
 CASES = [(1, 0), (1, 1), (1, 10), (1, 50), (1, 200), (200, 10)]
 
@@ -36,10 +37,8 @@ def setup(bookings, guests, naive):
     if naive:
         org.deploy_flow("Create_Event_Participant_Template", generate()[0])
     with org.transaction() as txn:
-        txn.insert(
-            "User",
-            [{"FirstName": "Ann", "LastName": "Host", "Email": "ann@acme.test", "IsActive": True}],
-        )
+        txn.insert("User", complete_users(txn, [
+            {"FirstName": "Ann", "LastName": "Host", "Email": "ann@acme.test", "IsActive": True}]))
         contacts = [
             {"LastName": f"Guest {b}-{g}", "Email": f"g{b}-{g}@bench.test"}
             for b in range(bookings)

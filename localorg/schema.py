@@ -1,11 +1,16 @@
 """Object and field metadata of the local org, rich enough for REST describe.
 
-Standard objects are declared here (the subset this project touches). Custom objects and fields come
+Standard objects come from describe data (`localorg/describes/*.json`, written by
+`python -m localorg.describes.generate` from describes recorded on real orgs and from the Object
+Reference; docs/fidelity.md says which). Custom objects and fields come
 from Salesforce source-format metadata (`objects/<Object>/<Object>.object-meta.xml`,
 `objects/<Object>/fields/<Field>.field-meta.xml`, e.g. a package's source folder), parsed with
 lxml.
 """
 
+import copy
+import functools
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,6 +19,7 @@ from lxml import etree
 from localorg.errors import SalesforceError
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
+DESCRIBES = Path(__file__).resolve().parent / "describes"
 
 # Salesforce describe types by CustomField <type>.
 _CUSTOM_TYPES = {
@@ -54,6 +60,11 @@ class FieldDef:
     picklist_values: list = field(default_factory=list)
     restricted_picklist: bool = False  # only picklist_values are accepted
     custom: bool = False
+    defaulted_on_create: bool = False  # Salesforce fills it when an insert leaves it out
+    id_lookup: bool = False
+    calculated: bool = False
+    polymorphic: bool = False  # a reference to several objects: its relationship is `Name`
+    attrs: dict | None = None  # the whole describe field, for fields from localorg/describes
 
     def __post_init__(self):
         self.label = self.label or self.name
@@ -75,6 +86,7 @@ class ObjectDef:
     label_plural: str = ""
     custom: bool = False
     fields: dict = field(default_factory=dict)  # lower-case name -> FieldDef
+    flags: dict | None = None  # object-level describe attributes, for objects from describes/
 
     def __post_init__(self):
         self.label = self.label or self.name
@@ -114,23 +126,38 @@ class ObjectDef:
         }
 
 
+AUDIT_FIELDS = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById")
+
+
+def allow_audit_fields(odef: ObjectDef, on: bool) -> None:
+    """The user permission "Set Audit Fields upon Record Creation" (CreateAuditFields): the
+    audit fields become createable (never updateable), in the describe as in DML."""
+    for name in AUDIT_FIELDS:
+        if odef.has(name):
+            fdef = odef.field(name)
+            fdef.createable = on
+            if fdef.attrs is not None:
+                fdef.attrs["createable"] = on
+
+
 def _system_fields(odef: ObjectDef, owner: bool = True) -> None:
-    ro = {"createable": False, "updateable": False}
-    odef.add(FieldDef("Id", "id", "Record ID", length=18, nillable=False, **ro))
-    odef.add(FieldDef("IsDeleted", "boolean", "Deleted", nillable=False, **ro))
-    # Audit fields are createable: the local org behaves like an org with "Set Audit Fields upon
-    # Record Creation" so scenarios can give LastModifiedDate.
-    odef.add(FieldDef("CreatedDate", "datetime", "Created Date", nillable=False, updateable=False))
-    odef.add(FieldDef("CreatedById", "reference", "Created By ID", nillable=False,
-                      reference_to=["User"], relationship_name="CreatedBy", **ro))
-    odef.add(FieldDef("LastModifiedDate", "datetime", "Last Modified Date", nillable=False,
-                      updateable=False))
-    odef.add(FieldDef("LastModifiedById", "reference", "Last Modified By ID", nillable=False,
-                      reference_to=["User"], relationship_name="LastModifiedBy", **ro))
-    odef.add(FieldDef("SystemModstamp", "datetime", "System Modstamp", nillable=False, **ro))
+    """Id, IsDeleted, audit fields (and OwnerId) of a custom object, as Salesforce describes
+    them on standard objects (recorded Contact/Lead/Event): read-only, defaulted on create."""
+    sys = {"createable": False, "updateable": False, "nillable": False,
+           "defaulted_on_create": True}
+    odef.add(FieldDef("Id", "id", "Record ID", length=18, id_lookup=True, **sys))
+    odef.add(FieldDef("IsDeleted", "boolean", "Deleted", default_value=False, **sys))
+    odef.add(FieldDef("CreatedDate", "datetime", "Created Date", **sys))
+    odef.add(FieldDef("CreatedById", "reference", "Created By ID", reference_to=["User"],
+                      relationship_name="CreatedBy", **sys))
+    odef.add(FieldDef("LastModifiedDate", "datetime", "Last Modified Date", **sys))
+    odef.add(FieldDef("LastModifiedById", "reference", "Last Modified By ID",
+                      reference_to=["User"], relationship_name="LastModifiedBy", **sys))
+    odef.add(FieldDef("SystemModstamp", "datetime", "System Modstamp", **sys))
     if owner:
         odef.add(FieldDef("OwnerId", "reference", "Owner ID", nillable=False,
-                          reference_to=["User"], relationship_name="Owner"))
+                          defaulted_on_create=True, reference_to=["User"],
+                          relationship_name="Owner"))
 
 
 def _recently_viewed(odef: ObjectDef) -> None:
@@ -142,126 +169,59 @@ def _recently_viewed(odef: ObjectDef) -> None:
     odef.add(FieldDef("LastReferencedDate", "datetime", "Last Referenced Date", **ro))
 
 
-def _person(odef: ObjectDef) -> None:
-    odef.add(FieldDef("FirstName", "string", "First Name", length=40))
-    odef.add(FieldDef("LastName", "string", "Last Name", length=80, nillable=False))
-    odef.add(FieldDef("Name", "string", "Full Name", length=121, createable=False,
-                      updateable=False))
-    odef.add(FieldDef("Email", "email", "Email", length=80))
-    odef.add(FieldDef("Phone", "phone", "Phone", length=40))
-    odef.add(FieldDef("Title", "string", "Title", length=128))
+def field_from_describe(attrs: dict) -> FieldDef:
+    """A FieldDef from a REST describe field (all attributes kept for the describe answer)."""
+    return FieldDef(
+        name=attrs["name"], type=attrs["type"], label=attrs["label"], length=attrs["length"],
+        nillable=attrs["nillable"], reference_to=list(attrs["referenceTo"]),
+        relationship_name=attrs["relationshipName"], createable=attrs["createable"],
+        updateable=attrs["updateable"], external_id=attrs["externalId"],
+        unique=attrs["unique"], default_value=attrs["defaultValue"],
+        picklist_values=[v["value"] for v in attrs["picklistValues"] if v["active"]],
+        restricted_picklist=attrs["restrictedPicklist"], custom=attrs["custom"],
+        defaulted_on_create=attrs["defaultedOnCreate"], id_lookup=attrs["idLookup"],
+        calculated=attrs["calculated"], polymorphic=attrs["polymorphicForeignKey"],
+        attrs=attrs,
+    )
+
+
+@functools.cache
+def _describe_data(name: str) -> dict:
+    return json.loads((DESCRIBES / f"{name}.json").read_text())
+
+
+def object_from_data(name: str) -> ObjectDef:
+    """The object `name` as described by `localorg/describes/<name>.json` (a fresh copy)."""
+    zeros = _describe_data("_attributes")
+    data = _describe_data(name)
+    flags = data["object"]
+    odef = ObjectDef(name, flags.get("keyPrefix") or "", flags.get("label", name),
+                     flags.get("labelPlural", ""), flags=dict(flags))
+    for trimmed in data["fields"]:
+        odef.add(field_from_describe({**copy.deepcopy(zeros), **copy.deepcopy(trimmed)}))
+    return odef
+
+
+# Objects of a fresh local org, and the key prefixes the recorded describes leave out.
+STANDARD_OBJECTS = ("User", "Profile", "Account", "Contact", "Lead", "Event", "EventRelation",
+                    "Organization")
+_KEY_PREFIXES = {"Event": "00U", "Lead": "00Q", "Account": "001"}
 
 
 def standard_objects() -> dict:
-    """Standard objects of a fresh org, by name."""
+    """Standard objects of a fresh org, by name (fields: localorg/describes/)."""
     objs = {}
-
-    user = ObjectDef("User", "005", "User")
-    _system_fields(user, owner=False)
-    _person(user)
-    _recently_viewed(user)
-    user.add(FieldDef("Username", "string", "Username", length=80, nillable=False, unique=True))
-    user.add(FieldDef("Alias", "string", "Alias", length=8, nillable=False))
-    user.add(FieldDef("IsActive", "boolean", "Active", nillable=False, default_value=True))
-    user.add(FieldDef("ProfileId", "reference", "Profile ID", reference_to=["Profile"],
-                      relationship_name="Profile"))
-    user.add(FieldDef("TimeZoneSidKey", "picklist", "Time Zone", length=40, nillable=False,
-                      default_value="GMT"))
-    user.add(FieldDef("LocaleSidKey", "picklist", "Locale", length=40, nillable=False,
-                      default_value="en_US"))
-    user.add(FieldDef("LanguageLocaleKey", "picklist", "Language", length=40, nillable=False,
-                      default_value="en_US"))
-    user.add(FieldDef("EmailEncodingKey", "picklist", "Email Encoding", length=40,
-                      nillable=False, default_value="UTF-8"))
-    objs["User"] = user
-
-    profile = ObjectDef("Profile", "00e", "Profile")
-    _system_fields(profile, owner=False)
-    profile.add(FieldDef("Name", "string", "Name", nillable=False))
-    objs["Profile"] = profile
-
-    contact = ObjectDef("Contact", "003", "Contact")
-    _system_fields(contact)
-    _person(contact)
-    _recently_viewed(contact)
-    objs["Contact"] = contact
-
-    lead = ObjectDef("Lead", "00Q", "Lead")
-    _system_fields(lead)
-    _person(lead)
-    _recently_viewed(lead)
-    lead.add(FieldDef("Company", "string", "Company", nillable=False))
-    lead.add(FieldDef("Status", "picklist", "Status", length=40, nillable=False,
-                      default_value="Open - Not Contacted"))
-    # Salesforce sets these through convertLead only; the local org lets test data set them.
-    lead.add(FieldDef("IsConverted", "boolean", "Converted", nillable=False, default_value=False))
-    lead.add(FieldDef("ConvertedContactId", "reference", "Converted Contact ID",
-                      reference_to=["Contact"], relationship_name="ConvertedContact"))
-    lead.add(FieldDef("ConvertedDate", "date", "Converted Date"))
-    objs["Lead"] = lead
-
-    event = ObjectDef("Event", "00U", "Event")
-    _system_fields(event)
-    event.add(FieldDef("Subject", "string", "Subject", length=255))
-    event.add(FieldDef("StartDateTime", "datetime", "Start"))
-    event.add(FieldDef("EndDateTime", "datetime", "End"))
-    event.add(FieldDef("ActivityDateTime", "datetime", "Due Date Time"))
-    event.add(FieldDef("ActivityDate", "date", "Due Date Only"))
-    event.add(FieldDef("DurationInMinutes", "int", "Duration"))
-    event.add(FieldDef("IsAllDayEvent", "boolean", "All-Day Event", nillable=False,
-                       default_value=False))
-    event.add(FieldDef("Description", "textarea", "Description", length=32000))
-    event.add(FieldDef("Location", "string", "Location", length=255))
-    event.add(FieldDef("ShowAs", "picklist", "Show Time As", length=40, default_value="Busy",
-                       picklist_values=["Busy", "OutOfOffice", "Free", "Tentative"],
-                       restricted_picklist=True))
-    event.add(FieldDef("WhoId", "reference", "Name ID", reference_to=["Contact", "Lead"],
-                       relationship_name="Who"))
-    event.add(FieldDef("WhatId", "reference", "Related To ID", reference_to=[],
-                       relationship_name="What"))
-    # fidelity: Activities / child Events (recorded:GET_sobjects_Event_describe.json)
-    event.add(FieldDef("IsChild", "boolean", "Is Child", nillable=False, default_value=False,
-                       createable=False, updateable=False))
-    event.add(FieldDef("IsGroupEvent", "boolean", "Is Group Event", nillable=False,
-                       default_value=False, createable=False, updateable=False))
-    event.add(FieldDef("GroupEventType", "picklist", "Group Event Type", length=40,
-                       default_value="0", picklist_values=["0", "1", "2", "3"],
-                       restricted_picklist=True, createable=False, updateable=False))
-    event.add(FieldDef("IsReminderSet", "boolean", "Reminder Set", nillable=False,
-                       default_value=False))
-    event.add(FieldDef("ReminderDateTime", "datetime", "Reminder Date/Time"))
-    objs["Event"] = event
-
-    rel = ObjectDef("EventRelation", "0RE", "Event Relation")
-    _system_fields(rel, owner=False)
-    rel.add(FieldDef("EventId", "reference", "Event ID", nillable=False, reference_to=["Event"],
-                     relationship_name="Event", updateable=False))
-    rel.add(FieldDef("RelationId", "reference", "Relation ID", nillable=False,
-                     reference_to=["Contact", "Lead", "User"], relationship_name="Relation",
-                     updateable=False))
-    rel.add(FieldDef("IsInvitee", "boolean", "Is Invitee", nillable=False))
-    rel.add(FieldDef("IsParent", "boolean", "Is Parent", nillable=False, default_value=False))
-    rel.add(FieldDef("IsWhat", "boolean", "Is What", nillable=False, default_value=False))
-    rel.add(FieldDef("Status", "picklist", "Status", length=40, default_value="New",
-                     picklist_values=["New", "Declined", "Accepted", "Uninvited", "Maybe"],
-                     restricted_picklist=True))
-    rel.add(FieldDef("Response", "string", "Response", length=255))
-    rel.add(FieldDef("RespondedDate", "datetime", "Response Date"))
-    objs["EventRelation"] = rel
-
-    org = ObjectDef("Organization", "00D", "Organization")
-    _system_fields(org, owner=False)
-    org.add(FieldDef("Name", "string", "Name", length=80, nillable=False))
-    org.add(FieldDef("OrganizationType", "string", "Edition", length=40))
-    org.add(FieldDef("IsSandbox", "boolean", "Is Sandbox", default_value=False))
-    org.add(FieldDef("NamespacePrefix", "string", "Namespace Prefix", length=15))
-    # Read by CumulusCI's OrgConfig (org info, expiry): instance and trial expiry.
-    org.add(FieldDef("InstanceName", "string", "Instance Name", length=5))
-    org.add(FieldDef("TrialExpirationDate", "datetime", "Trial Expiration Date"))
-    org.add(FieldDef("LanguageLocaleKey", "picklist", "Language", length=40, default_value="en_US"))
-    org.add(FieldDef("TimeZoneSidKey", "picklist", "Time Zone", length=40, default_value="GMT"))
-    objs["Organization"] = org
+    for name in STANDARD_OBJECTS:
+        odef = object_from_data(name)
+        odef.key_prefix = odef.key_prefix or _KEY_PREFIXES[name]
+        objs[name] = odef
     return objs
+
+
+def name_object() -> ObjectDef:
+    """Salesforce's `Name` object: what a polymorphic relationship (Who, What, Owner of an
+    Event, Relation) exposes in SOQL, whatever the record's real type."""
+    return object_from_data("Name")
 
 
 def new_custom_object(name: str, key_prefix: str, label: str = "", plural: str = "") -> ObjectDef:

@@ -18,6 +18,7 @@ from localorg.calendly import local_org
 from localorg.demo import ORG_NAME, connect, org_config, register_env, run, stop_org
 from localorg.page import EVENT_LAYOUT_NAME, EventPageError, render_event_page
 from localorg.schema import MD_NS
+from localorg.users import complete_users
 
 ROOT = Path(__file__).resolve().parents[1]
 CCI = str(Path(sys.executable).parent / "cci")
@@ -44,9 +45,9 @@ def booked():
             {"FirstName": "Quinn", "LastName": "Guest", "Email": "quinn@client.test"}])
         (lead,) = txn.insert("Lead", [{"LastName": "Lead", "FirstName": "Lena",
                                        "Company": "Lead Co", "Email": "lena@lead.test"}])
-        (user,) = txn.insert("User", [{"FirstName": "Ben", "LastName": "Cohost",
-                                       "Email": "ben@acme.test", "Username": "ben@acme.test.x",
-                                       "Alias": "ben"}])
+        (user,) = txn.insert("User", complete_users(txn, [{
+            "FirstName": "Ben", "LastName": "Cohost", "Email": "ben@acme.test",
+            "Username": "ben@acme.test.x", "Alias": "ben"}]))
         (event,) = txn.insert("Event", [{
             "Subject": "Discovery <call>", "WhoId": who,
             "StartDateTime": "2026-12-01T09:00:00Z", "EndDateTime": "2026-12-01T09:30:00Z"}])

@@ -11,6 +11,7 @@ from localorg.conditions import And, Cmp, Not, Or
 from localorg.errors import DmlError, LimitException, SalesforceError
 from localorg.limits import Usage
 from localorg.schema import FieldDef
+from localorg.users import complete_users
 
 START, END = "2026-03-02T10:00:00Z", "2026-03-02T10:30:00Z"
 
@@ -22,6 +23,8 @@ def org():
 
 def insert(org, sobject, records):
     with org.transaction() as txn:
+        if sobject == "User":
+            records = complete_users(txn, records)
         return txn.insert(sobject, records)
 
 
@@ -414,6 +417,7 @@ def test_usage_counts_rows(org):
 
 @pytest.fixture
 def people(org):
+    org.allow_audit_fields(True)  # the dates below are set by a data load with the permission
     insert(
         org,
         "Contact",

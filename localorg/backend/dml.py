@@ -6,6 +6,7 @@ Queries are run by `query` on the transaction's behalf.
 """
 
 import re
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from localorg import ids
@@ -148,6 +149,28 @@ class Transaction:
         """Delete records by id (one DML statement)."""
         return self._dml("delete", sobject, [{"Id": r} for r in record_ids], all_or_none)
 
+    def system_update(self, sobject, records):
+        """Update as the platform does in its own operations (lead conversion): fields the
+        describe makes read-only may be set. One DML statement, all or none; update triggers
+        run."""
+        return self._dml("system_update", sobject, records, True)
+
+    def system_update_one(self, odef, record):
+        return self.update_one(odef, record, system=True)
+
+    @contextmanager
+    def statement(self):
+        """A unit of work inside the transaction, rolled back alone when it raises (one item of
+        a call that answers per item, like convertLead)."""
+        name, logged = self._savepoint(), len(self.flow_log)
+        try:
+            yield
+        except BaseException:
+            self.org.db.rollback_to(name)
+            del self.flow_log[logged:]
+            raise
+        self.org.db.release(name)
+
     def _dml(self, op, sobject, records, all_or_none):
         """One DML statement. Partial mode (all_or_none=False) behaves like Salesforce: a record
         whose trigger (flow) fails is marked failed and the statement is rolled back and retried
@@ -167,7 +190,7 @@ class Transaction:
             done = [(i, r) for i, r in enumerate(results) if r is not None and r != "failed"]
             try:
                 if done:
-                    self._after(op, odef.name, [r for _, r in done])
+                    self._after(op.removeprefix("system_"), odef.name, [r for _, r in done])
             except DmlError as exc:
                 index = next((i for i, r in done if r["Id"] == exc.record_id), None)
                 self.org.db.rollback_to(statement)
@@ -228,28 +251,29 @@ class Transaction:
         finally:
             self.trigger_depth -= 1
 
-    def _clean(self, odef, record, creating):
-        """Validate field names, writability and values; return {canonical name: value}."""
-        out = {}
-        for key, value in record.items():
-            if key == "attributes":
-                continue
-            fdef = odef.field(key)
-            if fdef.name == "Id":
-                continue
-            writable = fdef.createable if creating else fdef.updateable
-            if not writable:
-                raise SalesforceError(
-                    "INVALID_FIELD_FOR_INSERT_UPDATE",
-                    f"Unable to create/update fields: {fdef.name}. Please check the security "
-                    "settings of this field and verify that it is read/write for your profile "
-                    "or permission set.", [fdef.name])
-            out[fdef.name] = self.normalise(odef, fdef, value)
-        return out
+    def _clean(self, odef, record, creating, system=False):
+        """Validate field names, writability and values; return {canonical name: value}.
+        Fields the describe says are not createable (insert) / updateable (update) are refused
+        together, in one INVALID_FIELD_FOR_INSERT_UPDATE naming each; `system` (the platform's
+        own writes, e.g. lead conversion) skips that check only."""
+        fdefs = [(odef.field(key), value) for key, value in record.items()
+                 if key != "attributes"]
+        # fidelity: DML / fields the describe says are not createable or updateable
+        refused = [f.name for f, _ in fdefs if f.name != "Id" and not system
+                   and not (f.createable if creating else f.updateable)]
+        if refused:
+            raise SalesforceError(
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {', '.join(refused)}. Please check the "
+                "security settings of this field and verify that it is read/write for your "
+                "profile or permission set.", refused)
+        return {f.name: self.normalise(odef, f, value) for f, value in fdefs if f.name != "Id"}
 
     def insert_one(self, odef, record):
         """Write one new record (no DML charged: the statement is counted by the caller)."""
         values = self._clean(odef, record, creating=True)
+        rules = rules_for(odef.name)
+        rules.before_write(self, values, None)
         stamp = now_iso()
         full = {f.name: None for f in odef.fields.values()}
         for fdef in odef.fields.values():
@@ -263,20 +287,20 @@ class Transaction:
         if odef.has("OwnerId"):
             full["OwnerId"] = self.user_id
         full.update(values)
-        rules = rules_for(odef.name)
         self._check(odef, rules, full, values)
         self.org.db.write(odef.name, full, new=True)
         rules.after_insert(self, full)
         return full
 
-    def update_one(self, odef, record):
+    def update_one(self, odef, record, system=False):
         rid = self._existing_id(odef, record.get("Id"))
         _, current = self.org.db.fetch(rid)
-        values = self._clean(odef, record, creating=False)
+        values = self._clean(odef, record, creating=False, system=system)
+        rules = rules_for(odef.name)
+        rules.before_write(self, values, current)
         full = {**current, **values}
         full["LastModifiedDate"] = full["SystemModstamp"] = now_iso()
         full["LastModifiedById"] = self.user_id
-        rules = rules_for(odef.name)
         self._check(odef, rules, full, values)
         self.org.db.write(odef.name, full, new=False)
         rules.after_update(self, full, current)
@@ -311,9 +335,11 @@ class Transaction:
     def _check(self, odef, rules, full, given):
         """Computed fields, required fields, the object's rules and unique custom fields."""
         rules.derive(self, full, given)
+        # fidelity: DML / required: createable, not nillable, not defaulted on create
         missing = [
             f.name for f in odef.fields.values()
-            if not f.nillable and f.createable and f.type != "boolean" and full.get(f.name) is None
+            if not f.nillable and f.createable and not f.defaulted_on_create
+            and f.type != "boolean" and full.get(f.name) is None
         ] + rules.required(full)
         for f in odef.fields.values():
             if f.type == "boolean" and full.get(f.name) is None and not f.nillable:

@@ -20,6 +20,7 @@ from localorg.schema import (
     MD_NS,
     FieldDef,
     ObjectDef,
+    allow_audit_fields,
     field_from_xml,
     new_custom_object,
     read_source_objects,
@@ -57,6 +58,7 @@ class Org:
         # A setting of the org's creation: reopening an org keeps its own (settings.py).
         self.shared_activities = self.db.meta("shared_activities", True)
         settings.apply(self._objects, self.shared_activities)
+        self._apply_audit_permission()
         self.org_id = self.db.meta("org_id")
         self.default_user_id = self.db.meta("default_user_id")
         self.flow_trigger = None  # FlowTrigger: .async_paths.runs lists asynchronous paths run
@@ -111,6 +113,24 @@ class Org:
             self._objects[name] = new_custom_object(name, prefix, label or "", plural or "")
         for sobject, data in self.db.custom_fields():
             self._objects[sobject].add(FieldDef(**data))
+
+    @_locked
+    def audit_fields_allowed(self) -> bool:
+        """Whether the running user has "Set Audit Fields upon Record Creation"."""
+        return bool(self.db.meta("create_audit_fields", False))
+
+    def allow_audit_fields(self, on: bool = True) -> None:
+        """Grant (or revoke) "Set Audit Fields upon Record Creation": CreatedDate, CreatedById,
+        LastModifiedDate, LastModifiedById become createable on every object, in the describe
+        as in DML. Off in a new org, as on Salesforce; kept in the org's database."""
+        with self.db.lock:
+            self.db.set_meta("create_audit_fields", bool(on))
+            self._apply_audit_permission()
+
+    def _apply_audit_permission(self):
+        on = self.audit_fields_allowed()
+        for odef in self._objects.values():
+            allow_audit_fields(odef, on)
 
     @_locked
     def installed_packages(self) -> list:
@@ -170,6 +190,7 @@ class Org:
             odef = new_custom_object(name, ids.custom_prefix(n_custom), label, plural)
             self.db.save_custom_object(name, odef.key_prefix, odef.label, odef.label_plural)
             self._objects[name] = odef
+            allow_audit_fields(odef, self.audit_fields_allowed())
             return odef
 
     def add_custom_field(self, sobject: str, fdef) -> FieldDef:

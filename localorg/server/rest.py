@@ -139,6 +139,8 @@ def limits(app, request, version):
 
 
 def object_flags(odef) -> dict:
+    if odef.flags is not None:  # a standard object: its describe data (localorg/describes)
+        return {k: v for k, v in odef.flags.items() if k != "supportedScopes"}
     writable = odef.name not in READ_ONLY_OBJECTS
     return {
         "activateable": False,
@@ -187,6 +189,8 @@ def describe_global(app, request, version):
 
 
 def field_describe(f) -> dict:
+    if f.attrs is not None:  # a standard field: its describe data (localorg/describes)
+        return dict(f.attrs)
     text = f.type in ("string", "textarea", "email", "phone", "url", "picklist", "multipicklist")
     refs = list(f.reference_to or [])
     boolean = f.type == "boolean"

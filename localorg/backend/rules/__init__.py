@@ -7,10 +7,11 @@ records a write or delete brings along. Objects without an entry here follow the
 from localorg.backend.rules.base import Person, Rules
 from localorg.backend.rules.event import Event
 from localorg.backend.rules.eventrelation import EventRelation
+from localorg.backend.rules.lead import Lead
 from localorg.backend.rules.user import User
 
 _BY_OBJECT = {"Event": Event(), "EventRelation": EventRelation(), "User": User(),
-              "Contact": Person(), "Lead": Person()}
+              "Contact": Person(), "Lead": Lead()}
 _NONE = Rules()
 
 

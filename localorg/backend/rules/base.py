@@ -5,6 +5,9 @@ class Rules:
     """No rule beyond the describe. `txn` is the `dml.Transaction`; `full` the whole record
     about to be written, `given` the fields the caller set."""
 
+    def before_write(self, txn, given: dict, before: dict | None) -> None:
+        """Refuse a write of `given` fields (before is None on insert, else the stored record)."""
+
     def derive(self, txn, full: dict, given: dict) -> None:
         """Set computed fields on `full` before the required-field check."""
 

@@ -1,4 +1,5 @@
-"""User: defaults the local org fills, and unique Usernames."""
+"""User: unique Usernames. (The org fills none of the required User fields: test data gets
+them from localorg.users, as `sf org create user` does.)"""
 
 from localorg.backend.rules.base import Person
 from localorg.conditions import fold
@@ -6,15 +7,6 @@ from localorg.errors import SalesforceError
 
 
 class User(Person):
-    def derive(self, txn, full, given):
-        super().derive(txn, full, given)
-        # The local org fills these User fields Salesforce requires on create, so test data
-        # can give just names, Email and IsActive.
-        if not full.get("Username") and full.get("Email"):
-            full["Username"] = full["Email"]
-        if not full.get("Alias") and full.get("LastName"):
-            full["Alias"] = ((full.get("FirstName") or "")[:1] + full["LastName"])[:8]
-
     def validate(self, txn, full):
         if not full.get("Username"):
             return
