@@ -67,9 +67,12 @@ def test_describe_is_the_recorded_one(sf, sobject):
     assert [f["name"] for f in got["fields"]] == [f["name"] for f in want["fields"]]
     for mine, theirs in zip(got["fields"], want["fields"], strict=True):
         assert mine == theirs, mine["name"]
-    for key in generate.OBJECT_KEYS:
-        if key != "supportedScopes":
-            assert got[key] == want[key], key
+    for key, value in want.items():
+        if key == "recordTypeInfos":  # urls name the API version of the request
+            value = [{k: v for k, v in i.items() if k != "urls"} for i in value]
+            got[key] = [{k: v for k, v in i.items() if k != "urls"} for i in got[key]]
+        if key not in generate.OBJECT_SKIP:
+            assert got[key] == value, key
 
 
 @needs_recorded

@@ -22,14 +22,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RECORDED_OBJECTS = ("Contact", "Lead", "Event")
 GLOBAL_FLAG_OBJECTS = ("User", "Organization", "Account")
-# Object-level describe keys kept (the rest: urls, childRelationships, layouts, are not carried).
-OBJECT_KEYS = (
-    "activateable", "createable", "custom", "customSetting", "deepCloneable", "deletable",
-    "deprecatedAndHidden", "feedEnabled", "hasSubtypes", "isInterface", "isSubtype",
-    "keyPrefix", "label", "labelPlural", "layoutable", "mergeable", "mruEnabled", "name",
-    "queryable", "replicateable", "retrieveable", "searchable", "triggerable", "undeletable",
-    "updateable", "supportedScopes",
-)
+# Object-level describe keys not carried: the fields (carried apart), child relationships (to
+# objects the local org mostly does not have) and urls (the server makes them).
+OBJECT_SKIP = ("fields", "childRelationships", "urls")
+GLOBAL_SKIP = ("urls",)
 SOAP_TYPES = {
     "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
     "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
@@ -95,12 +91,21 @@ def expand(row: list, zeros: dict) -> dict:
     return field
 
 
+def object_keys(body: dict, skip) -> dict:
+    """Object-level describe keys, record type urls left out (they name the API version)."""
+    out = {k: v for k, v in body.items() if k not in skip}
+    if "recordTypeInfos" in out:
+        out["recordTypeInfos"] = [{k: v for k, v in info.items() if k != "urls"}
+                                  for info in out["recordTypeInfos"]]
+    return out
+
+
 def recorded_object(recorded: Path, name: str, zeros: dict) -> dict:
     sample = json.loads((recorded / f"GET_sobjects_{name}_describe.json").read_text())
     body = sample["body"]
     return {
         "source": f"recorded:GET_sobjects_{name}_describe.json ({sample['source']})",
-        "object": {k: body[k] for k in OBJECT_KEYS if k in body},
+        "object": object_keys(body, OBJECT_SKIP),
         "fields": [trim(f, zeros) for f in body["fields"]],
     }
 
@@ -144,7 +149,7 @@ def build(recorded: Path) -> dict:
                 zeros.setdefault(key, zero_of(value))
     zeros.pop("name")
     glob = json.loads((recorded / "GET_sobjects_global_describe.json").read_text())["body"]
-    global_flags = {o["name"]: {k: o[k] for k in OBJECT_KEYS if k in o}
+    global_flags = {o["name"]: object_keys(o, GLOBAL_SKIP)
                     for o in glob["sobjects"] if o["name"] in GLOBAL_FLAG_OBJECTS}
     out = {"_attributes": dict(sorted(zeros.items()))}
     out.update({name: recorded_object(recorded, name, zeros) for name in RECORDED_OBJECTS})

@@ -138,12 +138,24 @@ def limits(app, request, version):
                                    "the per-transaction governor limits it enforces")
 
 
+# The keys of an object in the global describe (recorded:GET_sobjects_global_describe.json).
+GLOBAL_KEYS = (
+    "activateable", "associateEntityType", "associateParentEntity", "createable", "custom",
+    "customSetting", "deepCloneable", "deletable", "deprecatedAndHidden", "feedEnabled",
+    "hasSubtypes", "isInterface", "isSubtype", "keyPrefix", "label", "labelPlural", "layoutable",
+    "mergeable", "mruEnabled", "name", "queryable", "replicateable", "retrieveable",
+    "searchable", "triggerable", "undeletable", "updateable")
+
+
 def object_flags(odef) -> dict:
+    """The object's global describe keys."""
     if odef.flags is not None:  # a standard object: its describe data (localorg/describes)
-        return {k: v for k, v in odef.flags.items() if k != "supportedScopes"}
+        return {k: odef.flags.get(k) for k in GLOBAL_KEYS}
     writable = odef.name not in READ_ONLY_OBJECTS
     return {
         "activateable": False,
+        "associateEntityType": None,
+        "associateParentEntity": None,
         "createable": writable,
         "custom": odef.custom,
         "customSetting": False,
@@ -256,10 +268,9 @@ def url_object(app, sobject: str):
 
 def describe(app, request, version, sobject):
     odef = url_object(app, sobject)
+    extra = {k: v for k, v in (odef.flags or {}).items() if k not in GLOBAL_KEYS}
     body = {
         **object_flags(odef),
-        "urls": object_urls(version, odef),
-        "fields": [field_describe(f) for f in odef.fields.values()],
         "childRelationships": [],
         "recordTypeInfos": [],
         "actionOverrides": [],
@@ -271,7 +282,18 @@ def describe(app, request, version, sobject):
         "lookupLayoutable": None,
         "networkScopeFieldName": None,
         "sobjectDescribeOption": "FULL",
+        "defaultImplementation": None,
+        "extendedBy": None,
+        "extendsInterfaces": None,
+        "implementedBy": None,
+        "implementsInterfaces": None,
+        **extra,
+        "urls": object_urls(version, odef),
+        "fields": [field_describe(f) for f in odef.fields.values()],
     }
+    layouts = f"{base(version)}/sobjects/{odef.name}/describe/layouts"
+    body["recordTypeInfos"] = [{**info, "urls": {"layout": f"{layouts}/{info['recordTypeId']}"}}
+                               for info in body["recordTypeInfos"]]
     # org_schema (CumulusCI) sends If-Modified-Since; the schema only changes on deploy, which
     # the server does not timestamp, so the describe is always sent in full (200).
     return json_response(body)
