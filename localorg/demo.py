@@ -4,7 +4,8 @@
    stopped and its data replaced) and register it with cci;
 2. `cci flow run dev_org --org local`: checks the Calendly package version, deploys the flows,
    activates the two subflows then CreateEventTemplate, patches the Event layout and loads
-   datasets/local/ (stock load_sample_data);
+   datasets/local/ (stock load_sample_data); then converts the Leads listed in
+   datasets/local/local.conversions.yml with the SOAP API's convertLead;
 3. "books" the meetings of datasets/bookings.yml by inserting Calendly__CalendlyAction__c records
    through the REST API with simple-salesforce, as Calendly's package does (one record: sObject
    create; several: one sObject Collections call);
@@ -26,8 +27,11 @@ import yaml
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
+from localorg.lead_conversion import ConversionError, convert_listed
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOKINGS = ROOT / "datasets" / "bookings.yml"
+CONVERSIONS = ROOT / "datasets" / "local" / "local.conversions.yml"
 ORG_NAME = "local"
 API_VERSION = "63.0"
 CHUNK = 200  # ids per IN list and records per Collections call (Salesforce's cap)
@@ -290,6 +294,11 @@ def demo(bookings_path: Path) -> str:
     print("== cci flow run dev_org --org local", flush=True)
     run_dev_org(env)
     sf = connect(env)
+    print("== Converting the sample Leads of datasets/local/local.conversions.yml", flush=True)
+    try:
+        convert_listed(sf, CONVERSIONS)
+    except ConversionError as exc:
+        raise DemoFailure(str(exc)) from None
     print(f"== Booking {sum(len(t) for t in bookings['transactions'])} meetings "
           f"in {len(bookings['transactions'])} API calls", flush=True)
     insert_bookings(sf, bookings["transactions"])

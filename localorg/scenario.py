@@ -19,15 +19,15 @@ from pathlib import Path
 
 import yaml
 
+from localorg import scenario_setup as setup
 from localorg.backend import Org
 from localorg.calendly import BOOKING, INVITEE_UUID, ROOT, local_org
 from localorg.conditions import Cmp
 from localorg.errors import SalesforceError
 from localorg.scenario_generate import GenerateError, expand
-from localorg.users import complete_users
 
 TRIGGER_FLOW = "CreateEventTemplate"
-TOP_KEYS = {"description", "settings", "org", "transactions", "expect"}
+TOP_KEYS = {"description", "settings", "org", "convert_leads", "transactions", "expect"}
 SETTINGS_KEYS = {"shared_activities"}  # org settings a scenario may choose (backend/settings.py)
 EXPECT_KEYS = {"events", "unmatched", "errors", "async_errors", "governor", "bookings"}
 BOOKING_EXPECT_KEYS = {"status", "error_contains"}
@@ -159,20 +159,11 @@ def jsonable(value):
 def run(data: dict, flows_dir=None) -> dict:
     """Run a loaded scenario; return the result (see module docstring), ok and failures."""
     org = new_org(flows_dir, **(data.get("settings") or {}))
-    # The set-up records may give audit dates (e.g. LastModifiedDate for "most recent wins"):
-    # granted only while they are created, as a data load by a user with the permission.
-    org.allow_audit_fields(True)
     try:
-        with org.transaction() as txn:
-            for sobject, records in (data.get("org") or {}).items():
-                if sobject == "User":
-                    records = complete_users(txn, records or [])
-                txn.insert(sobject, records or [])
-    except SalesforceError as exc:
-        raise ScenarioError(f"org records could not be created ({sobject}): {exc.code}: "
-                            f"{exc.message}") from None
-    finally:
-        org.allow_audit_fields(False)
+        setup.create_records(org, data.get("org") or {})
+        setup.convert(org, data.get("convert_leads") or [])
+    except setup.SetupError as exc:
+        raise ScenarioError(str(exc)) from None
     transactions = []
     async_runs = org.flow_trigger.async_paths.runs
     for bookings in data["transactions"]:

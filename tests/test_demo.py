@@ -11,6 +11,7 @@ import yaml
 
 from localorg.demo import (
     BOOKINGS,
+    CONVERSIONS,
     ORG_NAME,
     DemoFailure,
     compare,
@@ -20,6 +21,7 @@ from localorg.demo import (
     run,
     stop_org,
 )
+from localorg.lead_conversion import convert_listed
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
@@ -53,6 +55,8 @@ def test_sample_data_loads_the_local_set_and_reloads_without_duplicates(tmp_path
             sf = connect(env)
             counts.append({o: sf.query(f"SELECT COUNT() FROM {o}")["totalSize"]
                            for o in ("User", "Contact", "Lead")})
+        convert_listed(sf, CONVERSIONS)
+        assert convert_listed(sf, CONVERSIONS) == []  # converted Leads are skipped
         converted = sf.query("SELECT Email, ConvertedContactId FROM Lead "
                              "WHERE IsConverted = true ORDER BY Email")["records"]
         inactive = sf.query("SELECT Email FROM User WHERE IsActive = false")["records"]

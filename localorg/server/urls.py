@@ -5,7 +5,7 @@
 its own cookie); SOAP handlers read the session from the envelope.
 """
 
-from localorg.server import actions, metadata, page, rest, tooling
+from localorg.server import actions, metadata, page, partner, rest, tooling
 
 D = "/services/data/v<version>"
 T = f"{D}/tooling"
@@ -32,14 +32,15 @@ ROUTES = [
     (f"{T}/sobjects/<sobject>/<record_id>", ["GET", "PATCH"], tooling.record),
     ("/services/Soap/m/<version>", ["POST"], metadata.soap),
     ("/services/Soap/m/<version>/<org_id>", ["POST"], metadata.soap),
+    ("/services/Soap/u/<version>", ["POST"], partner.soap),
     ("/secur/frontdoor.jsp", ["GET"], page.frontdoor),
     ("/lightning/r/Event/<record_id>/view", ["GET"], page.event),
 ]
 # Rules where a trailing slash is another URL (404); the others accept one, as Salesforce does.
 STRICT_SLASHES = {
     f"{D}/query/<locator>", f"{D}/queryAll/<locator>", "/services/Soap/m/<version>",
-    "/services/Soap/m/<version>/<org_id>", "/secur/frontdoor.jsp",
+    "/services/Soap/m/<version>/<org_id>", "/services/Soap/u/<version>", "/secur/frontdoor.jsp",
     "/lightning/r/Event/<record_id>/view",
 }
 PUBLIC = (page.frontdoor, page.event)
-SOAP = (metadata.soap,)
+SOAP = (metadata.soap, partner.soap)
