@@ -197,3 +197,28 @@ def test_required_fields_are_the_describes_not_nillable_not_defaulted(sf):
     assert error["fields"] == ["LastName", "Company"]
     lead = sf.Lead.get(sf.Lead.create({"LastName": "Yes", "Company": "Acme"})["id"])
     assert lead["Status"] == "Open - Not Contacted"  # defaulted on create, so not required
+
+
+# ----- polymorphic relationships: the Name object ------------------------------------------
+
+
+def test_who_exposes_only_the_name_objects_fields(live, sf):
+    contact_id = sf.Contact.create({"FirstName": "Pat", "LastName": "Client",
+                                    "Email": "pat@client.test"})["id"]
+    sf.Event.create({"Subject": "Call", "StartDateTime": START, "EndDateTime": END,
+                     "WhoId": contact_id})
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.query("SELECT Who.Company FROM Event")
+    error = error_of(exc)
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert "No such column 'Company' on entity 'Name'." in error["message"]
+    [event] = sf.query("SELECT Who.Name, Who.Type, Who.Email, Owner.Name FROM Event")["records"]
+    who = event["Who"]
+    assert who["attributes"] == {"type": "Name",
+                                 "url": f"/services/data/v{V}/sobjects/Contact/{contact_id}"}
+    assert (who["Name"], who["Type"], who["Email"]) == ("Pat Client", "Contact",
+                                                        "pat@client.test")
+    assert event["Owner"]["attributes"]["type"] == "Name"  # OwnerId: Calendar or User
+XX
+        sf.query("SELECT Who.AccountId FROM Event")  # but not a Contact's own AccountId
+    assert error_of(exc)["errorCode"] == "INVALID_FIELD"

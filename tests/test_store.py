@@ -201,7 +201,8 @@ def test_whoid_creates_parent_relation(org):
             "RelationId": cid,
             "IsParent": True,
             "IsInvitee": False,
-            "Relation": {"attributes": {"type": "Contact"}, "Type": "Contact"},
+            # RelationId is polymorphic: the parent is the Name object, its url the Contact's
+            "Relation": {"attributes": {"type": "Name", "urlType": "Contact"}, "Type": "Contact"},
         }
     ]
     assert relations(org, insert(org, "Event", [event()])[0]) == []

@@ -10,8 +10,10 @@ A catalog has describe(name), sobjects(), rows(sobject) and fetch(id) -> (sobjec
 from localorg import ids
 from localorg.conditions import And, Cmp, Not, Or, evaluate, fields_of, fold
 from localorg.errors import DmlError, SalesforceError
+from localorg.schema import name_object
 from localorg.soql import INVALID_FIELD_HINT, RELATIONSHIP_HINT
 
+NAME_OBJECT = name_object()
 _TYPED = ("id", "reference", "boolean", "int", "double", "currency", "percent", "date",
           "datetime")
 
@@ -91,6 +93,14 @@ def count(txn, sobject, where=None, catalog=None) -> int:
     return n
 
 
+def name_value(record: dict, field: str):
+    """A field of the `Name` object, read from the related record (a User, Contact, Lead…):
+    its own value when it has the field; NameOrAlias is the Name, else the Alias."""
+    if field == "NameOrAlias":
+        return record.get("Name") or record.get("Alias")
+    return record.get(field)
+
+
 def _sort(resolver, rows, order_by):
     for fpath, desc, nulls_last in reversed(order_by or []):
         resolver.check(fpath)
@@ -138,7 +148,7 @@ class Resolver:
                     break
                 hits = [o.field(part) for o in odefs if o.has(part)]
                 if not hits:
-                    where = odefs[0].name if len(odefs) == 1 else "Name"
+                    where = odefs[0].name
                     raise SalesforceError(
                         "INVALID_FIELD",
                         f"No such column '{part}' on entity '{where}'. {INVALID_FIELD_HINT}",
@@ -151,7 +161,11 @@ class Resolver:
                         "INVALID_FIELD",
                         f"Didn't understand relationship '{part}' in field path. "
                         f"{RELATIONSHIP_HINT}", [path])
-                out.append((rel.relationship_name, rel.name))
+                out.append((rel.relationship_name, rel.name, rel.polymorphic))
+                if rel.polymorphic:
+                    # fidelity: SOQL / a polymorphic relationship exposes the Name object only
+                    odefs = [NAME_OBJECT]
+                    continue
                 known = {o.name: o for o in self.catalog.sobjects()}
                 odefs = [known[t] for t in rel.reference_to if t in known] or list(known.values())
         return out
@@ -173,7 +187,8 @@ class Resolver:
             elif part == "Type":
                 return sobject
             else:
-                return current.get(part)
+                return name_value(current, part) if parts[-2:-1] and parts[-2][2] \
+                    else current.get(part)
         return None
 
     def project(self, record, paths, url=None) -> dict:
@@ -190,13 +205,23 @@ class Resolver:
                 if current is None:
                     node[part[0]] = None
                     break
-                attributes = {"type": sobject}
+                # Through a polymorphic relationship the parent's type is `Name`; its url
+                # still names the record's own object (recorded: GET_tooling_query_polymorphic_
+                # parent_type_Name.json); without `url`, `urlType` says which (rest.py).
+                attributes = {"type": "Name" if part[2] else sobject}
                 if url is not None:
                     attributes["url"] = url(sobject, rid)
+                elif part[2]:
+                    attributes["urlType"] = sobject
                 node = node.setdefault(part[0], {"attributes": attributes})
             else:
                 last = parts[-1]
-                node[last] = sobject if last == "Type" and len(parts) > 1 else current.get(last)
+                if last == "Type" and len(parts) > 1:
+                    node[last] = sobject
+                elif len(parts) > 1 and parts[-2][2]:
+                    node[last] = name_value(current, last)
+                else:
+                    node[last] = current.get(last)
         return out
 
     def normalise_condition(self, txn, cond):
@@ -213,7 +238,8 @@ class Resolver:
         odef = self.odef
         for part in parts[:-1]:
             targets = odef.field(part[1]).reference_to
-            odef = self.catalog.describe(targets[0]) if targets else odef
+            odef = (NAME_OBJECT if part[2] else self.catalog.describe(targets[0]) if targets
+                    else odef)
         fdef = odef.field(parts[-1]) if odef.has(parts[-1]) else None
 
         def conv(value):

@@ -63,9 +63,10 @@ def record_url(version: str, sobject: str, record_id: str) -> str:
 
 def with_attributes(version: str, sobject: str, record: dict) -> dict:
     """A record as the REST API returns it: `attributes` first, parents likewise."""
+    url_type = (record.get("attributes") or {}).get("urlType", sobject)
     out = {"attributes": {"type": sobject}}
     if record.get("Id"):
-        out["attributes"]["url"] = record_url(version, sobject, record["Id"])
+        out["attributes"]["url"] = record_url(version, url_type, record["Id"])
     for key, value in record.items():
         if key == "attributes":
             continue
