@@ -219,6 +219,6 @@ def test_who_exposes_only_the_name_objects_fields(live, sf):
     assert (who["Name"], who["Type"], who["Email"]) == ("Pat Client", "Contact",
                                                         "pat@client.test")
     assert event["Owner"]["attributes"]["type"] == "Name"  # OwnerId: Calendar or User
-XX
-        sf.query("SELECT Who.AccountId FROM Event")  # but not a Contact's own AccountId
+    with pytest.raises(SalesforceMalformedRequest) as exc:  # a Contact field Name lacks
+        sf.query("SELECT Who.AccountId FROM Event")
     assert error_of(exc)["errorCode"] == "INVALID_FIELD"
