@@ -148,7 +148,11 @@ def run_upsert(org, odef, key: str, items: list, all_or_none: bool) -> list:
                     records = [{**r, "Id": plan[i]}
                                for r, i in zip(records, positions, strict=True)]
                 try:
-                    out = getattr(txn, op)(odef.name, records, all_or_none=all_or_none)
+                    if op == "insert":
+                        out = txn.insert(odef.name, records, all_or_none=all_or_none,
+                                         upsert=True)
+                    else:
+                        out = txn.update(odef.name, records, all_or_none=all_or_none)
                 except DmlError as exc:
                     raise DmlError(exc.code, exc.message, exc.fields,
                                    positions[exc.index]) from exc

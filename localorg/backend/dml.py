@@ -15,7 +15,7 @@ from localorg.backend.rules import rules_for
 from localorg.conditions import fold
 from localorg.errors import DmlError, SalesforceError
 from localorg.limits import Usage
-from localorg.schema import FieldDef, ObjectDef
+from localorg.schema import AUDIT_FIELDS, FieldDef, ObjectDef
 from localorg.values import format_datetime, now_iso, parse_datetime
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -33,6 +33,7 @@ class Transaction:
         self.flow_log = []  # finished flow interviews: {"flow", "inputs", "outputs"}
         self.after_commit = []  # callables run once this transaction has committed
         self._savepoints = 0
+        self._upserting = False
 
     # ----- value normalisation ------------------------------------------------------------
 
@@ -136,10 +137,15 @@ class Transaction:
 
     # ----- DML ----------------------------------------------------------------------------
 
-    def insert(self, sobject, records, all_or_none=True):
+    def insert(self, sobject, records, all_or_none=True, upsert=False):
         """Insert records (one DML statement). Returns ids, or per-record results when
-        all_or_none=False (failed records are skipped, the others kept)."""
-        return self._dml("insert", sobject, records, all_or_none)
+        all_or_none=False (failed records are skipped, the others kept). `upsert`: the records
+        are the creates of an upsert, where audit fields are never writable."""
+        outer, self._upserting = self._upserting, upsert
+        try:
+            return self._dml("insert", sobject, records, all_or_none)
+        finally:
+            self._upserting = outer
 
     def update(self, sobject, records, all_or_none=True):
         """Update records given as dicts with Id (one DML statement)."""
@@ -258,9 +264,11 @@ class Transaction:
         own writes, e.g. lead conversion) skips that check only."""
         fdefs = [(odef.field(key), value) for key, value in record.items()
                  if key != "attributes"]
-        # fidelity: DML / fields the describe says are not createable or updateable
-        refused = [f.name for f, _ in fdefs if f.name != "Id" and not system
-                   and not (f.createable if creating else f.updateable)]
+        # fidelity: DML / fields the describe says are not createable or updateable; audit
+        # fields are set on insert only, never by an upsert (Create Audit Fields)
+        refused = [f.name for f, _ in fdefs if f.name != "Id" and not system and not (
+            (f.createable and not (self._upserting and f.name in AUDIT_FIELDS)) if creating
+            else f.updateable)]
         if refused:
             raise SalesforceError(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
