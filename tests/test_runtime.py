@@ -239,6 +239,21 @@ def test_create_fault_path_sets_fault_message(org):
                           "REQUIRED_FIELD_MISSING: Required fields are missing: [LastName]")
 
 
+@pytest.mark.parametrize("obj, fields, code", [
+    ("Contact", [("LastName", s("Old")), ("CreatedDate", s("2020-01-01T00:00:00Z"))],
+     "INVALID_FIELD_FOR_INSERT_UPDATE: Unable to create/update fields: CreatedDate."),
+    ("Event", [("Subject", s("Call")), ("StartDateTime", s("2026-03-02T10:00:00Z")),
+               ("DurationInMinutes", n(30)), ("ShowAs", s("Tentative"))],
+     "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: Show Time As: bad value for restricted "
+     "picklist field: Tentative"),
+])
+def test_flow_dml_obeys_the_describe_like_the_api(org, obj, fields, code):
+    """The flow runtime's Create Records goes through the same enforcement as REST."""
+    body = (var("msg", out=True) + create("First", obj=obj, fields=fields, fault="Catch")
+            + assign("Catch", [("msg", "Assign", ref("$Flow.FaultMessage"))]))
+    assert code in run(org, flow(body))["msg"]
+
+
 def test_unhandled_fault_raises(org):
     body = create("First", obj="Contact", fields=[("FirstName", s("x"))])
     with pytest.raises(FlowFault) as exc:
