@@ -10,7 +10,9 @@ project config, and live local orgs served over HTTPS.
 - `serve_org`: serve an `Org` of the test's own making the same way: `live = serve_org(org)`;
 - `local_org`: `with local_org("2.4") as live:` a fresh org with that Calendly package version
   (None: without the package), served;
-- `cci_org`: `cci_org(live)`, the cci org config of a served local org (token, never refreshed).
+- `cci_org`: `cci_org(live)`, the cci org config of a served local org (token, never refreshed);
+- `fresh_live`, `fresh_sf`: a fresh served org with the Calendly stand-in for each test, and a
+  simple-salesforce session on it.
 
 A served org has `REQUESTS_CA_BUNDLE` set for the test so requests, simple-salesforce and cci
 trust it, the Metadata API polls of cci without sleeps, and `live.writes()`: the PATCHes and
@@ -23,6 +25,7 @@ from unittest import mock
 import pytest
 from cumulusci.core.config import OrgConfig
 from cumulusci.salesforce_api.metadata import ApiDeploy, ApiListMetadata, ApiRetrieveUnpackaged
+from simple_salesforce import Salesforce
 
 from localorg import calendly
 from localorg.server.inprocess import running_server
@@ -87,3 +90,15 @@ def cci_org(project_config):
         config.refresh_oauth_token = mock.Mock()
         return config
     return make
+
+
+@pytest.fixture
+def fresh_live(local_org):
+    with local_org() as live:
+        yield live
+
+
+@pytest.fixture
+def fresh_sf(fresh_live):
+    return Salesforce(instance=f"127.0.0.1:{fresh_live.port}", session_id=fresh_live.token,
+                      version="63.0")

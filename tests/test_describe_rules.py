@@ -1,4 +1,4 @@
-"""Describe-driven rules (issue 12 §1), through real clients against a live local org:
+"""Describe-driven rules (issue 12 §1), through real clients against a fresh_live local org:
 the describes of the standard objects are the recorded ones, and every DML route refuses what
 the describe refuses (createable, updateable, nillable, restricted picklists, audit fields)."""
 
@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-from localorg.backend import Org
 from localorg.describes import generate
-from localorg.server.inprocess import running_server
 
 V = "63.0"
 RECORDED = Path(__file__).resolve().parents[2] / "shared" / "recorded"
@@ -21,28 +18,14 @@ needs_recorded = pytest.mark.skipif(
 START, END = "2026-03-02T10:00:00Z", "2026-03-02T10:30:00Z"
 
 
-@pytest.fixture
-def live(tmp_path, monkeypatch):
-    org = Org(":memory:")
-    with running_server(org, tmp_path) as server:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.bundle))
-        server.org = org
-        yield server
-
-
-@pytest.fixture
-def sf(live):
-    return Salesforce(instance=f"127.0.0.1:{live.port}", session_id=live.token, version=V)
-
-
 def error_of(exc_info) -> dict:
     (error,) = exc_info.value.content
     return error
 
 
-def post(live, path, body):
-    return requests.post(f"{live.url}/services/data/v{V}{path}", json=body,
-                         headers={"Authorization": f"Bearer {live.token}"})
+def post(fresh_live, path, body):
+    return requests.post(f"{fresh_live.url}/services/data/v{V}{path}", json=body,
+                         headers={"Authorization": f"Bearer {fresh_live.token}"})
 
 
 # ----- describes --------------------------------------------------------------------------
@@ -59,10 +42,10 @@ def test_committed_describe_data_is_what_the_generator_makes():
 
 @needs_recorded
 @pytest.mark.parametrize("sobject", ["Contact", "Lead", "Event"])
-def test_describe_is_the_recorded_one(sf, sobject):
+def test_describe_is_the_recorded_one(fresh_sf, sobject):
     recorded = json.loads((RECORDED / f"GET_sobjects_{sobject}_describe.json").read_text())
     want = recorded["body"]
-    got = getattr(sf, sobject).describe()
+    got = getattr(fresh_sf, sobject).describe()
     got["fields"] = [f for f in got["fields"] if not f["custom"]]  # the Calendly stand-in's
     assert [f["name"] for f in got["fields"]] == [f["name"] for f in want["fields"]]
     for mine, theirs in zip(got["fields"], want["fields"], strict=True):
@@ -76,42 +59,42 @@ def test_describe_is_the_recorded_one(sf, sobject):
 
 
 @needs_recorded
-def test_global_describe_flags_of_user_and_organization_are_the_recorded_ones(sf):
+def test_global_describe_flags_of_user_and_organization_are_the_recorded_ones(fresh_sf):
     recorded = json.loads((RECORDED / "GET_sobjects_global_describe.json").read_text())
     want = {o["name"]: o for o in recorded["body"]["sobjects"]}
-    got = {o["name"]: o for o in sf.describe()["sobjects"]}
+    got = {o["name"]: o for o in fresh_sf.describe()["sobjects"]}
     for name in ("User", "Organization", "Contact"):
         for key in ("createable", "updateable", "deletable", "queryable", "label",
                     "labelPlural", "custom"):
             assert got[name][key] == want[name][key], (name, key)
 
 
-def test_describe_attributes_the_issue_names(sf):
+def test_describe_attributes_the_issue_names(fresh_sf):
     """Read through simple-salesforce: the differences issue 12 found are gone."""
-    event = {f["name"]: f for f in sf.Event.describe()["fields"]}
+    event = {f["name"]: f for f in fresh_sf.Event.describe()["fields"]}
     assert event["ShowAs"]["restrictedPicklist"] is True
     assert [v["value"] for v in event["ShowAs"]["picklistValues"]] == ["Busy", "OutOfOffice",
                                                                         "Free"]
     assert event["Subject"]["type"] == "combobox"
     assert event["OwnerId"]["polymorphicForeignKey"] is True
     assert event["OwnerId"]["referenceTo"] == ["Calendar", "User"]
-    contact = {f["name"]: f for f in sf.Contact.describe()["fields"]}
+    contact = {f["name"]: f for f in fresh_sf.Contact.describe()["fields"]}
     assert len(contact) == 59
     assert contact["Name"]["nillable"] is False and contact["Name"]["idLookup"] is False
-    lead = {f["name"]: f for f in sf.Lead.describe()["fields"]}
+    lead = {f["name"]: f for f in fresh_sf.Lead.describe()["fields"]}
     assert lead["IsConverted"]["updateable"] is False
     assert not (lead["ConvertedContactId"]["createable"] or lead["ConvertedDate"]["createable"])
     assert contact["CreatedDate"]["createable"] is False
 
 
-def test_audit_permission_shows_in_the_describe(live, sf):
-    live.org.allow_audit_fields(True)
-    contact = {f["name"]: f for f in sf.Contact.describe()["fields"]}
+def test_audit_permission_shows_in_the_describe(fresh_live, fresh_sf):
+    fresh_live.org.allow_audit_fields(True)
+    contact = {f["name"]: f for f in fresh_sf.Contact.describe()["fields"]}
     assert contact["CreatedDate"]["createable"] is True
     assert contact["CreatedDate"]["updateable"] is False
     assert contact["SystemModstamp"]["createable"] is False
-    live.org.allow_audit_fields(False)
-    contact = {f["name"]: f for f in sf.Contact.describe()["fields"]}
+    fresh_live.org.allow_audit_fields(False)
+    contact = {f["name"]: f for f in fresh_sf.Contact.describe()["fields"]}
     assert contact["CreatedDate"]["createable"] is False
 
 
@@ -122,98 +105,100 @@ WRITE_REFUSED = ("Unable to create/update fields: {}. Please check the security 
                  "set.")
 
 
-def test_created_date_needs_the_audit_permission(live, sf):
+def test_created_date_needs_the_audit_permission(fresh_live, fresh_sf):
     record = {"LastName": "Old", "CreatedDate": "2020-01-01T00:00:00Z"}
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        sf.Contact.create(record)
+        fresh_sf.Contact.create(record)
     error = error_of(exc)
     assert error["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
     assert error["message"] == WRITE_REFUSED.format("CreatedDate")
     assert error["fields"] == ["CreatedDate"]
-    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
-    live.org.allow_audit_fields(True)
-    new_id = sf.Contact.create(record)["id"]
-    assert sf.Contact.get(new_id)["CreatedDate"] == "2020-01-01T00:00:00.000+0000"
+    assert fresh_sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+    fresh_live.org.allow_audit_fields(True)
+    new_id = fresh_sf.Contact.create(record)["id"]
+    assert fresh_sf.Contact.get(new_id)["CreatedDate"] == "2020-01-01T00:00:00.000+0000"
     with pytest.raises(SalesforceMalformedRequest) as exc:  # never on update
-        sf.Contact.update(new_id, {"CreatedDate": "2021-01-01T00:00:00Z"})
+        fresh_sf.Contact.update(new_id, {"CreatedDate": "2021-01-01T00:00:00Z"})
     assert error_of(exc)["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
 
 
-def test_every_refused_field_is_named_once(sf):
+def test_every_refused_field_is_named_once(fresh_sf):
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        sf.Contact.create({"LastName": "X", "CreatedDate": "2020-01-01T00:00:00Z",
+        fresh_sf.Contact.create({"LastName": "X", "CreatedDate": "2020-01-01T00:00:00Z",
                            "LastModifiedDate": "2020-01-01T00:00:00Z", "Name": "X"})
     error = error_of(exc)
     assert error["fields"] == ["CreatedDate", "LastModifiedDate", "Name"]
     assert error["message"] == WRITE_REFUSED.format("CreatedDate, LastModifiedDate, Name")
 
 
-def test_collections_and_upsert_refuse_audit_fields_too(live):
+def test_collections_and_upsert_refuse_audit_fields_too(fresh_live):
     body = {"allOrNone": False, "records": [
         {"attributes": {"type": "Contact"}, "LastName": "A",
          "LastModifiedDate": "2020-01-01T00:00:00Z"},
         {"attributes": {"type": "Contact"}, "LastName": "B"}]}
-    first, second = post(live, "/composite/sobjects", body).json()
+    first, second = post(fresh_live, "/composite/sobjects", body).json()
     assert first["errors"][0]["statusCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
     assert second["success"] is True
-    live.org.allow_audit_fields(True)  # an upsert may not set them even so: INSERT only
+    fresh_live.org.allow_audit_fields(True)  # an upsert may not set them even so: INSERT only
     upsert = requests.patch(
-        f"{live.url}/services/data/v{V}/composite/sobjects/Contact/Email",
+        f"{fresh_live.url}/services/data/v{V}/composite/sobjects/Contact/Email",
         json={"allOrNone": False, "records": [
             {"attributes": {"type": "Contact"}, "LastName": "C", "Email": "new@x.test",
              "CreatedDate": "2020-01-01T00:00:00Z"}]},
-        headers={"Authorization": f"Bearer {live.token}"})
+        headers={"Authorization": f"Bearer {fresh_live.token}"})
     [result] = upsert.json()
     assert result["errors"][0]["statusCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
 
 
-def test_patch_of_a_leads_is_converted_fails(sf):
-    lead_id = sf.Lead.create({"LastName": "Lee", "Company": "Acme"})["id"]
+def test_patch_of_a_leads_is_converted_fails(fresh_sf):
+    lead_id = fresh_sf.Lead.create({"LastName": "Lee", "Company": "Acme"})["id"]
     for field, value in (("IsConverted", True), ("ConvertedDate", "2026-01-01"),
                          ("ConvertedContactId", None)):
         with pytest.raises(SalesforceMalformedRequest) as exc:
-            sf.Lead.update(lead_id, {field: value})
+            fresh_sf.Lead.update(lead_id, {field: value})
         error = error_of(exc)
         assert error["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE", field
         assert error["fields"] == [field]
-    assert sf.Lead.get(lead_id)["IsConverted"] is False
+    assert fresh_sf.Lead.get(lead_id)["IsConverted"] is False
 
 
-def test_show_as_tentative_is_refused(sf):
+def test_show_as_tentative_is_refused(fresh_sf):
     event = {"Subject": "Call", "StartDateTime": START, "EndDateTime": END}
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        sf.Event.create({**event, "ShowAs": "Tentative"})
+        fresh_sf.Event.create({**event, "ShowAs": "Tentative"})
     error = error_of(exc)
     assert error["errorCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
     assert error["message"] == "Show Time As: bad value for restricted picklist field: Tentative"
     assert error["fields"] == ["ShowAs"]
-    assert sf.Event.get(sf.Event.create({**event, "ShowAs": "Free"})["id"])["ShowAs"] == "Free"
+    free = fresh_sf.Event.create({**event, "ShowAs": "Free"})["id"]
+    assert fresh_sf.Event.get(free)["ShowAs"] == "Free"
 
 
-def test_required_fields_are_the_describes_not_nillable_not_defaulted(sf):
+def test_required_fields_are_the_describes_not_nillable_not_defaulted(fresh_sf):
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        sf.Lead.create({"FirstName": "No", "Email": "no@x.test"})
+        fresh_sf.Lead.create({"FirstName": "No", "Email": "no@x.test"})
     error = error_of(exc)
     assert error["errorCode"] == "REQUIRED_FIELD_MISSING"
     assert error["fields"] == ["LastName", "Company"]
-    lead = sf.Lead.get(sf.Lead.create({"LastName": "Yes", "Company": "Acme"})["id"])
+    lead = fresh_sf.Lead.get(fresh_sf.Lead.create({"LastName": "Yes", "Company": "Acme"})["id"])
     assert lead["Status"] == "Open - Not Contacted"  # defaulted on create, so not required
 
 
 # ----- polymorphic relationships: the Name object ------------------------------------------
 
 
-def test_who_exposes_only_the_name_objects_fields(live, sf):
-    contact_id = sf.Contact.create({"FirstName": "Pat", "LastName": "Client",
+def test_who_exposes_only_the_name_objects_fields(fresh_live, fresh_sf):
+    contact_id = fresh_sf.Contact.create({"FirstName": "Pat", "LastName": "Client",
                                     "Email": "pat@client.test"})["id"]
-    sf.Event.create({"Subject": "Call", "StartDateTime": START, "EndDateTime": END,
+    fresh_sf.Event.create({"Subject": "Call", "StartDateTime": START, "EndDateTime": END,
                      "WhoId": contact_id})
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        sf.query("SELECT Who.Company FROM Event")
+        fresh_sf.query("SELECT Who.Company FROM Event")
     error = error_of(exc)
     assert error["errorCode"] == "INVALID_FIELD"
     assert "No such column 'Company' on entity 'Name'." in error["message"]
-    [event] = sf.query("SELECT Who.Name, Who.Type, Who.Email, Owner.Name FROM Event")["records"]
+    query = "SELECT Who.Name, Who.Type, Who.Email, Owner.Name FROM Event"
+    [event] = fresh_sf.query(query)["records"]
     who = event["Who"]
     assert who["attributes"] == {"type": "Name",
                                  "url": f"/services/data/v{V}/sobjects/Contact/{contact_id}"}
@@ -221,5 +206,5 @@ def test_who_exposes_only_the_name_objects_fields(live, sf):
                                                         "pat@client.test")
     assert event["Owner"]["attributes"]["type"] == "Name"  # OwnerId: Calendar or User
     with pytest.raises(SalesforceMalformedRequest) as exc:  # a Contact field Name lacks
-        sf.query("SELECT Who.AccountId FROM Event")
+        fresh_sf.query("SELECT Who.AccountId FROM Event")
     assert error_of(exc)["errorCode"] == "INVALID_FIELD"

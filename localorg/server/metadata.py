@@ -36,9 +36,8 @@ from localorg.backend.jobs import DEPLOY_PREFIX, RETRIEVE_PREFIX
 from localorg.backend.metadata_types import FOLDERS, RETRIEVABLE, md
 from localorg.errors import SalesforceError
 from localorg.schema import MD_NS
+from localorg.server.soap import SOAP_NS, XSI_NS, SoapFault, read_call, tag
 
-SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 STOCK = Path(__file__).with_name("stock")
 
 
@@ -77,28 +76,11 @@ def ok(body: str) -> Response:
     return Response(envelope(body), content_type="text/xml; charset=utf-8")
 
 
-def tag(name: str, value) -> str:
-    if value is None:
-        return f'<{name} xsi:nil="true"/>'
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    return f"<{name}>{escape(str(value))}</{name}>"
-
-
 def soap(app, request, version, org_id=None):
     try:
-        doc = etree.fromstring(request.get_data(), etree.XMLParser(resolve_entities=False,
-                                                                  no_network=True))
-    except etree.XMLSyntaxError as exc:
-        return fault("INVALID_XML", f"The SOAP request is not well-formed XML: {exc}")
-    session = doc.find(f".//{{{MD_NS}}}SessionHeader/{{{MD_NS}}}sessionId")
-    if session is None or not app.valid_token((session.text or "").strip()):
-        return fault("INVALID_SESSION_ID",
-                     "Invalid Session ID found in SessionHeader: Illegal Session")
-    body = doc.find(f"{{{SOAP_NS}}}Body")
-    call = body[0] if body is not None and len(body) else None
-    if call is None:
-        return fault("INVALID_SOAP_REQUEST", "The SOAP Body names no Metadata API operation")
+        call = read_call(app, request, MD_NS)
+    except SoapFault as exc:
+        return fault(exc.code, exc.message)
     name = etree.QName(call).localname
     handler = OPERATIONS.get(name)
     if handler is None:

@@ -14,9 +14,8 @@ from werkzeug.wrappers import Response
 
 from localorg.backend.convert import convert_leads
 from localorg.errors import SalesforceError
+from localorg.server.soap import SOAP_NS, XSI_NS, SoapFault, read_call, tag
 
-SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 PARTNER_NS = "urn:partner.soap.sforce.com"
 FAULT_NS = "urn:fault.partner.soap.sforce.com"
 LEAD_CONVERT_KEYS = ("accountId", "contactId", "convertedStatus", "doNotCreateOpportunity",
@@ -41,23 +40,15 @@ def fault(code: str, message: str) -> Response:
     return Response(body, status=500, content_type="text/xml; charset=utf-8")
 
 
-def _tag(name: str, value) -> str:
-    if value is None:
-        return f'<{name} xsi:nil="true"/>'
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    return f"<{name}>{escape(str(value))}</{name}>"
-
-
 def _result(result: dict) -> str:
     errors = "".join(
-        "<errors>" + "".join(_tag("fields", f) for f in e.get("fields") or [])
-        + _tag("message", e["message"]) + _tag("statusCode", e["statusCode"]) + "</errors>"
+        "<errors>" + "".join(tag("fields", f) for f in e.get("fields") or [])
+        + tag("message", e["message"]) + tag("statusCode", e["statusCode"]) + "</errors>"
         for e in result["errors"])
-    return ("<result>" + _tag("accountId", result["accountId"])
-            + _tag("contactId", result["contactId"]) + errors
-            + _tag("leadId", result["leadId"]) + _tag("opportunityId", None)
-            + _tag("relatedPersonAccountId", None) + _tag("success", result["success"])
+    return ("<result>" + tag("accountId", result["accountId"])
+            + tag("contactId", result["contactId"]) + errors
+            + tag("leadId", result["leadId"]) + tag("opportunityId", None)
+            + tag("relatedPersonAccountId", None) + tag("success", result["success"])
             + "</result>")
 
 
@@ -74,19 +65,9 @@ def _lead_convert(el) -> dict:
 
 def soap(app, request, version):
     try:
-        doc = etree.fromstring(request.get_data(), etree.XMLParser(resolve_entities=False,
-                                                                  no_network=True))
-    except etree.XMLSyntaxError as exc:
-        return fault("INVALID_XML", f"The SOAP request is not well-formed XML: {exc}")
-    session = doc.find(f".//{{{PARTNER_NS}}}SessionHeader/{{{PARTNER_NS}}}sessionId")
-    if session is None or not app.valid_token((session.text or "").strip()):
-        return fault("INVALID_SESSION_ID",
-                     "Invalid Session ID found in SessionHeader: Illegal Session")
-    body = doc.find(f"{{{SOAP_NS}}}Body")
-    call = body[0] if body is not None and len(body) else None
-    if call is None or etree.QName(call).namespace != PARTNER_NS:
-        return fault("INVALID_SOAP_REQUEST",
-                     f"The SOAP Body names no operation of the partner API ({PARTNER_NS})")
+        call = read_call(app, request, PARTNER_NS)
+    except SoapFault as exc:
+        return fault(exc.code, exc.message)
     name = etree.QName(call).localname
     if name != "convertLead":
         return fault("NOT_IMPLEMENTED",
