@@ -25,7 +25,6 @@ call as its System Administrator. A never-deployed `Admin` profile is retrieved 
 import base64
 from copy import deepcopy
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from lxml import etree
 from werkzeug.wrappers import Response
@@ -37,6 +36,7 @@ from localorg.backend.metadata_types import FOLDERS, RETRIEVABLE, md
 from localorg.errors import SalesforceError
 from localorg.schema import MD_NS
 from localorg.server.soap import SOAP_NS, XSI_NS, SoapFault, read_call, tag
+from localorg.server.soap import fault as soap_fault
 
 STOCK = Path(__file__).with_name("stock")
 
@@ -62,14 +62,7 @@ def envelope(body: str) -> str:
 
 def fault(code: str, message: str) -> Response:
     """A SOAP fault as the Metadata API sends it: HTTP 500, faultcode sf:<CODE>."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<soapenv:Envelope xmlns:soapenv="{SOAP_NS}" xmlns:sf="{MD_NS}">'
-        f"<soapenv:Body><soapenv:Fault><faultcode>sf:{code}</faultcode>"
-        f"<faultstring>{escape(f'{code}: {message}')}</faultstring>"
-        "</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
-    )
-    return Response(body, status=500, content_type="text/xml; charset=utf-8")
+    return soap_fault(code, message, MD_NS)
 
 
 def ok(body: str) -> Response:

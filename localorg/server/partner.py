@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from localorg.backend.convert import convert_leads
 from localorg.errors import SalesforceError
 from localorg.server.soap import SOAP_NS, XSI_NS, SoapFault, read_call, tag
+from localorg.server.soap import fault as soap_fault
 
 PARTNER_NS = "urn:partner.soap.sforce.com"
 FAULT_NS = "urn:fault.partner.soap.sforce.com"
@@ -26,18 +27,12 @@ LEAD_CONVERT_KEYS = ("accountId", "contactId", "convertedStatus", "doNotCreateOp
 
 
 def fault(code: str, message: str) -> Response:
-    """A partner API fault: HTTP 500, sf:<CODE>, with the UnexpectedErrorFault detail."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<soapenv:Envelope xmlns:soapenv="{SOAP_NS}" xmlns:sf="{FAULT_NS}" '
-        f'xmlns:xsi="{XSI_NS}"><soapenv:Body><soapenv:Fault>'
-        f"<faultcode>sf:{code}</faultcode><faultstring>{escape(f'{code}: {message}')}"
-        '</faultstring><detail><sf:UnexpectedErrorFault xsi:type="sf:UnexpectedErrorFault">'
+    """A partner API fault, with the UnexpectedErrorFault detail."""
+    return soap_fault(code, message, FAULT_NS, detail=(
+        '<detail><sf:UnexpectedErrorFault xsi:type="sf:UnexpectedErrorFault">'
         f"<sf:exceptionCode>{code}</sf:exceptionCode>"
         f"<sf:exceptionMessage>{escape(message)}</sf:exceptionMessage>"
-        "</sf:UnexpectedErrorFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"
-    )
-    return Response(body, status=500, content_type="text/xml; charset=utf-8")
+        "</sf:UnexpectedErrorFault></detail>"))
 
 
 def _result(result: dict) -> str:

@@ -3,6 +3,7 @@
 from xml.sax.saxutils import escape
 
 from lxml import etree
+from werkzeug.wrappers import Response
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -42,3 +43,16 @@ def tag(name: str, value) -> str:
     if isinstance(value, bool):
         value = "true" if value else "false"
     return f"<{name}>{escape(str(value))}</{name}>"
+
+
+def fault(code: str, message: str, ns: str, detail: str = "") -> Response:
+    """A SOAP fault: HTTP 500, faultcode sf:<CODE> (`sf` bound to the API's fault namespace
+    `ns`), faultstring "<CODE>: <message>", then `detail` (XML) if the API sends one."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_NS}" xmlns:sf="{ns}" xmlns:xsi="{XSI_NS}">'
+        f"<soapenv:Body><soapenv:Fault><faultcode>sf:{code}</faultcode>"
+        f"<faultstring>{escape(f'{code}: {message}')}</faultstring>{detail}"
+        "</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+    )
+    return Response(body, status=500, content_type="text/xml; charset=utf-8")
