@@ -8,6 +8,7 @@ from simple_salesforce.exceptions import SalesforceMalformedRequest
 from localorg.backend import Org
 from localorg.conditions import Cmp
 from localorg.errors import SalesforceError
+from localorg.users import complete_users
 
 START = "2026-03-02T10:00:00.000+0000"
 FIELDS = ["Id", "Subject", "OwnerId", "IsChild", "IsGroupEvent", "GroupEventType", "ShowAs",
@@ -22,8 +23,9 @@ def org():
 def setup(org, n=0):
     """An Event owned by the admin with a User, a Contact invitee; returns their ids."""
     with org.transaction() as txn:
-        [user] = txn.insert("User", [{"LastName": "Cohost", "Email": f"co{n}@x.test",
-                                      "Username": f"co{n}@x.test", "Alias": f"co{n}"}])
+        [user] = txn.insert("User", complete_users(txn, [{
+            "LastName": "Cohost", "Email": f"co{n}@x.test", "Username": f"co{n}@x.test",
+            "Alias": f"co{n}"}]))
         [contact] = txn.insert("Contact", [{"LastName": "Guest", "Email": "g@x.test"}])
         [event] = txn.insert("Event", [{"Subject": "Demo", "StartDateTime": START,
                                         "DurationInMinutes": 30}])
@@ -103,8 +105,9 @@ def test_no_event_relation_on_a_child_event(org):
 def test_rolled_back_invitation_leaves_no_child(org):
     event, _, _ = setup(org)
     with pytest.raises(RuntimeError), org.transaction() as txn:
-        [user] = txn.insert("User", [{"LastName": "Two", "Email": "two@x.test",
-                                      "Username": "two@x.test", "Alias": "two"}])
+        [user] = txn.insert("User", complete_users(txn, [{
+            "LastName": "Two", "Email": "two@x.test", "Username": "two@x.test",
+            "Alias": "two"}]))
         txn.insert("EventRelation", [{"EventId": event, "RelationId": user}])
         raise RuntimeError("caller gives up")
     assert sum(r["IsChild"] for r in events(org).values()) == 1
