@@ -359,7 +359,11 @@ class Transaction:
         for fdef in odef.fields.values():
             value = full.get(fdef.name)
             if fdef.unique and fdef.custom and value is not None:
-                dup = next((r for r in self.org.db.rows(odef.name) if r["Id"] != full["Id"]
+                indexed = isinstance(value, str) and self.org.db.indexable(odef.name, fdef.name)
+                rows = ([r for _, r in self.org.db.matching_rows(odef.name, fdef.name,
+                                                                 [fold(value)])]
+                        if indexed else self.org.db.rows(odef.name))
+                dup = next((r for r in rows if r["Id"] != full["Id"]
                             and fold(r.get(fdef.name)) == fold(value)), None)
                 if dup is not None:
                     raise SalesforceError(

@@ -3,9 +3,15 @@
 One table of records (id, sobject, JSON data) rather than a table per object, so custom fields
 deployed later need no ALTER TABLE. Only this module writes SQL; `Database.lock` (re-entrant) is
 held by a transaction for its whole life and by every read of the org.
+
+Lookups by value (`matching_rows`) use an index per object and field, made on first use, on
+`fold(json_extract(data, '$.Field'))`: `fold` is a function this module registers (Python's
+`str.lower`, SOQL's case-insensitive text compare as the query engine applies it), so a
+connection that has not registered it cannot write to `records`.
 """
 
 import json
+import re
 import sqlite3
 import threading
 
@@ -32,12 +38,23 @@ CREATE TABLE IF NOT EXISTS flows (
 """
 
 
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_CHUNK = 500  # values per IN (...) list
+
+
+def fold(value):
+    """The index key of a stored value: text lower-cased, as `conditions.fold` compares it."""
+    return value.lower() if isinstance(value, str) else value
+
+
 class Database:
     """The SQL of one org file (or ":memory:")."""
 
     def __init__(self, path):
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.create_function("fold", 1, fold, deterministic=True)
         self.lock = threading.RLock()
+        self._indexed = set()  # (sobject, field) with an index made by this connection
         with self.lock:
             self._db.executescript(_SCHEMA)
 
@@ -51,6 +68,7 @@ class Database:
 
     def rollback(self):
         self._db.execute("ROLLBACK")
+        self._indexed.clear()  # an index made inside the transaction is gone
 
     def savepoint(self, name):
         self._db.execute(f"SAVEPOINT {name}")
@@ -62,6 +80,7 @@ class Database:
         """Undo everything since the savepoint and end it."""
         self._db.execute(f"ROLLBACK TO {name}")
         self._db.execute(f"RELEASE {name}")
+        self._indexed.clear()
 
     # ----- meta values and ids -----------------------------------------------------------
 
@@ -99,6 +118,31 @@ class Database:
     def rows(self, sobject):
         return [json.loads(d) for (d,) in self._db.execute(
             "SELECT data FROM records WHERE sobject = ? ORDER BY rowid", (sobject,))]
+
+    @staticmethod
+    def indexable(sobject, field) -> bool:
+        """Whether `matching_rows` can look this object's field up by an index."""
+        return bool(_NAME.match(sobject) and _NAME.match(field))
+
+    def matching_rows(self, sobject, field, keys) -> list:
+        """[(rowid, record)] of `sobject` whose `field`, folded, is one of `keys` (folded
+        strings), in storage order; by an index on the field, made here on first use."""
+        if not self.indexable(sobject, field):
+            raise ValueError(f"not an indexable object and field: {sobject}.{field}")
+        expr = f"fold(json_extract(data, '$.\"{field}\"'))"
+        if (sobject, field) not in self._indexed:
+            self._db.execute(f'CREATE INDEX IF NOT EXISTS "records_{sobject}_{field}" '
+                             f"ON records ({expr}) WHERE sobject = '{sobject}'")
+            self._indexed.add((sobject, field))
+        keys = list(dict.fromkeys(keys))
+        found = []
+        for start in range(0, len(keys), _CHUNK):
+            part = keys[start:start + _CHUNK]
+            found += self._db.execute(
+                f"SELECT rowid, data FROM records WHERE sobject = '{sobject}' AND {expr} IN "
+                f"({', '.join('?' * len(part))})", part).fetchall()
+        found.sort()
+        return [(rowid, json.loads(data)) for rowid, data in found]
 
     def relations_of(self, event_id):
         """EventRelations of one Event (indexed: validation runs once per inserted relation)."""

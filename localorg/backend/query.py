@@ -1,7 +1,11 @@
 """The query engine: field paths, filters with SOQL's semantics, sort, projection, count.
 
 Filtering runs in Python with SOQL's semantics (case-insensitive text, null rules, polymorphic
-parent fields), which SQLite's collation can't express. Each function takes the open
+parent fields), which SQLite's collation can't express. When a filter requires a plain field to
+equal one of some text values (`=` or `IN`, alone or in a top-level AND), SQLite first narrows the
+rows by an index on that field's folded value (`persistence.Database.matching_rows`), and the
+Python filter then runs on those rows only; other filters scan every row of the object.
+Each function takes the open
 `dml.Transaction` (`txn`), whose governor usage it charges, and queries the org's records, or
 the objects of another `catalog` (the Tooling API's read-only objects: `backend.tooling`).
 A catalog has describe(name), sobjects(), rows(sobject) and fetch(id) -> (sobject, row).
@@ -42,6 +46,8 @@ class Records:
         self.sobjects = org.sobjects
         self.rows = org.db.rows
         self.fetch = org.db.fetch
+        self.indexable = org.db.indexable
+        self.matching_rows = org.db.matching_rows  # [(rowid, row)] by an indexed field value
 
 
 def select(txn, sobject, fields, where=None, order_by=None, limit=None, offset=None):
@@ -73,15 +79,40 @@ def select_many(txn, sobject, fields, requests):
     combined query retrieves)."""
     resolver = Resolver(Records(txn.org), txn.org.describe(sobject))
     paths = [resolver.check(f) for f in fields]
-    rows = txn.org.db.rows(resolver.odef.name)
+    prepared = [resolver.prepare(txn, where) for where, _, _ in requests]
+    pools = _pools(resolver, prepared)
+    every = None
     results, matched = [], set()
-    for where, order_by, limit in requests:
-        hits = resolver.matching(txn, where, rows)
+    for (_, order_by, limit), where in zip(requests, prepared, strict=True):
+        key = resolver.index_key(where)
+        if key is None:
+            every = every if every is not None else txn.org.db.rows(resolver.odef.name)
+            rows = every
+        else:
+            pool = pools[key[0]]
+            rows = [r for _, r in sorted(hit for k in set(key[1]) for hit in pool.get(k, ()))]
+        hits = resolver.keep(where, rows)
         matched.update(r["Id"] for r in hits)
         hits = _sort(resolver, hits, order_by)
         results.append(hits[:limit] if limit is not None else hits)
     txn.usage.count_query(len(matched))
     return [[resolver.project(r, paths) for r in hits] for hits in results]
+
+
+def _pools(resolver, conditions) -> dict:
+    """{field: {folded value: [(rowid, row)]}}: the rows every indexable condition of one
+    bulkified query may match, read by ONE indexed lookup per field."""
+    wanted = {}
+    for cond in conditions:
+        key = resolver.index_key(cond)
+        if key is not None:
+            wanted.setdefault(key[0], set()).update(key[1])
+    pools = {}
+    for field, keys in wanted.items():
+        pool = pools[field] = {}
+        for rowid, row in resolver.catalog.matching_rows(resolver.odef.name, field, sorted(keys)):
+            pool.setdefault(fold(row.get(field)), []).append((rowid, row))
+    return pools
 
 
 def count(txn, sobject, where=None, catalog=None) -> int:
@@ -124,12 +155,37 @@ class Resolver:
 
     def matching(self, txn, where, rows=None) -> list:
         """The rows (default: every record of the object) that satisfy `where`."""
+        where = self.prepare(txn, where)
+        if rows is None:
+            key = self.index_key(where)
+            rows = (self.catalog.rows(self.odef.name) if key is None else
+                    [r for _, r in self.catalog.matching_rows(self.odef.name, *key)])
+        return self.keep(where, rows)
+
+    def prepare(self, txn, where):
+        """`where` checked (INVALID_FIELD) and with its values in their fields' stored form."""
         for f in fields_of(where):
             self.check(f)
-        where = self.normalise_condition(txn, where)
-        if rows is None:
-            rows = self.catalog.rows(self.odef.name)
+        return self.normalise_condition(txn, where)
+
+    def keep(self, where, rows) -> list:
+        """The rows that satisfy a prepared condition."""
         return [r for r in rows if evaluate(where, lambda f, r=r: self.get(r, f))]
+
+    def index_key(self, where):
+        """(field, [folded text]) when a prepared `where` holds only for rows whose plain field
+        equals one of those texts (so an index can narrow the rows first), else None."""
+        if not hasattr(self.catalog, "matching_rows"):
+            return None
+        for cond in where.conds if isinstance(where, And) else (where,):
+            if not isinstance(cond, Cmp) or cond.op not in ("=", "IN"):
+                continue
+            parts = self.check(cond.field)
+            values = [cond.value] if cond.op == "=" else list(cond.value)
+            if (len(parts) == 1 and all(isinstance(v, str) for v in values)
+                    and self.catalog.indexable(self.odef.name, parts[0])):
+                return parts[0], [v.lower() for v in values]
+        return None
 
     def check(self, path: str) -> list:
         """Canonical path parts; INVALID_FIELD when a part does not exist."""

@@ -139,19 +139,20 @@ class Interview(DataElements):
         low = name.lower()
         if low in self.vars:
             return self.vars[low]
-        for fname, (dtype, parsed, scale) in self.flow.formulas.items():
-            if fname.lower() == low:
-                try:
-                    result = formula.evaluate(parsed, lambda r, f=fname: self.resolve(r, f))
-                except formula.FormulaError as exc:
-                    self.fail(element, f"formula {fname}: {exc.message}")
-                return self.cast(result, dtype, scale)
-        for cname, node in self.flow.constants.items():
-            if cname.lower() == low:
-                return self.value(node, element)
-        for tname, body in self.flow.templates.items():
-            if tname.lower() == low:
-                return self.merge(body, element)
+        fname = self.flow.resource(low, "formula")
+        if fname is not None:
+            dtype, parsed, scale = self.flow.formulas[fname]
+            try:
+                result = formula.evaluate(parsed, lambda r, f=fname: self.resolve(r, f))
+            except formula.FormulaError as exc:
+                self.fail(element, f"formula {fname}: {exc.message}")
+            return self.cast(result, dtype, scale)
+        cname = self.flow.resource(low, "constant")
+        if cname is not None:
+            return self.value(self.flow.constants[cname], element)
+        tname = self.flow.resource(low, "template")
+        if tname is not None:
+            return self.merge(self.flow.templates[tname], element)
         for ename in self.auto:
             if ename.lower() == low:
                 return self.auto[ename]

@@ -5,6 +5,8 @@ Elements the runtime executes are in SUPPORTED. Every other element kind Salesfo
 when the flow loads, and the interpreter raises NOT_IMPLEMENTED naming it if execution reaches
 one.
 Formulas are parsed at load time, so an unknown function is reported when the flow is loaded.
+The XML is compiled once, at load, into a tree of `Node`s (tag, text, children by tag), so the
+interpreter reads an element's parts by dict lookups instead of searching the XML as it runs.
 """
 
 from dataclasses import dataclass, field
@@ -35,8 +37,46 @@ class FlowLoadError(SalesforceError):
         super().__init__("INVALID_FLOW", message)
 
 
+class Node:
+    """One XML element of a loaded flow: `tag` (local name in the metadata namespace, else
+    `{ns}name`), `text`, and its element children in order (iterating a Node yields them)."""
+
+    __slots__ = ("tag", "text", "kids", "by_tag")
+
+    def __init__(self, el):
+        qname = etree.QName(el)
+        self.tag = qname.localname if qname.namespace == NS else el.tag
+        self.text = el.text
+        self.kids = [Node(k) for k in el if isinstance(k.tag, str)]
+        self.by_tag = {}
+        for kid in self.kids:
+            self.by_tag.setdefault(kid.tag, []).append(kid)
+
+    def __iter__(self):
+        return iter(self.kids)
+
+    def __len__(self):
+        return len(self.kids)
+
+    def __bool__(self):
+        return True
+
+    def iter(self, tag):
+        """This node and its descendants called `tag`, in document order."""
+        if self.tag == tag:
+            yield self
+        for kid in self.kids:
+            yield from kid.iter(tag)
+
+
+_NONE = ()
+
+
 def child(node, tag):
-    return node.find(Q + tag) if node is not None else None
+    if node is None:
+        return None
+    found = node.by_tag.get(tag)
+    return found[0] if found else None
 
 
 def text(node, tag, default=None):
@@ -45,7 +85,7 @@ def text(node, tag, default=None):
 
 
 def children(node, tag):
-    return node.findall(Q + tag) if node is not None else []
+    return node.by_tag.get(tag, _NONE) if node is not None else []
 
 
 def connector_target(node, tag="connector"):
@@ -67,7 +107,7 @@ class Variable:
 class Element:
     kind: str
     name: str
-    node: object  # lxml element
+    node: Node
 
 
 @dataclass
@@ -90,8 +130,20 @@ class Flow:
 
     def variable(self, name: str) -> Variable | None:
         """The variable called `name`, ignoring case as flow references do; None if none."""
-        low = name.lower()
-        return next((v for v in self.variables.values() if v.name.lower() == low), None)
+        return self.resource(name.lower(), "variable")
+
+    def resource(self, low: str, kind: str):
+        """The variable, formula name, constant or template name whose lower-cased name is
+        `low` (the first one declared when several differ only by case), or None."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self.__dict__["_index"] = {}
+            for key, names in (("variable", self.variables), ("formula", self.formulas),
+                               ("constant", self.constants), ("template", self.templates)):
+                table = index[key] = {}
+                for item in names:
+                    table.setdefault(item.lower(), names[item] if key == "variable" else item)
+        return index[kind].get(low)
 
 
 def load(xml: bytes, name: str) -> Flow:
@@ -102,6 +154,7 @@ def load(xml: bytes, name: str) -> Flow:
         raise FlowLoadError(f"Flow {name}: not well-formed XML: {exc}") from None
     if etree.QName(root).localname != "Flow" or etree.QName(root).namespace != NS:
         raise FlowLoadError(f"Flow {name}: root element must be <Flow xmlns=\"{NS}\">")
+    root = Node(root)
     start_node = child(root, "start")
     trigger = None
     if start_node is not None and text(start_node, "triggerType"):
@@ -139,9 +192,7 @@ def load(xml: bytes, name: str) -> Flow:
         else:  # a time-based scheduled path (offset from the trigger or a record field)
             flow.unsupported.append(f"start:scheduledPaths:{text(path, 'name', '?')}")
     for node in root:
-        if not isinstance(node.tag, str):
-            continue
-        kind = etree.QName(node).localname
+        kind = node.tag
         el_name = text(node, "name")
         if kind in SUPPORTED or kind in UNSUPPORTED:
             flow.elements[el_name] = Element(kind, el_name, node)
@@ -167,7 +218,7 @@ def load(xml: bytes, name: str) -> Flow:
         elif kind in ("choices", "dynamicChoiceSets", "stages"):
             flow.unsupported.append(f"{kind}:{el_name}")
     for el in flow.elements.values():
-        for ref in el.node.iter(Q + "targetReference"):  # connectors, incl. decision rules
+        for ref in el.node.iter("targetReference"):  # connectors, incl. decision rules
             if ref.text not in flow.elements:
                 raise FlowLoadError(f"Flow {name}: element {el.name} connects to unknown "
                                     f"element {ref.text}")

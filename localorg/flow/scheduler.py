@@ -29,10 +29,13 @@ class Runtime:
         self.txn = txn
         self.cache = cache if cache is not None else {}
         self.log = txn.flow_log
+        self._loaded = {}
 
     def load(self, name):
         """The version of flow `name` that runs: active, else latest (as a subflow call does)."""
-        return model.load_cached(self.cache, self.org.flow_xml(name), name)
+        if name not in self._loaded:  # the version that runs can't change inside a transaction
+            self._loaded[name] = model.load_cached(self.cache, self.org.flow_xml(name), name)
+        return self._loaded[name]
 
     def run(self, interviews):
         """Run interviews together to completion; return their outputs in order."""
