@@ -188,6 +188,22 @@ def test_formula_template_constant_and_globals(org):
     assert out == {"out": "HI! from admin@localorg.test", "who": org.default_user_id}
 
 
+def test_formula_values_follow_the_variables_they_read(org):
+    body = (var("x", value=s("a")) + var("item") + var("items", coll=True, inp=True)
+            + var("before", out=True) + var("after", out=True) + var("seen", out=True)
+            + "<formulas><name>f</name><dataType>String</dataType><expression>{!x} &amp; "
+              "&quot;!&quot;</expression></formulas><formulas><name>g</name><dataType>String"
+              "</dataType><expression>{!item} &amp; {!f}</expression></formulas>"
+            + assign("First", [("before", "Assign", ref("f")), ("x", "Assign", s("b")),
+                               ("after", "Assign", ref("f"))], "Loop")
+            + "<loops><name>Loop</name><label>L</label><collectionReference>items"
+              "</collectionReference><assignNextValueToReference>item"
+              "</assignNextValueToReference>" + go("Add", "nextValueConnector") + "</loops>"
+            + assign("Add", [("seen", "Add", ref("g"))], "Loop"))
+    out = run(org, flow(body), {"items": ["1", "2"]})
+    assert out == {"before": "a!", "after": "b!", "seen": "1b!2b!"}
+
+
 # ----- data elements, faults ----------------------------------------------------------------
 
 def seed(org):

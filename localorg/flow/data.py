@@ -77,6 +77,7 @@ class DataElements:
 
     def handle(self, el, kind, result):
         """Route a failed data element: fault connector or unhandled fault."""
+        self.forget()  # the store answered: records and $User may have changed
         if isinstance(result, LimitException):
             raise result
         if not isinstance(result, SalesforceError):

@@ -47,6 +47,9 @@ class Interview(DataElements):
         self.loops = {}
         self.auto = {}  # storeOutputAutomatically results by element name
         self.fault_message = None
+        # Formula values of the current step, forgotten whenever anything they read may change
+        # (each element, each assignment, each data result): see `forget`.
+        self.memo = {}
         self.guid = uuid.uuid4().hex
         for var in flow.variables.values():
             if var.value is not None:
@@ -141,12 +144,15 @@ class Interview(DataElements):
             return self.vars[low]
         fname = self.flow.resource(low, "formula")
         if fname is not None:
+            if fname in self.memo:
+                return self.memo[fname]
             dtype, parsed, scale = self.flow.formulas[fname]
             try:
                 result = formula.evaluate(parsed, lambda r, f=fname: self.resolve(r, f))
             except formula.FormulaError as exc:
                 self.fail(element, f"formula {fname}: {exc.message}")
-            return self.cast(result, dtype, scale)
+            self.memo[fname] = self.cast(result, dtype, scale)
+            return self.memo[fname]
         cname = self.flow.resource(low, "constant")
         if cname is not None:
             return self.value(self.flow.constants[cname], element)
@@ -208,7 +214,12 @@ class Interview(DataElements):
             return formula._datetimevalue(value)
         return value
 
+    def forget(self):
+        """Drop the remembered formula values: a variable, loop, record or result changed."""
+        self.memo.clear()
+
     def assign(self, ref, value, element):
+        self.forget()
         parts = ref.strip().split(".")
         low = parts[0].lower()
         if low not in self.vars:
@@ -236,6 +247,7 @@ class Interview(DataElements):
             handler = getattr(self, f"do_{el.kind}", None)
             if handler is None:
                 self.unsupported(el.name, f"{el.kind} elements ({el.name!r} can't run)")
+            self.forget()
             try:
                 current = yield from handler(el)
             except formula.FormulaError as exc:  # e.g. a Number formula that yields text
@@ -257,6 +269,7 @@ class Interview(DataElements):
         yield  # noqa: B901 - makes this a generator like the data elements
 
     def apply(self, ref, op, value, element):
+        self.forget()
         current = self.resolve(ref, element)
         if op == "Assign":
             new = value
@@ -373,6 +386,7 @@ class Interview(DataElements):
         call = self.path + ((self.flow.name, el.name),)
         interview = Interview(self.rt, sub, inputs, path=call)
         outputs = yield from interview.run()
+        self.forget()
         if text(el.node, "storeOutputAutomatically") == "true":
             self.auto[el.name] = outputs
         for out in children(el.node, "outputAssignments"):
