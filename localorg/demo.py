@@ -28,6 +28,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from localorg.lead_conversion import ConversionError, convert_listed
+from localorg.server.tls import CERT
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOKINGS = ROOT / "datasets" / "bookings.yml"
@@ -112,7 +113,9 @@ def connect(env: dict, name: str = ORG_NAME) -> Salesforce:
     # The org's CA only: a REQUESTS_CA_BUNDLE inherited from this shell must not override it
     # (requests lets the environment win over session.verify unless trust_env is off).
     session.trust_env = False
-    session.verify = env.get("REQUESTS_CA_BUNDLE", True)
+    bundle = env.get("REQUESTS_CA_BUNDLE")
+    own = Path(bundle).with_name(CERT) if bundle else None  # the org's certificate alone
+    session.verify = str(own) if own and own.is_file() else (bundle or True)
     return Salesforce(instance_url=org["instance_url"], session_id=org["access_token"],
                       version=API_VERSION, session=session)
 

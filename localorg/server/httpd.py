@@ -5,22 +5,96 @@ a browser opening the read-only Event page without trusting the certificate. The
 chosen per connection from its first byte (0x16 starts a TLS handshake). Only 127.0.0.1 may
 connect. Request lines are never logged by werkzeug: the app writes its own access log without
 query strings, which may carry the session id (frontdoor.jsp?sid=...).
+
+Connections are kept alive (HTTP/1.1), so a client such as requests' Session makes one TLS
+handshake for many API calls. werkzeug's own request runner always answers `Connection: close`
+and, after each response, discards whatever the client sent next, so `_Handler.run_wsgi`
+replaces it: it reads exactly the request's body, answers with a Content-Length, and leaves the
+connection open unless the client asked to close it.
 """
 
 import socket
 import ssl
+import sys
+import traceback
 
+from werkzeug.exceptions import InternalServerError
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.wsgi import LimitedStream
 
 HOST = "127.0.0.1"
 _TLS_HANDSHAKE = b"\x16"
+_NO_BODY = (204, 304)
 
 
 class _Handler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"
+
     def make_environ(self):
         environ = super().make_environ()
         environ["wsgi.url_scheme"] = "https" if isinstance(self.request, ssl.SSLSocket) else "http"
         return environ
+
+    def run_wsgi(self):
+        """Serve one request on a kept-alive connection (see the module docstring)."""
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.environ = self.make_environ()
+        if not environ.get("wsgi.input_terminated"):  # chunked bodies are read to their end
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length, self.close_connection = 0, True
+            environ["wsgi.input"] = LimitedStream(self.rfile, max(length, 0))
+        try:
+            status, headers, body = self._call(self.server.app, environ)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            status, headers, body = self._call(InternalServerError(), environ)
+            self.close_connection = True
+        self._drain(environ["wsgi.input"])
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        names = {key.lower() for key, _ in headers}
+        for key, value in headers:
+            if key.lower() != "connection":
+                self.send_header(key, value)
+        if "content-length" not in names and int(code) not in _NO_BODY:
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if environ["REQUEST_METHOD"] != "HEAD" and int(code) not in _NO_BODY:
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    @staticmethod
+    def _call(app, environ):
+        """(status, headers, body bytes) of a WSGI app's whole response."""
+        answer, chunks = [], []
+
+        def start_response(status, headers, exc_info=None):
+            answer[:] = [status, headers]
+            return chunks.append
+
+        result = app(environ, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return answer[0], answer[1], b"".join(chunks)
+
+    def _drain(self, stream):
+        """Read what the app left of the request body, so the next request starts clean."""
+        try:
+            if isinstance(stream, LimitedStream):
+                stream.exhaust()
+            else:
+                while stream.read(65536):
+                    pass
+        except (OSError, ValueError):
+            self.close_connection = True
 
     def log_request(self, code="-", size="-"):
         """Silenced: the app's access log records method, path (no query) and status."""

@@ -1,7 +1,8 @@
 """Run the local org's HTTP server inside the current process, on a free port (tests, benches).
 
     with running_server(org, folder) as live:
-        live.url, live.token, live.bundle     # https://127.0.0.1:<port>, session id, CA bundle
+        live.url, live.token, live.bundle     # https://127.0.0.1:<port>, session id, and the
+                                              # org's own certificate, the only CA it needs
         live.app.calls                        # Counter of "METHOD route" -> calls
 
 Clients must trust `live.bundle` (requests: `REQUESTS_CA_BUNDLE`, which overrides a session's
@@ -31,7 +32,7 @@ class Live:
 @contextmanager
 def running_server(org, folder: Path, access_log=None):
     seed_stock(org)
-    cert, key, bundle = ensure_certificate(Path(folder))
+    cert, key, _ = ensure_certificate(Path(folder))
     token = new_session_id(org.org_id)
     app = LocalOrgApp(org, token, access_log=access_log)
     server = LoopbackServer(0, app, make_tls_context(cert, key))
@@ -40,7 +41,7 @@ def running_server(org, folder: Path, access_log=None):
                               daemon=True)
     thread.start()
     try:
-        yield Live(app.instance_url, token, bundle, app, server.server_port)
+        yield Live(app.instance_url, token, cert, app, server.server_port)
     finally:
         server.shutdown()
         server.server_close()

@@ -357,7 +357,7 @@ def url_record(txn, odef, record_id: str, fields=None) -> dict:
 
 def record(app, request, version, sobject, record_id):
     odef = url_object(app, sobject)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # routing adds HEAD to GET; it never deletes
         wanted = request.args.get("fields")
         fields = [f.strip() for f in wanted.split(",") if f.strip()] if wanted else None
         with app.org.transaction() as txn:

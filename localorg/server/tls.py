@@ -7,6 +7,10 @@ trust it through `REQUESTS_CA_BUNDLE` pointing at `ca-bundle.pem`: certifi's pub
 this certificate, so other HTTPS calls in the same shell keep working. The roots are those the
 environment already trusts (`REQUESTS_CA_BUNDLE`, else certifi's), since requests lets that
 variable override any per-session `verify`.
+
+Clients that only talk to the local org (the CLI's own calls, `demo.connect`, the in-process
+server of tests and benches) trust `cert.pem` alone: loading one certificate instead of the
+whole bundle makes each new TLS connection about twice as fast.
 """
 
 import datetime
