@@ -160,6 +160,9 @@ class Org:
 
     def describe(self, sobject: str) -> ObjectDef:
         """The object's metadata; INVALID_TYPE when the org has no such object."""
+        exact = self._objects.get(sobject)
+        if exact is not None:
+            return exact
         for name, odef in self._objects.items():
             if name.lower() == str(sobject).lower():
                 return odef

@@ -15,6 +15,7 @@ does not execute (an element kind, operator, value kind or global variable) rais
 naming the flow and element, which no fault path catches either.
 """
 
+import functools
 import re
 import uuid
 from datetime import UTC, date, datetime
@@ -32,6 +33,13 @@ from localorg.values import parse_datetime
 # Subflow input types for which Salesforce turns a null value into "" in the referenced flow.
 NULL_TO_EMPTY = {"String", "Picklist", "Multipicklist"}
 _MERGE = re.compile(r"\{!\s*([^}]+?)\s*\}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(ref):
+    """(head, head lower-cased, [parts after the head]) of a reference such as var.Field."""
+    parts = ref.strip().split(".")
+    return parts[0], parts[0].lower(), tuple(parts[1:])
 
 
 class Interview(DataElements):
@@ -79,10 +87,9 @@ class Interview(DataElements):
         """The value of a <value>/<rightValue> element (FlowElementReferenceOrValue)."""
         if node is None:
             return None
-        for el in node:
-            if not isinstance(el.tag, str):
-                continue
-            tag, raw = el.tag.split("}")[-1], el.text
+        if node.spec is None:
+            node.spec = next(((el.tag.split("}")[-1], el.text) for el in node), ())
+        for tag, raw in (node.spec,) if node.spec else ():
             if tag == "elementReference":
                 return self.resolve(raw, element)
             if tag == "stringValue":
@@ -104,9 +111,7 @@ class Interview(DataElements):
 
     def resolve(self, ref, element=""):
         """Value of a reference such as var, var.Field, $Record.Field, $Flow.FaultMessage."""
-        parts = ref.strip().split(".")
-        head, rest = parts[0], parts[1:]
-        low = head.lower()
+        head, low, rest = _split(ref)
         if low == "$globalconstant":
             consts = {"true": True, "false": False, "emptystring": ""}
             if len(rest) != 1 or rest[0].lower() not in consts:

@@ -41,7 +41,7 @@ class Node:
     """One XML element of a loaded flow: `tag` (local name in the metadata namespace, else
     `{ns}name`), `text`, and its element children in order (iterating a Node yields them)."""
 
-    __slots__ = ("tag", "text", "kids", "by_tag")
+    __slots__ = ("tag", "text", "kids", "by_tag", "texts", "spec")
 
     def __init__(self, el):
         qname = etree.QName(el)
@@ -49,8 +49,11 @@ class Node:
         self.text = el.text
         self.kids = [Node(k) for k in el if isinstance(k.tag, str)]
         self.by_tag = {}
+        self.texts = {}  # tag -> text of the first child with that tag
         for kid in self.kids:
             self.by_tag.setdefault(kid.tag, []).append(kid)
+            self.texts.setdefault(kid.tag, kid.text)
+        self.spec = None  # (tag, text) of a value element's first child, set on first use
 
     def __iter__(self):
         return iter(self.kids)
@@ -80,8 +83,8 @@ def child(node, tag):
 
 
 def text(node, tag, default=None):
-    el = child(node, tag)
-    return el.text if el is not None and el.text is not None else default
+    value = node.texts.get(tag) if node is not None else None
+    return default if value is None else value
 
 
 def children(node, tag):
