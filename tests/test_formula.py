@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from localorg.flow import formula
+from localorg.flow.formula_compile import compile_formula
 
 VARS = {
     "name": "Ann Lee",
@@ -18,9 +19,22 @@ VARS = {
 }
 
 
+ENGINES = {"tree": formula.evaluate,
+           "compiled": lambda parsed, resolve: compile_formula(parsed)(resolve)}
+engine = {"run": formula.evaluate}
+
+
+@pytest.fixture(autouse=True, params=sorted(ENGINES))
+def each_engine(request):
+    """Every test runs with the tree walker and with the compiled closures (same answers)."""
+    engine["run"] = ENGINES[request.param]
+    yield
+    engine["run"] = formula.evaluate
+
+
 def ev(expr, **extra):
     env = {**VARS, **extra}
-    return formula.evaluate(formula.parse(expr), lambda ref: env[ref])
+    return engine["run"](formula.parse(expr), lambda ref: env[ref])
 
 
 @pytest.mark.parametrize("expr,expected", [

@@ -338,6 +338,25 @@ FUNCTIONS = {
 }
 
 
+def compare_equal(a, b, equal):
+    """`a = b` (equal True) or `a <> b` (equal False), with Flow's null rules."""
+    if None not in (a, b):
+        x, y = _cmp_values(a, b)
+        return (x == y) == equal
+    if isinstance(a, str) or isinstance(b, str) or a == b:
+        # A blank text is the empty string: null = "" is true, null <> "x" is true.
+        return (is_blank(a) and is_blank(b)) == equal
+    return False  # a null number, date or boolean compares as neither equal nor unequal
+
+
+def compare_order(op, a, b):
+    """`a < b` and the like: false when either is null."""
+    if a is None or b is None:
+        return False
+    x, y = _cmp_values(a, b)
+    return {"<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
+
+
 def evaluate(node, resolve):
     """Evaluate a parsed formula; `resolve(reference)` returns a merge field's value."""
     kind = node[0]
@@ -363,19 +382,9 @@ def evaluate(node, resolve):
         if op == "&":
             return text(a) + text(b)
         if op in ("=", "==", "!=", "<>"):
-            equal = op in ("=", "==")
-            if None not in (a, b):
-                x, y = _cmp_values(a, b)
-                return (x == y) == equal
-            if isinstance(a, str) or isinstance(b, str) or a == b:
-                # A blank text is the empty string: null = "" is true, null <> "x" is true.
-                return (is_blank(a) and is_blank(b)) == equal
-            return False  # a null number, date or boolean compares as neither equal nor unequal
+            return compare_equal(a, b, op in ("=", "=="))
         if op in ("<", ">", "<=", ">="):
-            if a is None or b is None:
-                return False
-            x, y = _cmp_values(a, b)
-            return {"<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
+            return compare_order(op, a, b)
         return _arith(op, a, b)
     name, args = node[1], node[2]
     if name == "IF":

@@ -151,9 +151,9 @@ class Interview(DataElements):
         if fname is not None:
             if fname in self.memo:
                 return self.memo[fname]
-            dtype, parsed, scale = self.flow.formulas[fname]
+            dtype, run, scale = self.flow.formulas[fname]
             try:
-                result = formula.evaluate(parsed, lambda r, f=fname: self.resolve(r, f))
+                result = run(lambda r, f=fname: self.resolve(r, f))
             except formula.FormulaError as exc:
                 self.fail(element, f"formula {fname}: {exc.message}")
             self.memo[fname] = self.cast(result, dtype, scale)

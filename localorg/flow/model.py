@@ -15,6 +15,7 @@ from lxml import etree
 
 from localorg.errors import SalesforceError
 from localorg.flow import formula
+from localorg.flow.formula_compile import compile_formula
 
 NS = "http://soap.sforce.com/2006/04/metadata"
 Q = f"{{{NS}}}"
@@ -125,7 +126,7 @@ class Flow:
     start_node: object
     elements: dict = field(default_factory=dict)
     variables: dict = field(default_factory=dict)
-    formulas: dict = field(default_factory=dict)  # name -> (dataType, parsed, scale)
+    formulas: dict = field(default_factory=dict)  # name -> (dataType, run(resolve), scale)
     constants: dict = field(default_factory=dict)  # name -> value element
     templates: dict = field(default_factory=dict)  # name -> text
     unsupported: list = field(default_factory=list)  # ["screens:Welcome", …]
@@ -212,7 +213,7 @@ def load(xml: bytes, name: str) -> Flow:
                 parsed = formula.parse(text(node, "expression", ""))
             except formula.FormulaError as exc:
                 raise FlowLoadError(f"Flow {name}: formula {el_name}: {exc.message}") from None
-            flow.formulas[el_name] = (text(node, "dataType", "String"), parsed,
+            flow.formulas[el_name] = (text(node, "dataType", "String"), compile_formula(parsed),
                                       text(node, "scale"))
         elif kind == "constants":
             flow.constants[el_name] = child(node, "value")
