@@ -100,7 +100,7 @@ class Transaction:
         if fdef.reference_to and (target is None or target.name not in fdef.reference_to):
             raise DmlError("FIELD_INTEGRITY_EXCEPTION",
                            f"{fdef.label}: id value of incorrect type: {value}", [fdef.name])
-        if self.org.db.fetch(rid)[1] is None:
+        if not self.org.db.exists(rid):
             raise DmlError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
                            [fdef.name])
         return rid
@@ -225,13 +225,17 @@ class Transaction:
     def _write_all(self, op, odef, records, all_or_none, failed):
         """Write each record not already failed; returns the stored record, or "failed"."""
         results = []
+        write = getattr(self, f"{op}_one")
+        if op == "insert":  # the statement's ids, reserved at once
+            fresh = iter(self.org.db.next_ids(odef.key_prefix, len(records) - len(failed)))
+            write = lambda odef, record: self.insert_one(odef, record, next(fresh))  # noqa: E731
         for index, record in enumerate(records):
             if index in failed:
                 results.append("failed")
                 continue
             name = self._savepoint()
             try:
-                stored = getattr(self, f"{op}_one")(odef, record)
+                stored = write(odef, record)
             except SalesforceError as exc:
                 self.org.db.rollback_to(name)
                 if all_or_none:
@@ -277,8 +281,9 @@ class Transaction:
                 "profile or permission set.", refused)
         return {f.name: self.normalise(odef, f, value) for f, value in fdefs if f.name != "Id"}
 
-    def insert_one(self, odef, record):
-        """Write one new record (no DML charged: the statement is counted by the caller)."""
+    def insert_one(self, odef, record, record_id=None):
+        """Write one new record (no DML charged: the statement is counted by the caller),
+        with `record_id` when the caller reserved it, else a new id."""
         values = self._clean(odef, record, creating=True)
         rules = rules_for(odef.name)
         rules.before_write(self, values, None)
@@ -288,7 +293,8 @@ class Transaction:
             if fdef.default_value is not None:
                 full[fdef.name] = fdef.default_value
         full.update({
-            "Id": self.org.db.next_id(odef.key_prefix), "IsDeleted": False, "CreatedDate": stamp,
+            "Id": record_id or self.org.db.next_id(odef.key_prefix), "IsDeleted": False,
+            "CreatedDate": stamp,
             "LastModifiedDate": stamp, "SystemModstamp": stamp,
             "CreatedById": self.user_id, "LastModifiedById": self.user_id,
         })

@@ -93,9 +93,17 @@ class Database:
                          (key, json.dumps(value)))
 
     def next_id(self, key_prefix):
-        seq = self.meta("seq", 1) + 1
-        self.set_meta("seq", seq)
-        return ids.make_id(key_prefix, seq)
+        return self.next_ids(key_prefix, 1)[0]
+
+    def next_ids(self, key_prefix, count):
+        """`count` new ids, reserved by one write of the sequence."""
+        seq = self.meta("seq", 1)
+        self.set_meta("seq", seq + count)
+        return [ids.make_id(key_prefix, n) for n in range(seq + 1, seq + count + 1)]
+
+    def exists(self, record_id) -> bool:
+        return self._db.execute("SELECT 1 FROM records WHERE id = ?",
+                                (record_id,)).fetchone() is not None
 
     # ----- records -----------------------------------------------------------------------
 
