@@ -35,6 +35,12 @@ NULL_TO_EMPTY = {"String", "Picklist", "Multipicklist"}
 _MERGE = re.compile(r"\{!\s*([^}]+?)\s*\}")
 
 
+@functools.lru_cache(maxsize=1024)
+def _logic(logic, count):
+    """The condition tree of a decision rule's logic over condition numbers 0..count-1."""
+    return parse_logic(logic, list(range(count)))
+
+
 @functools.lru_cache(maxsize=4096)
 def _split(ref):
     """(head, head lower-cased, [parts after the head]) of a reference such as var.Field."""
@@ -112,6 +118,8 @@ class Interview(DataElements):
     def resolve(self, ref, element=""):
         """Value of a reference such as var, var.Field, $Record.Field, $Flow.FaultMessage."""
         head, low, rest = _split(ref)
+        if not low.startswith("$"):  # a resource of the flow: the common case
+            return self.field_path(self.base(head, element), rest, element)
         if low == "$globalconstant":
             consts = {"true": True, "false": False, "emptystring": ""}
             if len(rest) != 1 or rest[0].lower() not in consts:
@@ -339,8 +347,7 @@ class Interview(DataElements):
             truth.append(compare(text(cond, "operator"), left, right, self.flow.name, element))
         if not conds:
             return True
-        tree = parse_logic(logic, list(range(len(conds))))
-        return holds(tree, truth.__getitem__)
+        return holds(_logic(logic, len(conds)), truth.__getitem__)
 
     def do_decisions(self, el):
         for rule in children(el.node, "rules"):
