@@ -5,9 +5,10 @@ parent fields), which SQLite's collation can't express. When a filter requires a
 equal one of some text values (`=` or `IN`, alone or in a top-level AND), SQLite first narrows the
 rows by an index on that field's folded value (`persistence.Database.matching_rows`), and the
 Python filter then runs on those rows only; other filters scan every row of the object.
-Each function takes the open
-`dml.Transaction` (`txn`), whose governor usage it charges, and queries the org's records, or
-the objects of another `catalog` (the Tooling API's read-only objects: `backend.tooling`).
+
+Each function takes the open `dml.Transaction` (`txn`), whose governor usage it charges, and
+queries the org's records, or the objects of another `catalog` (the Tooling API's read-only
+objects: `backend.tooling`).
 A catalog has describe(name), sobjects(), rows(sobject) and fetch(id) -> (sobject, row).
 """
 
