@@ -18,9 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from lxml import etree
 
 from localorg import scenario_setup as setup
-from localorg.backend import Org
+from localorg.backend import Org, flow_refs
+from localorg.backend.deploy import field_exists
 from localorg.calendly import BOOKING, INVITEE_UUID, ROOT, local_org
 from localorg.conditions import Cmp
 from localorg.errors import SalesforceError
@@ -140,6 +142,14 @@ def new_org(flows_dir=None, calendly_version="2.5", shared_activities=True) -> O
     if not paths:
         raise ScenarioError(f"no *.flow-meta.xml in {flows_dir}")
     for path in paths:
+        # Refused as a Metadata API deploy refuses it: a field the org lacks (say IsParent
+        # without Shared Activities) is a deploy error, not a fault when the flow runs.
+        found = flow_refs.problems(etree.fromstring(path.read_bytes()),
+                                   lambda obj, name: field_exists(org, {}, obj, name),
+                                   record_variables=True)
+        if found:
+            raise ScenarioError(f"{path.name} can't be deployed to this org: "
+                                + "; ".join(f"line {line}: {text}" for text, line in found))
         org.deploy_flow(path.name[: -len(".flow-meta.xml")], path.read_bytes())
     trigger = next((f for f in org.flows() if f["name"] == TRIGGER_FLOW), None)
     if trigger is None:

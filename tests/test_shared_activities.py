@@ -2,11 +2,13 @@
 DML and SOQL through the REST API, the WhoId's relation, the setting kept by the org."""
 
 import pytest
+from lxml import etree
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from localorg import scenario
-from localorg.backend import Org
+from localorg.backend import Org, flow_refs
+from localorg.backend.deploy import field_exists
 from localorg.conditions import Cmp
 
 V = "63.0"
@@ -66,13 +68,38 @@ def test_rest_describe_dml_and_soql_without_shared_activities(serve_org):
 
 
 def test_scenario_declares_the_setting(tmp_path):
-    data = {"settings": {"shared_activities": False}, "transactions": []}
+    """A scenario may choose an org without Shared Activities; the project's flows set
+    EventRelation.IsParent, so on such an org they fail to deploy, as on Salesforce."""
     path = tmp_path / "s.yml"
     path.write_text("settings: {shared_activities: false}\ntransactions: []\n")
-    assert scenario.load(path)["settings"] == {"shared_activities": False}
-    result = scenario.run(data)
-    assert result["ok"] and result["transactions"] == []
+    data = scenario.load(path)
+    assert data["settings"] == {"shared_activities": False}
+    with pytest.raises(scenario.ScenarioError) as err:
+        scenario.run(data)
+    assert ("Create_Event_Participant_Template.flow-meta.xml can't be deployed to this org"
+            in str(err.value))
+    assert 'The field "IsParent" for the object "EventRelation" doesn\'t exist' in str(err.value)
+    assert scenario.run({"settings": {"shared_activities": True}, "transactions": []})["ok"]
     path.write_text("settings: {shared_activity: false}\ntransactions: []\n")
     with pytest.raises(scenario.ScenarioError) as err:
         scenario.load(path)
     assert "shared_activity" in str(err.value) and "shared_activities" in str(err.value)
+
+
+def test_deploy_check_sees_record_variable_fields():
+    """`rel.IsParent` on an EventRelation record variable names a field the describe must
+    have: refused without Shared Activities (field integrity exception), fine with it."""
+    xml = ('<Flow xmlns="http://soap.sforce.com/2006/04/metadata"><assignments><name>A</name>'
+           "<assignmentItems><assignToReference>rel.IsParent</assignToReference>"
+           "<operator>Assign</operator><value><booleanValue>true</booleanValue></value>"
+           "</assignmentItems></assignments><variables><name>rel</name><dataType>SObject"
+           "</dataType><isCollection>false</isCollection><isInput>false</isInput><isOutput>"
+           "false</isOutput><objectType>EventRelation</objectType></variables></Flow>")
+    for on, expected in ((True, []), (False, ['field integrity exception: unknown (The field '
+                                               '"IsParent" for the object "EventRelation" '
+                                               "doesn't exist.)"])):
+        org = Org(":memory:", shared_activities=on)
+        found = flow_refs.problems(etree.fromstring(xml),
+                                   lambda o, f, org=org: field_exists(org, {}, o, f),
+                                   record_variables=True)
+        assert [text for text, _ in found] == expected

@@ -4,8 +4,9 @@ Salesforce refuses to deploy a flow whose data elements or `$Record` references 
 object does not have: the Flow component fails with "field integrity exception: unknown (The
 field "X" for the object "Y" doesn't exist.)" (docs/fidelity.md, "Metadata API"). Checked here:
 the `object` of Get/Create/Update/Delete Records and of the start element, their filter,
-queried, sort, input and output fields, and `$Record.<Field>` / `$Record__Prior.<Field>` in
-references and formula expressions (for `$Record.Parent.Field` the lookup field only). Fields
+queried, sort, input and output fields, `$Record.<Field>` / `$Record__Prior.<Field>` (and, when
+asked, a record variable's `var.<Field>`) in references and formula expressions (for
+`x.Parent.Field` the lookup field only). Fields
 and objects that CustomObject components of the same deploy add count as existing.
 """
 
@@ -19,6 +20,19 @@ FIELD_PATHS = ("filters/field", "queriedFields", "sortField", "inputAssignments/
 REFERENCE_TAGS = ("elementReference", "leftValueReference", "assignToReference",
                   "inputReference", "expression", "stringValue", "formulaExpression", "text")
 RECORD_REF = re.compile(r"\$Record(?:__Prior)?\.([A-Za-z0-9_.]+)")
+
+
+VARIABLE_REF = re.compile(r"(?<![\w$.])([A-Za-z]\w*)\.([A-Za-z0-9_.]+)")
+
+
+def _record_variables(root) -> dict:
+    """Record variables by lower-case name -> their object (`var.Field` references)."""
+    out = {}
+    for var in root.findall(_q("variables")):
+        name, obj = _text(var, "name"), _text(var, "objectType")
+        if name and obj and _text(var, "dataType") == "SObject":
+            out[name.lower()] = obj
+    return out
 
 
 def _q(path: str) -> str:
@@ -40,10 +54,12 @@ def lookup_field(path: str) -> str:
     return first[:-3] + "__c" if first.endswith("__r") else first + "Id"
 
 
-def problems(root, field_exists) -> list:
+def problems(root, field_exists, record_variables=False) -> list:
     """(problem, line) for each unknown object or field the flow references.
 
-    `field_exists(obj, field)` answers True, False, or None when the object itself is unknown."""
+    `field_exists(obj, field)` answers True, False, or None when the object itself is unknown.
+    `record_variables`: also a record variable's `var.<Field>` (the scenario runner; the
+    Metadata deploy does not yet, see docs/fidelity.md, Metadata API)."""
     out, seen = [], set()
 
     def check(obj, field, line):
@@ -68,6 +84,11 @@ def problems(root, field_exists) -> list:
                     for field_el in element.findall(_q(path)):
                         if field_el.text and field_el.text.strip():
                             check(obj, field_el.text.strip(), field_el.sourceline)
+    records = _record_variables(root) if record_variables else {}
+    for el in root.iter(*(f"{{{MD_NS}}}{tag}" for tag in REFERENCE_TAGS)):
+        for name, path in VARIABLE_REF.findall(el.text or ""):
+            if name.lower() in records:
+                check(records[name.lower()], lookup_field(path), el.sourceline)
     start = root.find(_q("start"))
     record_object = _text(start, "object") if start is not None else None
     if record_object:
