@@ -169,3 +169,23 @@ def test_a_bad_generate_block_is_named(tmp_path, generate, message):
     with pytest.raises(scenario.ScenarioError) as err:
         scenario.load(path)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("step, message", [
+    ([{"lead": {"Email": "nobody@x.test"}}], "0 Lead records match"),
+    ([{"lead": {"Email": "lee@x.test"}, "contact": {"Email": "nobody@x.test"}}],
+     "0 Contact records match"),
+    ([{"lead": {"Email": "lee@x.test"}, "account": {}}], "keys are 'lead'"),
+])
+def test_a_convert_leads_step_that_cannot_run_is_named(step, message):
+    data = {"org": {"Lead": [{"LastName": "Lee", "Company": "Acme", "Email": "lee@x.test"}]},
+            "convert_leads": step, "transactions": []}
+    with pytest.raises(scenario.ScenarioError, match=message):
+        scenario.run(data)
+
+
+def test_a_scenario_cannot_write_is_converted():
+    data = {"org": {"Lead": [{"LastName": "Lee", "Company": "Acme", "IsConverted": True}]},
+            "transactions": []}
+    with pytest.raises(scenario.ScenarioError, match="NOT_IMPLEMENTED"):
+        scenario.run(data)
