@@ -208,3 +208,14 @@ def test_who_exposes_only_the_name_objects_fields(fresh_live, fresh_sf):
     with pytest.raises(SalesforceMalformedRequest) as exc:  # a Contact field Name lacks
         fresh_sf.query("SELECT Who.AccountId FROM Event")
     assert error_of(exc)["errorCode"] == "INVALID_FIELD"
+
+
+def test_upsert_keys_are_the_describes_id_lookup_fields(fresh_live):
+    """Contact Name is not idLookup on Salesforce (recorded describe): no upsert on it."""
+    headers = {"Authorization": f"Bearer {fresh_live.token}"}
+    base = f"{fresh_live.url}/services/data/v{V}/composite/sobjects/Contact"
+    body = {"allOrNone": False, "records": [{"attributes": {"type": "Contact"},
+                                             "LastName": "A", "Email": "a@x.test"}]}
+    assert requests.patch(f"{base}/Name", json=body, headers=headers).status_code == 404
+    [result] = requests.patch(f"{base}/Email", json=body, headers=headers).json()
+    assert result["success"] is True and result["created"] is True

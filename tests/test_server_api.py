@@ -365,7 +365,7 @@ def test_dml_the_describe_refuses_is_refused_on_every_route(live, sf):
              ("PATCH", f"{base}/sobjects/Organization/{org_id}", {"Name": "X"}),
              ("DELETE", f"{base}/sobjects/Organization/{org_id}", None),
              ("DELETE", f"{base}/sobjects/User/{user_id}", None),
-             ("PATCH", f"{base}/composite/sobjects/Organization/Name",
+             ("PATCH", f"{base}/composite/sobjects/Organization/Id",
               {"allOrNone": False, "records": [{"attributes": {"type": "Organization"},
                                                 "Name": "X"}]})]
     for method, url, body in calls:

@@ -29,7 +29,10 @@ def check_writable(sobject: str, op: str, index=None) -> None:
 
 
 def is_id_lookup(f) -> bool:
-    """Fields Salesforce lets you upsert on: Id, external ids, unique text, emails, names."""
+    """Fields Salesforce lets you upsert on: a standard field's describe says (idLookup); for
+    custom fields: external ids, unique text, emails."""
+    if f.attrs is not None:
+        return f.id_lookup
     text = f.type in ("string", "email")
     return (f.name in ("Id", "Name") or f.external_id or (f.unique and text)
             or f.type == "email")
