@@ -99,3 +99,23 @@ def test_what_the_methods_say(tmp_path):
     assert "Test.setCreatedDate(org1[0].Id, Datetime.newInstanceGmt(2025, 1, 10, 0, 0, 0));" \
         in text
     assert "LastModifiedDate" not in text.split("// ---- Governor test")[0].split("*/", 1)[1]
+
+
+def test_booking_outcomes_are_asserted_and_org_settings_are_not_expressible(tmp_path):
+    good = yaml.safe_load((SCENARIOS / "01_booking_creates_event_for_contact.yml").read_text())
+    good["expect"]["bookings"] = {"inv-1": {"status": ["Synced"], "error_contains": "x"}}
+    good["expect"]["unmatched"] = {"inv-1": ["B@Nowhere.test", "a@nowhere.test"]}
+    _scenario(tmp_path, "01_outcomes.yml", good)
+    _scenario(tmp_path, "02_no_shared_activities.yml",
+              {**good, "settings": {"shared_activities": False}})
+    _scenario(tmp_path, "03_async_errors.yml", {**good, "expect": {
+        **good["expect"], "async_errors": [{"code": "FLOW_FAULT"}]}})
+    result = generate(tmp_path)
+    reasons = {p.name: p.reason for p in result["plans"]}
+    assert reasons["01_outcomes.yml"] is None
+    assert "cannot change org settings" in reasons["02_no_shared_activities.yml"]
+    assert "cannot see which asynchronous" in reasons["03_async_errors.yml"]
+    assert ("assertBookings(new List<Map<String, Object>>{\n"
+            "                new Map<String, Object>{'invitee_uuid' => 'inv-1', "
+            "'status' => 'Synced', 'error_contains' => 'x', "
+            "'unmatched' => 'a@nowhere.test\\nb@nowhere.test'}") in result["files"][CLASS]

@@ -14,8 +14,12 @@ Rules (the generated class header repeats them):
   out.
 - A Lead with IsConverted: true cannot be inserted (the field is read-only); Database.convertLead
   would also create a Contact with the Lead's email that the scenario does not have.
-- expect.unmatched is the participant subflow's output variable, which Apex cannot read: it is not
-  asserted (listed per scenario in the header).
+- Org settings: Apex cannot change them, so a scenario that turns Shared Activities off is not
+  expressible (the scratch org definition turns it on).
+- expect.async_errors names asynchronous flow transactions that must fail; an Apex test cannot
+  see which asynchronous transaction failed, so such a scenario is not expressible (an empty list
+  is fine). Governor ceilings are checked on the synchronous transaction only: Limits does not
+  report the asynchronous ones.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ import yaml
 
 from localorg.scenario_generate import GenerateError, expand
 
-TOP_KEYS = {"description", "org", "transactions", "expect"}
-EXPECT_KEYS = {"events", "unmatched", "errors", "governor"}
+TOP_KEYS = {"description", "settings", "org", "transactions", "expect"}
+EXPECT_KEYS = {"events", "unmatched", "errors", "governor", "bookings", "async_errors"}
+BOOKING_KEYS = {"status", "error_contains"}
 EVENT_KEYS = {"invitee_uuid", "subject", "owner_email", "who_email", "who_name", "show_as",
               "participants", "start", "end", "description", "location"}
 PARTICIPANT_KEYS = ("relation_email", "relation_type", "is_invitee", "is_parent")
@@ -58,7 +63,8 @@ class Plan:
     errors: list = field(default_factory=list)  # per transaction: None or {code, message}
     events: list | None = None  # expected events, None when the scenario does not say
     governor: dict = field(default_factory=dict)  # metric -> max
-    unmatched_ignored: bool = False
+    bookings: list = field(default_factory=list)  # [{invitee_uuid, status?, error_contains?,
+    #                                                 unmatched?}] checked on the bookings
 
     @property
     def name(self) -> str:
@@ -83,6 +89,7 @@ def _fill(plan: Plan, data) -> None:
     if not isinstance(data, dict):
         raise NotExpressible("not a mapping")
     _known("top-level", data, TOP_KEYS)
+    _settings(data.get("settings") or {})
     plan.description = " ".join(str(data.get("description") or "").split())
     _org(plan, data.get("org") or {})
     transactions = data.get("transactions")
@@ -103,7 +110,10 @@ def _fill(plan: Plan, data) -> None:
     plan.governor = _governor(expect.get("governor") or {})
     if "events" in expect:
         plan.events = [_event(e) for e in expect["events"] or []]
-    plan.unmatched_ignored = bool(expect.get("unmatched"))
+    if expect.get("async_errors"):
+        raise NotExpressible("expect.async_errors: an Apex test cannot see which asynchronous "
+                             "flow transaction failed")
+    plan.bookings = _bookings(expect.get("bookings") or {}, expect.get("unmatched") or {})
 
 
 def _known(where: str, mapping: dict, allowed) -> None:
@@ -150,6 +160,39 @@ def _audit_order_matters(sobject: str, records: list) -> None:
         raise NotExpressible(
             f"{sobject} records share an email ({', '.join(shared)}) and are ordered by "
             "LastModifiedDate, which Apex test data cannot set")
+
+
+def _settings(settings) -> None:
+    if not isinstance(settings, dict):
+        raise NotExpressible("'settings' is not a mapping")
+    _known("settings", settings, {"shared_activities"})
+    if settings.get("shared_activities", True) is not True:
+        raise NotExpressible("settings.shared_activities: false; an Apex test cannot change "
+                             "org settings (the scratch org has Shared Activities on)")
+
+
+def _bookings(bookings, unmatched) -> list:
+    """Per invitee uuid: the expected Sync_Status__c list, Sync_Error__c text, unmatched emails."""
+    if not isinstance(bookings, dict) or not isinstance(unmatched, dict):
+        raise NotExpressible("expect.bookings and expect.unmatched map an invitee uuid to values")
+    out = {}
+    for uuid, want in bookings.items():
+        if not isinstance(want, dict):
+            raise NotExpressible(f"expect.bookings.{uuid} is not a mapping")
+        _known(f"expect.bookings.{uuid}", want, BOOKING_KEYS)
+        row = out.setdefault(uuid, {"invitee_uuid": uuid})
+        if "status" in want:
+            if not isinstance(want["status"], list):
+                raise NotExpressible(f"expect.bookings.{uuid}.status is not a list")
+            row["status"] = "\n".join(map(str, want["status"]))
+        if want.get("error_contains") is not None:
+            row["error_contains"] = str(want["error_contains"])
+    for uuid, emails in unmatched.items():
+        if not isinstance(emails, list | type(None)):
+            raise NotExpressible(f"expect.unmatched.{uuid} is not a list of emails")
+        out.setdefault(uuid, {"invitee_uuid": uuid})["unmatched"] = "\n".join(
+            sorted(str(e).lower() for e in emails or []))
+    return list(out.values())
 
 
 def _errors(errors, count: int) -> list:
