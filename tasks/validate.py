@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 from cumulusci.core.exceptions import CumulusCIException, CumulusCIFailure, TaskOptionsError
+from cumulusci.core.sfdx import convert_sfdx_source
 from cumulusci.core.utils import process_list_arg
 from cumulusci.salesforce_api.metadata import ApiDeploy
 from lxml import etree
@@ -38,8 +39,9 @@ class RecordingDeploy(ApiDeploy):
 
 class ValidateSetup(AddAttendeesToEventLayouts):
     """Check-only deploy (``checkOnly=true``: the org compiles and checks everything, runs the
-    tests, and keeps nothing) of the project's flows, the Event layouts as calendly_setup would
-    patch them, and the generated Apex test class, run with ``RunSpecifiedTests``.
+    tests, and keeps nothing) of the project's outcome fields and list views, its flows, the
+    Event layouts as calendly_setup would patch them, and the generated Apex test class, run
+    with ``RunSpecifiedTests``.
 
     Built on the layout task so the layouts are exactly what ``calendly_patch_event_layout``
     would deploy (retrieved and patched in memory). The stock ``deploy`` task has
@@ -53,6 +55,8 @@ class ValidateSetup(AddAttendeesToEventLayouts):
     task_options = {
         **{k: v for k, v in AddAttendeesToEventLayouts.task_options.items() if k != "dry_run"},
         "flows_path": {"description": "The project's flows (default: flows)."},
+        "objects_path": {"description": "Source-format objects/ folder of the outcome fields "
+                                         "(default: calendly_deploy_sync_fields' path)."},
         "tests_path": {"description": "The generated test class's package (force-app-tests)."},
         "test_level": {"description": f"One of {', '.join(TEST_LEVELS)} (default: "
                                       "RunSpecifiedTests)."},
@@ -69,11 +73,14 @@ class ValidateSetup(AddAttendeesToEventLayouts):
         self.tests = process_list_arg(self.options.get("tests")) or ["CalendlyScenariosTest"]
         root = Path(self.project_config.repo_root or ".")
         self.flows_path = root / (self.options.get("flows_path") or "flows")
+        objects = self.options.get("objects_path") or self.project_config.lookup(
+            "tasks__calendly_deploy_sync_fields__options__path")
+        self.objects_path = root / objects if objects else None
         self.tests_path = root / (self.options.get("tests_path") or "force-app-tests")
 
     def _run_task(self):
         with self._patched_layouts() as layouts:
-            members = {"Layout": layouts, "Flow": self._add_flows()}
+            members = {"Layout": layouts, "Flow": self._add_flows(), **self._add_objects()}
             if self.test_level != "NoTestRun":
                 members["ApexClass"] = self._add_classes()
             (self.deploy_dir / "package.xml").write_bytes(manifest(members, self.api_version))
@@ -113,6 +120,23 @@ class ValidateSetup(AddAttendeesToEventLayouts):
         if not names:
             raise TaskOptionsError(f"No *{FLOW_SUFFIX} in {self.flows_path}.")
         return names
+
+    def _add_objects(self) -> dict:
+        """The outcome fields and list views calendly_deploy_sync_fields deploys (the flows
+        write those fields), converted from source format by sf as the stock deploy does."""
+        if self.objects_path is None or not self.objects_path.is_dir():
+            return {}
+        members = {"CustomField": [], "ListView": []}
+        with convert_sfdx_source(str(self.objects_path), None, self.logger) as converted:
+            for path in sorted(Path(converted, "objects").glob("*.object")):
+                target = self.deploy_dir / "objects"
+                target.mkdir(exist_ok=True)
+                (target / path.name).write_bytes(path.read_bytes())
+                root = etree.parse(str(path)).getroot()
+                for kind, tag in (("CustomField", "fields"), ("ListView", "listViews")):
+                    members[kind] += [f"{path.stem}.{el.findtext(f'{{{MD_NS}}}fullName')}"
+                                      for el in root.findall(f"{{{MD_NS}}}{tag}")]
+        return members
 
     def _add_classes(self) -> list:
         (self.deploy_dir / "classes").mkdir()

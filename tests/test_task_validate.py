@@ -37,11 +37,13 @@ def test_no_test_run_validates_a_first_install_and_saves_nothing(project_config,
     report = result["calendly_validate_deploy"]
     assert report["status"] == "Succeeded" and report["check_only"] is True
     assert sorted(report["components"]) == sorted(
-        [f"Flow {name}" for name in FLOWS] + ["Layout Event-Event Layout"])
+        [f"Flow {name}" for name in FLOWS]
+        + ["Layout Event-Event Layout", "CustomObject Calendly__CalendlyAction__c"])
     assert report["layouts_patched"] == ["Event-Event Layout"]
     assert (report["component_failures"], report["tests_run"]) == ([], 0)
     assert org_state(local) == before
     assert before[0] == []  # a first install: no flow yet, still none
+    assert not local.org.describe("Calendly__CalendlyAction__c").has("Sync_Status__c")
 
 
 def test_run_specified_tests_is_refused_plainly_by_the_local_org(project_config, cci_org, local):
