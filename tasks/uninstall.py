@@ -1,16 +1,20 @@
 """calendly_uninstall's own steps: take Attendees off the Event layouts, delete the project's
-flows with destructive changes. Deactivation is calendly_activate_flow (active: False)."""
+flows and fields with destructive changes. Deactivation is calendly_activate_flow."""
 
+import base64
+import io
+import zipfile
 from pathlib import Path
 
-from cumulusci.core.utils import process_list_arg
 from cumulusci.salesforce_api.metadata import ApiListMetadata
 from cumulusci.tasks.salesforce import BaseUninstallMetadata
 
 from tasks.event_layout import AddAttendeesToEventLayouts
 from tasks.flow_metadata import manifest
+from tasks.sync_fields import source_fields
 
 FLOW_SUFFIX = ".flow-meta.xml"
+VIEW_SUFFIX = ".listView-meta.xml"
 
 
 class RemoveAttendeesFromEventLayouts(AddAttendeesToEventLayouts):
@@ -58,53 +62,93 @@ class RemoveAttendeesFromEventLayouts(AddAttendeesToEventLayouts):
                 self._post_deploy(self._deploy())
 
 
-class DeleteProjectFlows(BaseUninstallMetadata):
-    """Delete the project's flows (every version) with a destructive-changes deploy: the
-    flows in ``path`` (default ``flows``) that the org has, found with ``listMetadata``; none
-    left, nothing is deployed. Deactivate them first: Salesforce deletes inactive flows only.
+class DeleteProjectMetadata(BaseUninstallMetadata):
+    """Delete what the setup deployed, with ONE destructive-changes deploy: the project's flows
+    (every version; ``flows_path``) that ``listMetadata`` finds, first
+    (``destructiveChangesPre.xml``), then the outcome fields (``objects_path``, the folder
+    ``calendly_deploy_sync_fields`` deploys) that the object's describe still lists, with
+    their list views (``destructiveChangesPost.xml``). Nothing left, nothing is deployed, so a
+    second run writes nothing. Deactivate the flows first: Salesforce deletes inactive flows
+    only.
 
-    Stock ``uninstall_src`` / ``UninstallLocal`` build the destructive manifest from a
-    Metadata API format folder (``flows/*.flow``), not from this project's source-format
-    ``flows/*.flow-meta.xml``, and list every member whether the org has it or not; stock
-    ``uninstall_packaged_incremental`` deletes what a named package has and the project lacks,
-    and ``calendly_setup`` deploys no named package. This keeps the stock deploy, dry run
-    (logs the manifest) and ``purge_on_delete``, and chooses the members itself. The project
-    deploys no custom fields of its own (the Calendly fields belong to the managed package),
-    so flows are all it deletes.
+    Stock ``uninstall_src`` / ``UninstallLocal`` build one manifest from a Metadata API
+    format folder, not from this project's source-format files, and list every member whether
+    the org has it or not; stock ``uninstall_packaged_incremental`` deletes what a named
+    package has and the project lacks, and ``calendly_setup`` deploys no named package. This
+    keeps the stock deploy call, ``dry_run`` (logs the manifests) and ``purge_on_delete``.
     """
 
     task_options = {
         **BaseUninstallMetadata.task_options,
         "path": {"description": "Folder of the project's *.flow-meta.xml (default: flows)."},
-        "flows": {"description": "Flow API names to delete instead of every flow in path."},
+        "objects_path": {"description": "Source-format objects/ folder of the project's fields "
+                                         "(default: force-app/main/default/objects)."},
     }
 
     def _init_options(self, kwargs):
         kwargs.setdefault("path", "flows")
         super()._init_options(kwargs)
-        folder = Path(self.project_config.repo_root or ".") / self.options["path"]
-        self.project_flows = process_list_arg(self.options.get("flows")) or sorted(
-            p.name[: -len(FLOW_SUFFIX)] for p in folder.glob(f"*{FLOW_SUFFIX}"))
-
-    def _get_destructive_changes(self, path=None):
-        listing = ApiListMetadata(self, "Flow", as_of_version=self._api_version())()
-        in_org = {item.get("fullName") for item in listing.get("Flow", [])}
-        self.members = [name for name in self.project_flows if name in in_org]
-        if not self.members:
-            self.logger.info("None of the project's flows is in the org; nothing to delete.")
-            return None
-        return manifest({"Flow": self.members}, self._api_version()).decode()
+        root = Path(self.project_config.repo_root or ".")
+        folder = root / self.options["path"]
+        self.project_flows = sorted(p.name[: -len(FLOW_SUFFIX)]
+                                    for p in folder.glob(f"*{FLOW_SUFFIX}"))
+        self.objects_path = root / (self.options.get("objects_path")
+                                    or "force-app/main/default/objects")
 
     def _api_version(self) -> str:
         return self.project_config.project__package__api_version
 
+    def _members(self) -> tuple[dict, dict]:
+        """({Flow: [...]}, {ListView: [...], CustomField: [...]}) of what the org still has."""
+        listing = ApiListMetadata(self, "Flow", as_of_version=self._api_version())()
+        in_org = {item.get("fullName") for item in listing.get("Flow", [])}
+        flows = [name for name in self.project_flows if name in in_org]
+        fields, views = [], []
+        sf = self.org_config.salesforce_client
+        for sobject, names in source_fields(self.objects_path).items():
+            have = {f["name"] for f in sf.restful(f"sobjects/{sobject}/describe")["fields"]}
+            mine = [f"{sobject}.{name}" for name in names if name in have]
+            fields += mine
+            if mine:  # the list views show these fields and go with them
+                folder = self.objects_path / sobject / "listViews"
+                views += [f"{sobject}.{p.name[: -len(VIEW_SUFFIX)]}"
+                          for p in sorted(folder.glob(f"*{VIEW_SUFFIX}"))]
+        return {"Flow": flows}, {"ListView": views, "CustomField": fields}
+
+    def _get_api(self, path=None):
+        pre, post = self._members()
+        self.deleting = {kind: names for kind, names in {**pre, **post}.items() if names}
+        if not self.deleting:
+            self.logger.info("Nothing of the project is in the org; nothing to delete.")
+            return None
+        manifests = {"destructiveChangesPre.xml": manifest(pre, self._api_version()),
+                     "destructiveChangesPost.xml": manifest(post, self._api_version())}
+        if self.options["dry_run"]:
+            self.logger.info("Dry run: would delete, in one destructive-changes deploy:")
+            for name, text in manifests.items():
+                self.logger.info(f"{name}:\n{text.decode()}")
+            return None
+        self.logger.info("Deleting: " + "; ".join(f"{kind} {', '.join(names)}"
+                                                  for kind, names in self.deleting.items()))
+        return self.api_class(self, _zip(manifests, self._api_version()),
+                              purge_on_delete=self.options["purge_on_delete"])
+
     def _run_task(self):
-        self.members = []
+        self.deleting = {}
         super()._run_task()
         dry_run = self.options["dry_run"]
         self.return_values = {
-            "deleted": [] if dry_run else self.members,
-            "would_delete": self.members if dry_run else [],
+            "deleted": {} if dry_run else self.deleting,
+            "would_delete": self.deleting if dry_run else {},
             "dry_run": dry_run,
         }
 
+
+def _zip(manifests: dict, api_version: str) -> str:
+    """A destructive-only deploy: an empty package.xml and the destructive manifests."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("package.xml", manifest({}, api_version))
+        for name, text in manifests.items():
+            archive.writestr(name, text)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -36,7 +36,12 @@ def test_manifests_list_the_projects_flows_and_the_generated_test_class():
     flows = sorted(p.name.removesuffix(".flow-meta.xml")
                    for p in (ROOT / "flows").glob("*.flow-meta.xml"))
     classes = sorted(p.stem for p in (ROOT / "force-app-tests").rglob("*.cls"))
-    expected = {"Flow": flows, "ApexClass": classes}
+    objects = ROOT / "force-app" / "main" / "default" / "objects"
+    fields = sorted(f"{p.parent.parent.name}.{p.name.removesuffix('.field-meta.xml')}"
+                    for p in objects.glob("*/fields/*.field-meta.xml"))
+    views = sorted(f"{p.parent.parent.name}.{p.name.removesuffix('.listView-meta.xml')}"
+                   for p in objects.glob("*/listViews/*.listView-meta.xml"))
+    expected = {"Flow": flows, "ApexClass": classes, "CustomField": fields, "ListView": views}
     assert members(ROOT / "manifest" / "package.xml") == expected
     assert members(ROOT / "manifest" / "destructiveChanges.xml") == expected
     assert members(ROOT / "manifest" / "package-empty.xml") == {}
@@ -60,4 +65,5 @@ def test_sf_resolves_the_manifest_from_the_package_directories(tmp_path):
                      "classes/CalendlyScenariosTest.cls-meta.xml",
                      "flows/CreateEventTemplate.flow",
                      "flows/Create_Event_Participant_Template.flow",
-                     "flows/Create_Event_Template.flow", "package.xml"]
+                     "flows/Create_Event_Template.flow",
+                     "objects/Calendly__CalendlyAction__c.object", "package.xml"]

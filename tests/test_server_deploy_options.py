@@ -100,7 +100,10 @@ def test_destructive_changes_refuse_an_active_flow_and_other_types(live):
     assert [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
     doc = run(live, destructive("CustomField", "Event.Calendly__InviteeUuid__c"))
     assert text(doc, "status") == "Failed"
-    assert "Deleting CustomField components" in failures(doc)[0]["problem"]
+    assert failures(doc)[0]["problem"] == ("Cannot delete Event.Calendly__InviteeUuid__c: it "
+                                           "belongs to a managed package.")
+    doc = run(live, destructive("ApexClass", "CalendlyScenariosTest"))
+    assert "Deleting ApexClass components" in failures(doc)[0]["problem"]
 
 
 def test_check_only_destructive_changes_delete_nothing(live):
@@ -108,3 +111,20 @@ def test_check_only_destructive_changes_delete_nothing(live):
     doc = run(live, destructive("Flow", "Reject_Bookings"), check_only=True)
     assert text(doc, "status") == "Succeeded"
     assert [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+
+
+def test_destructive_changes_delete_the_orgs_own_custom_field(live):
+    from localorg.schema import field_from_xml
+
+    field = field_from_xml(b"""<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
+        <fullName>Sync_Status__c</fullName><label>Sync Status</label><length>40</length>
+        <type>Text</type></CustomField>""")
+    live.org.add_custom_field("Calendly__CalendlyAction__c", field)
+    doc = run(live, destructive("CustomField", "Calendly__CalendlyAction__c.Sync_Status__c"))
+    assert text(doc, "status") == "Succeeded"
+    assert not live.org.describe("Calendly__CalendlyAction__c").has("Sync_Status__c")
+    doc = run(live, {**destructive("ListView", "Calendly__CalendlyAction__c.Problems")})
+    assert text(doc, "status") == "Succeeded"
+    [warning] = doc.findall(".//m:componentFailures", NS)
+    assert warning.findtext("m:problem", namespaces=NS) == (
+        "No ListView named: Calendly__CalendlyAction__c.Problems found")

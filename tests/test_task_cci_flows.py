@@ -22,7 +22,7 @@ PROJECT_TASKS = [
     "calendly_patch_event_layout",
     "calendly_validate_deploy",
     "calendly_unpatch_event_layout",
-    "calendly_delete_flows",
+    "calendly_delete_metadata",
     "calendly_flow_coverage",
 ]
 

@@ -10,6 +10,11 @@ from cumulusci.core.flowrunner import FlowCoordinator
 from cumulusci.salesforce_api.metadata import ApiListMetadata, ApiRetrieveUnpackaged
 
 FLOWS = ["CreateEventTemplate", "Create_Event_Participant_Template", "Create_Event_Template"]
+SYNC_FIELDS = ["Sync_Error__c", "Sync_Status__c", "Unmatched_Guest_Count__c",
+               "Unmatched_Guest_Emails__c"]
+FIELDS = [f"Calendly__CalendlyAction__c.{name}" for name in SYNC_FIELDS]
+VIEWS = ["Calendly__CalendlyAction__c.Calendly_Sync_Problems",
+         "Calendly__CalendlyAction__c.Calendly_Unmatched_Guests"]
 LAYOUT_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <Package xmlns="http://soap.sforce.com/2006/04/metadata">
     <types><members>Event-Event Layout</members><name>Layout</name></types>
@@ -17,7 +22,7 @@ LAYOUT_XML = """<?xml version="1.0" encoding="UTF-8"?>
 </Package>
 """
 DRY_RUN = {task: {"dry_run": True} for task in (
-    "calendly_activate_flow", "calendly_unpatch_event_layout", "calendly_delete_flows")}
+    "calendly_activate_flow", "calendly_unpatch_event_layout", "calendly_delete_metadata")}
 
 
 @pytest.fixture
@@ -57,7 +62,10 @@ def test_uninstall_after_setup_leaves_the_org_as_before(project_config, cci_org,
     results = run_flow(project_config, cci_org, local, "calendly_uninstall")
     assert [v["changed"] for n, v in results if n == "calendly_activate_flow"] == [True] * 3
     assert dict(results)["calendly_unpatch_event_layout"]["removed"] == ["Event-Event Layout"]
-    assert dict(results)["calendly_delete_flows"]["deleted"] == FLOWS
+    assert dict(results)["calendly_delete_metadata"]["deleted"] == {
+        "Flow": FLOWS, "ListView": VIEWS, "CustomField": FIELDS}
+    booking = local.org.describe("Calendly__CalendlyAction__c")
+    assert not [name for name in SYNC_FIELDS if booking.has(name)]
     flows_after, layout_after = org_metadata(cci_org(local), make_task)
     assert flows_after == []
     assert "<field>Attendees</field>" not in layout_after
@@ -66,7 +74,7 @@ def test_uninstall_after_setup_leaves_the_org_as_before(project_config, cci_org,
     writes = local.writes()
     again = run_flow(project_config, cci_org, local, "calendly_uninstall")
     assert local.writes() == writes  # a second run changes nothing
-    assert dict(again)["calendly_delete_flows"]["deleted"] == []
+    assert dict(again)["calendly_delete_metadata"]["deleted"] == {}
     assert dict(again)["calendly_unpatch_event_layout"]["already_without"] == [
         "Event-Event Layout"]
 
@@ -81,7 +89,8 @@ def test_uninstall_dry_run_says_what_it_would_do_and_writes_nothing(
     assert [v["would_change_to"] for n, v in results if n == "calendly_activate_flow"] == [0] * 3
     assert dict(results)["calendly_unpatch_event_layout"]["would_remove"] == [
         "Event-Event Layout"]
-    assert dict(results)["calendly_delete_flows"]["would_delete"] == FLOWS
+    assert dict(results)["calendly_delete_metadata"]["would_delete"] == {
+        "Flow": FLOWS, "ListView": VIEWS, "CustomField": FIELDS}
     assert "Dry run: would make flow CreateEventTemplate inactive" in caplog.text
     assert "<members>Create_Event_Template</members>" in caplog.text  # the manifest, logged
     flows, layout = org_metadata(cci_org(local), make_task)
@@ -118,5 +127,7 @@ def test_cli_uninstall_after_dev_org_twice(tmp_path, monkeypatch, project_config
             assert flows == flows_before == []
             assert _fields(layout) == _fields(layout_before)
             assert "<field>Attendees</field>" not in layout
+            describe = org.salesforce_client.restful(f"sobjects/{FIELDS[0].split('.')[0]}/describe")
+            assert not {f["name"] for f in describe["fields"]} & set(SYNC_FIELDS)
     finally:
         demo.stop_org()

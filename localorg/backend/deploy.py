@@ -6,8 +6,9 @@ named in a component failure, never a silent success. Applying, in one all-or-no
 `<status>Active`); Layout, Profile, PermissionSet -> stored source for retrieve and the Event
 page; CustomObject / CustomField -> the org's schema; InstalledPackage -> nothing for the installed
 version, an upgrade for a newer one (`localorg.backend.package_deploy`), a failure otherwise.
-destructiveChanges: Flow members only (every version deleted; an
-active one is refused, a missing one is a warning); other types are component failures.
+destructiveChanges: Flow members (every version deleted; an active one is refused, a missing one
+is a warning), CustomField members of the org's own fields, ListView members (a warning: the
+local org keeps none); other types are component failures.
 checkOnly checks and applies nothing. A testLevel that runs Apex tests fails the deploy with
 NOT_IMPLEMENTED: the local org has no Apex runtime. Result shapes: Metadata API Developer Guide,
 meta_deployresult.htm.
@@ -84,10 +85,8 @@ def components_of(files: dict) -> list:
 
 
 def destructive_components(files: dict, org) -> list:
-    """One component per destructiveChanges member: Flow members are checked for deletion
-    (an active version refuses it, a missing flow is a warning); other types are failures."""
+    """One component per destructiveChanges member, checked for deletion (deletion_problem)."""
     comps = []
-    flows = {f["name"]: f for f in org.flows()}
     for name in [n for n in files if n.startswith("destructiveChanges")]:
         manifest = etree.fromstring(files[name])
         for types in manifest.findall(f"{{{MD_NS}}}types"):
@@ -95,20 +94,42 @@ def destructive_components(files: dict, org) -> list:
             for member in types.findall(f"{{{MD_NS}}}members"):
                 comp = Component(kind, (member.text or "").strip(), name, b"")
                 comp.deleted, comp.created = True, False
-                flow = flows.get(comp.full_name) if kind == "Flow" else None
-                if kind != "Flow":
-                    comp.problems.append((f"Deleting {kind} components (destructiveChanges) is "
-                                          "not implemented by localorg; only Flow is.",
-                                          "Error", None))
-                elif flow is None:
-                    comp.warning = f"No Flow named: {comp.full_name} found"
-                elif flow["active_version"]:
-                    comp.problems.append((
-                        f"Cannot delete flow {comp.full_name}: version "
-                        f"{flow['active_version']} is active. Deactivate it first.",
-                        "Error", None))
+                deletion_problem(comp, org)
                 comps.append(comp)
     return comps
+
+
+def deletion_problem(comp: Component, org) -> None:
+    """Flow: an active version refuses the deletion. CustomField: only the org's own fields
+    (a namespaced one is a package's). A member the org does not have is a Warning, as on
+    Salesforce; the local org keeps no ListViews, so every ListView member is one. Other types
+    are failures (not implemented)."""
+    missing = f"No {comp.kind} named: {comp.full_name} found"
+    if comp.kind == "Flow":
+        flow = next((f for f in org.flows() if f["name"] == comp.full_name), None)
+        if flow is None:
+            comp.warning = missing
+        elif flow["active_version"]:
+            comp.problems.append((
+                f"Cannot delete flow {comp.full_name}: version {flow['active_version']} is "
+                "active. Deactivate it first.", "Error", None))
+    elif comp.kind == "CustomField":
+        sobject, _, field = comp.full_name.partition(".")
+        try:
+            found = org.describe(sobject).has(field)
+        except SalesforceError:
+            found = False
+        if not found:
+            comp.warning = missing
+        elif "__" in field[: -len("__c")]:
+            comp.problems.append((f"Cannot delete {comp.full_name}: it belongs to a managed "
+                                  "package.", "Error", None))
+    elif comp.kind == "ListView":
+        comp.warning = missing
+    else:
+        comp.problems.append((f"Deleting {comp.kind} components (destructiveChanges) is not "
+                              "implemented by localorg; only Flow, CustomField and ListView are.",
+                              "Error", None))
 
 
 def added_fields(comps: list) -> dict:
@@ -185,8 +206,10 @@ def check(comp: Component, org, added=None) -> None:
 
 def apply(comp: Component, org) -> None:
     if comp.deleted:
-        if comp.warning is None:
+        if comp.warning is None and comp.kind == "Flow":
             org.delete_flow(comp.full_name)
+        elif comp.warning is None and comp.kind == "CustomField":
+            org.remove_custom_field(*comp.full_name.split(".", 1))
         return
     root = etree.fromstring(comp.body)
     if comp.kind == "Flow":

@@ -210,6 +210,13 @@ class Org:
             self.db.save_custom_field(odef.name, fdef.name, fdef.describe())
             return fdef
 
+    def remove_custom_field(self, sobject: str, name: str) -> None:
+        """Delete a custom field (destructiveChanges; the caller checks it may be deleted)."""
+        with self.db.lock:
+            odef = self.describe(sobject)
+            fdef = odef.fields.pop(name.lower())
+            self.db.delete_custom_field(odef.name, fdef.name)
+
     def install_source(self, folder) -> None:
         """Define the custom objects and fields of a source-format folder (objects/…)."""
         for item in read_source_objects(Path(folder)):

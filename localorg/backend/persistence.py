@@ -180,6 +180,10 @@ class Database:
             "INSERT OR REPLACE INTO custom_fields (sobject, name, data) VALUES (?, ?, ?)",
             (sobject, name, json.dumps(describe)))
 
+    def delete_custom_field(self, sobject, name):
+        self._db.execute("DELETE FROM custom_fields WHERE sobject = ? AND name = ?",
+                         (sobject, name))
+
     # ----- flow versions -----------------------------------------------------------------
 
     def add_flow_version(self, name, label, process_type, xml) -> int:
