@@ -119,6 +119,9 @@ def _method(plan: Plan, booking_types: dict, names: set) -> str:
             body += [f"Test.setCreatedDate({var}[{i}].Id, {_datetime(dt)});" for i, dt in dates]
         else:
             body.append(f"{call};")
+    for entry in plan.converts:
+        contact = _map(entry["contact"], {}) if "contact" in entry else "null"
+        body.append(f"convertLead({_map(entry['lead'], {})}, {contact});")
     body.append("Test.startTest();")
     for index, bookings in enumerate(plan.transactions):
         error = plan.errors[index]

@@ -12,8 +12,8 @@ Rules (the generated class header repeats them):
   share an email. So a scenario whose records share an email within one object and that sets
   LastModifiedDate is not expressible; elsewhere the dates cannot change the outcome and are left
   out.
-- A Lead with IsConverted: true cannot be inserted (the field is read-only); Database.convertLead
-  would also create a Contact with the Lead's email that the scenario does not have.
+- A Lead with IsConverted: true cannot be inserted (the field is read-only); a scenario converts
+  Leads with `convert_leads`, which the Apex test runs with Database.convertLead.
 - Org settings: Apex cannot change them, so a scenario that turns Shared Activities off is not
   expressible (the scratch org definition turns it on).
 - expect.async_errors names asynchronous flow transactions that must fail; an Apex test cannot
@@ -33,7 +33,8 @@ import yaml
 
 from localorg.scenario_generate import GenerateError, expand
 
-TOP_KEYS = {"description", "settings", "org", "transactions", "expect"}
+TOP_KEYS = {"description", "settings", "org", "convert_leads", "transactions", "expect"}
+CONVERT_KEYS = {"lead", "contact"}
 EXPECT_KEYS = {"events", "unmatched", "errors", "governor", "bookings", "async_errors"}
 BOOKING_KEYS = {"status", "error_contains"}
 EVENT_KEYS = {"invitee_uuid", "subject", "owner_email", "who_email", "who_name", "show_as",
@@ -57,6 +58,7 @@ class Plan:
     description: str = ""
     reason: str | None = None  # set when not expressible
     org: list = field(default_factory=list)  # [(object, [record dict])], file order
+    converts: list = field(default_factory=list)  # [{"lead": {...}, "contact": {...}?}]
     created_dates: list = field(default_factory=list)  # [(object, index, datetime)]
     dropped_audit: bool = False
     transactions: list = field(default_factory=list)  # [[booking dict]]
@@ -92,6 +94,7 @@ def _fill(plan: Plan, data) -> None:
     _settings(data.get("settings") or {})
     plan.description = " ".join(str(data.get("description") or "").split())
     _org(plan, data.get("org") or {})
+    plan.converts = _converts(data.get("convert_leads") or [])
     transactions = data.get("transactions")
     if not isinstance(transactions, list) or not transactions or not all(
             isinstance(t, list) and t and all(isinstance(b, dict) for b in t)
@@ -142,8 +145,8 @@ def _org(plan: Plan, org) -> None:
                 _field_name(name)
             if sobject == "Lead" and record.get("IsConverted"):
                 raise NotExpressible(
-                    "a Lead with IsConverted: true: the field is read-only to DML, and "
-                    "Database.convertLead would also create a Contact with the Lead's email")
+                    "a Lead with IsConverted: true: the field is read-only to DML (convert it "
+                    "with convert_leads)")
             if record.get("CreatedDate") is not None:
                 plan.created_dates.append((sobject, index, parse_datetime(record["CreatedDate"])))
             if any(f in record for f in AUDIT_FIELDS):
@@ -160,6 +163,21 @@ def _audit_order_matters(sobject: str, records: list) -> None:
         raise NotExpressible(
             f"{sobject} records share an email ({', '.join(shared)}) and are ordered by "
             "LastModifiedDate, which Apex test data cannot set")
+
+
+def _converts(entries) -> list:
+    if not isinstance(entries, list):
+        raise NotExpressible("'convert_leads' is not a list")
+    for entry in entries:
+        if not isinstance(entry, dict) or "lead" not in entry:
+            raise NotExpressible("a convert_leads entry is not a mapping with 'lead'")
+        _known("convert_leads entry", entry, CONVERT_KEYS)
+        for key in entry:
+            if not isinstance(entry[key], dict) or not entry[key]:
+                raise NotExpressible(f"convert_leads {key} is not a mapping of field values")
+            for name in entry[key]:
+                _field_name(name)
+    return entries
 
 
 def _settings(settings) -> None:
