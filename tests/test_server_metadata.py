@@ -101,22 +101,31 @@ def poll(live, job: str):
     return doc
 
 
-def deploy(live, files: dict, package: str = PACKAGE):
-    """Deploy and poll checkDeployStatus until done, as CumulusCI's ApiDeploy does."""
-    job = start_deploy(live, files, package)
+def until_done(live, status_envelope: str, job: str):
+    """Poll a status call (checkDeployStatus, checkStatus, checkRetrieveStatus) until done."""
     for _ in range(5):
-        doc = poll(live, job)
+        _, doc = call(live, status_envelope.format(process_id=job))
         if doc.findtext(".//m:done", namespaces=NS) == "true":
             return doc
-    raise AssertionError(f"deploy {job} not done after 5 polls")
+    raise AssertionError(f"job {job} not done after 5 polls")
+
+
+def deploy(live, files: dict, package: str = PACKAGE):
+    """Deploy and poll checkDeployStatus until done, as CumulusCI's ApiDeploy does."""
+    return until_done(live, soap_envelopes.CHECK_DEPLOY_STATUS, start_deploy(live, files, package))
+
+
+def start_retrieve(live, envelope: str) -> str:
+    _, doc = call(live, envelope)
+    assert doc.findtext(".//m:done", namespaces=NS) == "false"
+    return doc.findtext(".//m:id", namespaces=NS)
 
 
 def retrieve(live, types: str) -> tuple:
-    envelope = soap_envelopes.RETRIEVE_UNPACKAGED.format(api_version=V, package_xml=types)
-    _, doc = call(live, envelope)
-    job = doc.findtext(".//m:id", namespaces=NS)
-    _, status = call(live, soap_envelopes.CHECK_STATUS.format(process_id=job))
-    assert status.findtext(".//m:done", namespaces=NS) == "true"
+    """Retrieve, poll checkStatus until done, then checkRetrieveStatus, as CumulusCI does."""
+    job = start_retrieve(live, soap_envelopes.RETRIEVE_UNPACKAGED.format(api_version=V,
+                                                                         package_xml=types))
+    until_done(live, soap_envelopes.CHECK_STATUS, job)
     _, doc = call(live, soap_envelopes.CHECK_RETRIEVE_STATUS.format(process_id=job))
     archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(doc.findtext(".//m:zipFile",
                                                                        namespaces=NS))))
@@ -273,18 +282,20 @@ def test_unknown_operation_is_a_not_implemented_fault(live):
 
 def test_deploy_with_full_name_makes_an_unmanaged_package_that_retrieves_by_name(live):
     envelope = soap_envelopes.RETRIEVE_PACKAGED.format(api_version=V, package_name="MyPkg")
-    _, doc = call(live, envelope)
-    job = doc.findtext(".//m:id", namespaces=NS)
-    _, doc = call(live, soap_envelopes.CHECK_RETRIEVE_STATUS.format(process_id=job))
+    job = start_retrieve(live, envelope)
+    first = call(live, soap_envelopes.CHECK_RETRIEVE_STATUS.format(process_id=job))[1]
+    assert first.findtext(".//m:done", namespaces=NS) == "false"
+    assert first.findtext(".//m:status", namespaces=NS) == "InProgress"
+    doc = until_done(live, soap_envelopes.CHECK_RETRIEVE_STATUS, job)
     assert doc.findtext(".//m:status", namespaces=NS) == "Failed"
     assert "No package named 'MyPkg' found" in doc.findtext(".//m:errorMessage", namespaces=NS)
 
     named = PACKAGE.replace("<version>", "<fullName>MyPkg</fullName><types><members>"
                             "Event-Event Layout</members><name>Layout</name></types><version>")
     deploy(live, {"layouts/Event-Event Layout.layout": LAYOUT}, named)
-    _, doc = call(live, envelope)
-    job = doc.findtext(".//m:id", namespaces=NS)
-    _, doc = call(live, soap_envelopes.CHECK_RETRIEVE_STATUS.format(process_id=job))
+    job = start_retrieve(live, envelope)
+    assert job.startswith("09S") and ids.to18(job[:15]) == job
+    doc = until_done(live, soap_envelopes.CHECK_RETRIEVE_STATUS, job)
     archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(doc.findtext(".//m:zipFile",
                                                                        namespaces=NS))))
     assert archive.read("MyPkg/layouts/Event-Event Layout.layout").decode() == LAYOUT

@@ -1,6 +1,6 @@
-"""The sf CLI against the local org: login with its session id, then a Metadata API deploy that
-sf polls (Queued, InProgress, Succeeded) to the end, as on a real org. Runs the real sf CLI
-(several seconds); select or skip with ``-m e2e``."""
+"""The sf CLI against the local org: login with its session id, then a Metadata API deploy and a
+retrieve that sf polls (Queued, InProgress, Succeeded) to the end, as on a real org. Runs the
+real sf CLI (several seconds); select or skip with ``-m e2e``."""
 
 import json
 import os
@@ -19,7 +19,7 @@ PACKAGE = ('<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sf
 pytestmark = pytest.mark.e2e
 
 
-def test_sf_logs_in_with_the_session_id_and_polls_a_deploy_to_success(serve_org, tmp_path):
+def test_sf_logs_in_with_the_session_id_and_polls_a_deploy_and_a_retrieve(serve_org, tmp_path):
     sf = find_sf(ROOT)
     if sf is None:
         pytest.skip("the sf CLI is not installed (make setup puts it in node_modules/.bin)")
@@ -54,3 +54,10 @@ def test_sf_logs_in_with_the_session_id_and_polls_a_deploy_to_success(serve_org,
     # sf sends no SOAPAction: the deploy, then at least two checkDeployStatus polls
     assert live.app.calls["POST /services/Soap/m/<version>"] >= 3
     assert [f["name"] for f in org.flows()] == ["Create_Event_Template"]
+    # and sf's retrieve poller (checkRetrieveStatus: InProgress, then Succeeded)
+    out = tmp_path / "retrieved"
+    result = run("project", "retrieve", "start", "--metadata", "Flow:Create_Event_Template",
+                 "--target-metadata-dir", str(out), "--unzip", "--target-org", "local",
+                 "--wait", "5")
+    assert result["status"] == "Succeeded", result
+    assert list(out.rglob("Create_Event_Template.flow"))

@@ -16,13 +16,12 @@ meta_deployresult.htm.
 
 import base64
 import io
-import threading
 import zipfile
-from datetime import UTC, datetime
 
 from lxml import etree
 
 from localorg.backend import flow_refs, package_deploy
+from localorg.backend.jobs import AsyncJob
 from localorg.backend.metadata_types import (
     BY_FOLDER,
     FOLDERS,
@@ -37,10 +36,6 @@ from localorg.schema import MD_NS, field_from_xml, new_custom_object
 # testLevel values that run Apex tests (DeployOptions, meta_deploy.htm); NoTestRun and
 # the default run none.
 RUNS_TESTS = ("RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg", "RunRelevantTests")
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 class Component:
@@ -251,58 +246,25 @@ def remember_package(org, manifest_xml: bytes) -> None:
                                       pretty_print=True))
 
 
-class Deploy:
-    """One deploy request (a DeployResult): its zip, status, components and error.
-
-    Asynchronous as on Salesforce: received as Pending (AsyncResult state Queued), the first
-    checkDeployStatus finds it InProgress, the next one runs it to Succeeded or Failed.
-    """
+class Deploy(AsyncJob):
+    """One deploy request (a DeployResult): its zip, status, components and error."""
 
     def __init__(self, job_id: str, zip_base64: str, check_only: bool,
                  test_level: str | None = None):
-        self.id = job_id
+        super().__init__(job_id)
         self.zip_base64 = zip_base64 or ""
         self.check_only = check_only
         self.test_level = test_level
         self.error_code = None
-        self.created = now()
-        self.started = self.completed = None
-        self.status = "Pending"
         self.comps = []
         self.error = None
-        self._lock = threading.Lock()
-
-    @property
-    def done(self) -> bool:
-        return self.status in ("Succeeded", "Failed", "Canceled")
-
-    @property
-    def success(self) -> bool:
-        return self.status == "Succeeded"
 
     @property
     def failures(self) -> list:
         return [c for c in self.comps if c.problems]
 
-    def poll(self, org) -> None:
-        """One checkDeployStatus call moves the deploy on by one state."""
-        with self._lock:
-            if self.status == "Pending":
-                self.status = "InProgress"
-                self.started = now()
-            elif self.status == "InProgress":
-                self.run(org)
-
-    def cancel(self) -> None:
-        """cancelDeploy: a deploy that has not finished is Canceled, nothing applied."""
-        with self._lock:
-            if not self.done:
-                self.status = "Canceled"
-                self.completed = now()
-
     def run(self, org) -> None:
         """Check every component, then apply them all or none (unless checkOnly)."""
-        self.started = self.started or now()
         try:
             _, files = read_zip(base64.b64decode(self.zip_base64))
             self.comps = components_of(files)
@@ -320,7 +282,6 @@ class Deploy:
                 apply_all(org, self.comps, files["package.xml"])
         except (zipfile.BadZipFile, ValueError, SalesforceError, etree.XMLSyntaxError) as exc:
             self.error = f"The deploy zip could not be read: {getattr(exc, 'message', exc)}"
-        self.completed = now()
         self.status = "Succeeded" if not self.failures and self.error is None else "Failed"
 
 

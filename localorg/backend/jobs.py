@@ -7,11 +7,64 @@ request (DeployRequest), 09S for a retrieve, as real AsyncResult ids are
 
 import secrets
 import threading
+from datetime import UTC, datetime
 
 from localorg import ids
 
 DEPLOY_PREFIX = "0Af"
 RETRIEVE_PREFIX = "09S"
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class AsyncJob:
+    """A deploy or retrieve, asynchronous as on Salesforce: received Pending (its AsyncResult
+    says `done=false`, state Queued), the first status poll finds it InProgress, the next one
+    runs it (`run`, which sets `status`) to its end. A job nobody polls never runs."""
+
+    FINAL = ("Succeeded", "Failed", "Canceled")
+
+    def __init__(self, job_id: str):
+        self.id = job_id
+        self.created = now()
+        self.started = self.completed = None
+        self.status = "Pending"
+        self._lock = threading.Lock()
+
+    @property
+    def done(self) -> bool:
+        return self.status in self.FINAL
+
+    @property
+    def success(self) -> bool:
+        return self.status == "Succeeded"
+
+    @property
+    def state(self) -> str:
+        """The AsyncResult state (checkStatus): Queued, InProgress or Completed."""
+        return "Completed" if self.done else {"Pending": "Queued"}.get(self.status, self.status)
+
+    def poll(self, org) -> None:
+        """One status call moves the job on by one state."""
+        with self._lock:
+            if self.status == "Pending":
+                self.status = "InProgress"
+                self.started = now()
+            elif self.status == "InProgress":
+                self.run(org)
+                self.completed = now()
+
+    def cancel(self) -> None:
+        """A job that has not finished is Canceled; nothing of it is applied."""
+        with self._lock:
+            if not self.done:
+                self.status = "Canceled"
+                self.completed = now()
+
+    def run(self, org) -> None:
+        raise NotImplementedError
 
 
 class Jobs:

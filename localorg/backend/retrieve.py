@@ -2,7 +2,8 @@
 
 Unpackaged (a package.xml) or one package name: the org's unmanaged packages, which deploys of a
 package.xml with <fullName> create, as on Salesforce. Managed packages' components are not known
-to the local org. Result shapes: Metadata API Developer Guide, meta_retrieveresult.htm.
+to the local org. Asynchronous as deploys are (`AsyncJob`). Result shapes: Metadata API
+Developer Guide, meta_retrieveresult.htm.
 """
 
 import io
@@ -10,6 +11,7 @@ import zipfile
 
 from lxml import etree
 
+from localorg.backend.jobs import AsyncJob
 from localorg.backend.metadata_types import FOLDERS, PACKAGE_TYPE, RETRIEVABLE, STORED_TYPES, md
 from localorg.errors import SalesforceError
 from localorg.schema import MD_NS
@@ -77,15 +79,31 @@ def package_manifest(org, name: str):
                           f"INVALID_CROSS_REFERENCE_KEY: No package named '{name}' found")
 
 
-def retrieve(org, job_id: str, manifest, folder: str) -> dict:
-    """The retrieve result: the zip (`folder`/package.xml and the files), messages, props."""
-    files, messages, props = collect(org, manifest)
-    package_xml = etree.tostring(manifest, xml_declaration=True, encoding="UTF-8",
-                                 pretty_print=True)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{folder}/package.xml", package_xml)
-        for path, body in files.items():
-            archive.writestr(f"{folder}/{path}", body)
-    return {"zip": buf.getvalue(), "messages": messages, "props": props, "id": job_id,
-            "error": None}
+class Retrieve(AsyncJob):
+    """One retrieve request (a RetrieveResult): of a manifest (`unpackaged`), or of the
+    unmanaged package `package` (its manifest is looked up when the retrieve runs)."""
+
+    def __init__(self, job_id: str, folder: str, manifest=None, package: str | None = None):
+        super().__init__(job_id)
+        self.folder, self.manifest, self.package = folder, manifest, package
+        self.zip, self.messages, self.props = None, [], []
+        self.error = None  # (errorStatusCode, errorMessage) of a failed retrieve
+
+    def run(self, org) -> None:
+        try:
+            manifest = self.manifest if self.package is None else package_manifest(
+                org, self.package)
+        except SalesforceError as exc:
+            self.error = (exc.code, exc.message)
+            self.status = "Failed"
+            return
+        files, self.messages, self.props = collect(org, manifest)
+        package_xml = etree.tostring(manifest, xml_declaration=True, encoding="UTF-8",
+                                     pretty_print=True)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{self.folder}/package.xml", package_xml)
+            for path, body in files.items():
+                archive.writestr(f"{self.folder}/{path}", body)
+        self.zip = buf.getvalue()
+        self.status = "Succeeded"

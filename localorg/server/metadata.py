@@ -30,9 +30,10 @@ from lxml import etree
 from werkzeug.wrappers import Response
 
 from localorg.backend import retrieve as retrieving
-from localorg.backend.deploy import Component, Deploy, now
-from localorg.backend.jobs import DEPLOY_PREFIX, RETRIEVE_PREFIX
+from localorg.backend.deploy import Component, Deploy
+from localorg.backend.jobs import DEPLOY_PREFIX, RETRIEVE_PREFIX, now
 from localorg.backend.metadata_types import FOLDERS, RETRIEVABLE, md
+from localorg.backend.retrieve import Retrieve
 from localorg.errors import SalesforceError
 from localorg.schema import MD_NS
 from localorg.server.soap import SOAP_NS, XSI_NS, SoapFault, read_call, tag
@@ -175,7 +176,11 @@ def cancel_deploy(app, call, version):
 
 
 def retrieve(app, call, version):
+    # CumulusCI names the argument <retrieveRequest> (the WSDL's name), jsforce (sf) <request>;
+    # Salesforce takes both.
     request = call.find(f"{{{MD_NS}}}retrieveRequest")
+    if request is None:
+        request = call.find(f"{{{MD_NS}}}request")
     unpackaged = request.find(f"{{{MD_NS}}}unpackaged") if request is not None else None
     names = [n.text.strip() for n in request.findall(f"{{{MD_NS}}}packageNames") if n.text] \
         if request is not None else []
@@ -184,31 +189,27 @@ def retrieve(app, call, version):
                               "<packageNames> in localorg")
     job_id = app.jobs.new_id(RETRIEVE_PREFIX)
     if unpackaged is not None:
-        folder = "unpackaged"
         manifest = etree.Element(f"{{{MD_NS}}}Package", nsmap={None: MD_NS})
         manifest.extend(deepcopy(child) for child in unpackaged)
+        job = Retrieve(job_id, "unpackaged", manifest=manifest)
     else:
-        folder = names[0]
-        try:
-            manifest = retrieving.package_manifest(app.org, folder)
-        except SalesforceError as exc:
-            manifest, error = None, (exc.code, exc.message)
-            app.jobs.put(job_id, {"zip": None, "error": error, "id": job_id})
-    if manifest is not None:
-        app.jobs.put(job_id, retrieving.retrieve(app.org, job_id, manifest, folder))
-    return (f"<retrieveResponse><result>{tag('done', True)}{tag('id', job_id)}"
-            f"{tag('state', 'Completed')}</result></retrieveResponse>")
+        job = Retrieve(job_id, names[0], package=names[0])
+    app.jobs.put(job_id, job)
+    return (f"<retrieveResponse><result>{tag('done', False)}{tag('id', job_id)}"
+            f"{tag('state', job.state)}</result></retrieveResponse>")
 
 
 def check_status(app, call, version):
+    """checkStatus (CumulusCI polls retrieves with it): moves a retrieve on, as
+    checkRetrieveStatus does; a deploy is moved on by checkDeployStatus only."""
     job_id = md(call, "asyncProcessId") or ""
     job = app.jobs.get(job_id)
     if job is None:
         raise SalesforceError("INVALID_ID_FIELD", f"Invalid async process id: {job_id}")
-    done = job.done if isinstance(job, Deploy) else True  # retrieves finish when received
-    state = "Completed" if done else {"Pending": "Queued"}.get(job.status, job.status)
-    return (f"<checkStatusResponse><result>{tag('done', done)}{tag('id', job_id)}"
-            f"{tag('state', state)}</result></checkStatusResponse>")
+    if isinstance(job, Retrieve):
+        job.poll(app.org)
+    return (f"<checkStatusResponse><result>{tag('done', job.done)}{tag('id', job.id)}"
+            f"{tag('state', job.state)}</result></checkStatusResponse>")
 
 
 def file_property(app, kind, name, path) -> str:
@@ -223,22 +224,22 @@ def file_property(app, kind, name, path) -> str:
 
 def check_retrieve_status(app, call, version):
     job_id = md(call, "asyncProcessId") or ""
-    result = app.jobs.get(job_id)
-    if not result or "zip" not in result:
+    job = app.jobs.get(job_id)
+    if not isinstance(job, Retrieve):
         raise SalesforceError("INVALID_ID_FIELD", f"Invalid retrieve id: {job_id}")
-    if result["error"]:
-        return ("<checkRetrieveStatusResponse><result>" + tag("done", True)
-                + tag("errorMessage", result["error"][1])
-                + tag("errorStatusCode", result["error"][0])
-                + tag("id", job_id) + tag("status", "Failed") + tag("success", False)
-                + "</result></checkRetrieveStatusResponse>")
-    props = "".join(file_property(app, *p) for p in result["props"])
+    job.poll(app.org)
+    head = "<checkRetrieveStatusResponse><result>" + tag("done", job.done)
+    tail = "</result></checkRetrieveStatusResponse>"
+    if not job.done:
+        return head + tag("id", job.id) + tag("status", job.status) + tag("success", False) + tail
+    if job.error:
+        return (head + tag("errorMessage", job.error[1]) + tag("errorStatusCode", job.error[0])
+                + tag("id", job.id) + tag("status", "Failed") + tag("success", False) + tail)
+    props = "".join(file_property(app, *p) for p in job.props)
     msgs = "".join(f"<messages>{tag('fileName', f)}{tag('problem', p)}</messages>"
-                   for f, p in result["messages"])
-    return ("<checkRetrieveStatusResponse><result>" + tag("done", True) + props
-            + tag("id", job_id) + msgs + tag("status", "Succeeded") + tag("success", True)
-            + tag("zipFile", base64.b64encode(result["zip"]).decode())
-            + "</result></checkRetrieveStatusResponse>")
+                   for f, p in job.messages)
+    return (head + props + tag("id", job.id) + msgs + tag("status", "Succeeded")
+            + tag("success", True) + tag("zipFile", base64.b64encode(job.zip).decode()) + tail)
 
 
 # ----- list / read --------------------------------------------------------------------------
