@@ -7,6 +7,7 @@ deploy; the local org accepts that payload as Salesforce does and upgrades the p
 
 import base64
 import io
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -124,5 +125,8 @@ def test_cci_cli_dependencies_upgrades_a_local_org_started_at_2_4(tmp_path, monk
         demo.run([str(Path(sys.executable).parent / "cci"), "flow", "run", "dependencies",
                   "--org", demo.ORG_NAME], env=env)
         assert installed_on(demo.connect(env)) == {"Calendly": "2.5"}
+        status = subprocess.run([sys.executable, "-m", "localorg", "status"], cwd=demo.ROOT,
+                                capture_output=True, text=True)
+        assert "Calendly 2.5," in status.stderr  # what the org reports now, not at start
     finally:
         demo.stop_org()

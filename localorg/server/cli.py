@@ -89,6 +89,29 @@ def healthy(state: dict, token: str) -> bool:
     return response.status_code == 200
 
 
+def calendly_version(state: dict, token: str) -> str | None:
+    """The Calendly version the running org reports now (Tooling API, as cci reads it): a
+    deploy of InstalledPackage may have upgraded it since the start recorded in server.json."""
+    query = ("SELECT SubscriberPackage.NamespacePrefix, SubscriberPackageVersion.MajorVersion, "
+             "SubscriberPackageVersion.MinorVersion, SubscriberPackageVersion.PatchVersion, "
+             "SubscriberPackageVersion.BuildNumber, SubscriberPackageVersion.IsBeta "
+             "FROM InstalledSubscriberPackage")
+    try:
+        response = requests.get(f"{state['url']}/services/data/v63.0/tooling/query",
+                                params={"q": query}, headers={"Authorization": f"Bearer {token}"},
+                                verify=str(home() / "cert.pem"), timeout=5)
+        rows = response.json()["records"]
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        return state.get("calendly_version")
+    for row in rows:
+        if row["SubscriberPackage"]["NamespacePrefix"] == "Calendly":
+            v = row["SubscriberPackageVersion"]
+            text = f"{v['MajorVersion']}.{v['MinorVersion']}"
+            text += f".{v['PatchVersion']}" if v["PatchVersion"] else ""
+            return text + (f"b{v['BuildNumber']}" if v["IsBeta"] else "")
+    return None
+
+
 # ----- commands -----------------------------------------------------------------------------
 
 
@@ -160,8 +183,9 @@ def status(args) -> int:
         say("localorg is not running. Start it with `python -m localorg start`.")
         return 3
     ok = healthy(state, read_token())
+    version = calendly_version(state, read_token()) if ok else state.get("calendly_version")
     say(f"localorg is running at {state['url']} (pid {state['pid']}, org {state['org_id']}, "
-        f"Calendly {state.get('calendly_version') or 'not installed'}, Shared Activities "
+        f"Calendly {version or 'not installed'}, Shared Activities "
         f"{'on' if state.get('shared_activities', True) else 'off'}); "
         f"{'healthy' if ok else 'NOT answering'}.")
     return 0 if ok else 1
