@@ -28,7 +28,7 @@ PY = sys.executable
 
 
 def localorg(env, *args) -> str:
-    result = subprocess.run([PY, "-m", "localorg.server.cli", *args], cwd=ROOT, env=env,
+    result = subprocess.run([PY, "-m", "localorg.cli", *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=180)
     if result.returncode != 0:
         sys.exit(f"python -m localorg {' '.join(args)} failed:\n{result.stderr}")

@@ -19,7 +19,7 @@ def main(argv=None) -> int:
 
         return scenario_main(rest)
     if command in ("start", "stop", "status", "register"):
-        from localorg.server.cli import main as server_main
+        from localorg.cli import main as server_main
 
         return server_main(argv)
     print(f"unknown command {command!r}\n{USAGE}", file=sys.stderr)

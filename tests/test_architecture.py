@@ -98,3 +98,14 @@ def test_no_module_over_600_lines():
     sizes = {p.relative_to(root).as_posix(): len(p.read_text().splitlines())
              for p in PACKAGE.rglob("*.py")}
     assert {p: n for p, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def test_the_emulator_core_names_no_package_of_this_project():
+    """backend/, server/ and flow/ serve any package: this project's (the Calendly stand-in)
+    is wired in `localorg.calendly` and passed in through `Org(packages=...)`."""
+    core = ("localorg.backend", "localorg.server", "localorg.flow")
+    edges = graph()
+    for name, path in modules().items():
+        if name.startswith(core):
+            assert "localorg.calendly" not in edges[name], name
+            assert "Calendly" not in path.read_text(), name

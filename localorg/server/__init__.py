@@ -9,6 +9,6 @@ The handlers parse requests and shape responses only; what they run lives in `lo
 
 Modules: `urls` (the route table), `app` (dispatch, auth, errors, access log), `rest` (data API),
 `tooling` (Tooling API), `metadata` (Metadata API SOAP), `api_versions`, `httpd` (threaded
-loopback server speaking HTTPS and HTTP on one port), `tls` (the self-signed certificate), `cli`
-(start/stop/status/register).
+loopback server speaking HTTPS and HTTP on one port), `tls` (the self-signed certificate). The
+command line that starts it with this project's package is `localorg.cli`.
 """

@@ -29,7 +29,7 @@ import requests
 
 from localorg.backend.packages import VERSION_RE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_VERSION = "63.0"
 
 
@@ -72,7 +72,7 @@ def pid_is_ours(pid) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
     except OSError:
         return False
-    return b"localorg.server.cli" in cmdline and b"serve" in cmdline
+    return b"localorg.cli" in cmdline and b"serve" in cmdline
 
 
 def read_token() -> str:
@@ -128,7 +128,7 @@ def start(args) -> int:
         db.unlink()
         say(f"Removed {db} (--fresh).")
     log = open(home() / "server.log", "ab")
-    cmd = [sys.executable, "-m", "localorg.server.cli", "serve", "--port", str(args.port),
+    cmd = [sys.executable, "-m", "localorg.cli", "serve", "--port", str(args.port),
            "--calendly-version", args.calendly_version]
     if args.no_shared_activities:
         cmd.append("--no-shared-activities")
