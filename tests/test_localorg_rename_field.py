@@ -3,8 +3,7 @@ differently, refused with the allowed names when OLD or NEW is not a field name.
 
 import pytest
 
-from localorg import calendly
-from localorg.server import cli
+from localorg import calendly, cli
 
 
 def test_a_renamed_field_replaces_the_stand_in_one():
