@@ -54,8 +54,16 @@ Every query counts 1 SOQL plus its rows, every insert/update/delete 1 DML plus i
 the governor limits in `localorg.limits` (a breach raises `LimitException` and rolls back).
 Errors are `errors.SalesforceError` / `errors.DmlError` with Salesforce's error codes.
 
-Modules: `org` (the `Org` facade), `persistence` (SQLite), `dml` (`Transaction`), `query` (the
-query engine), `rules` (per-object rules: Event, EventRelation, User, people).
+Modules, by job (the HTTP layer, `localorg.server`, only parses requests and shapes responses):
+- the org: `org` (the `Org` facade), `persistence` (all SQL), `settings` (org settings such as
+  Shared Activities), `packages` (`Package`);
+- records: `dml` (`Transaction`: insert/update/delete, savepoints, value normalisation),
+  `rules/` (per-object rules: Event, EventRelation, child Events, User, Lead, people),
+  `convert` (convertLead), `collections` (sObject Collections and upsert);
+- queries: `query` (the one query engine), `soql_run` (a SOQL text run, query locators),
+  `tooling` and `setup_views` (read-only virtual objects queried by the same engine);
+- metadata: `deploy`, `retrieve`, `jobs` (their async ids), `metadata_types`, `flow_refs`,
+  `package_deploy` (InstalledPackage upgrades); `api_usage` (Sforce-Limit-Info).
 """
 
 from localorg.backend.org import ADMIN_EMAIL, Org
