@@ -63,3 +63,22 @@ def test_a_chunked_request_body_is_read_to_its_end(live):
     again, _ = call(conn, live, "GET", "/services/data")
     assert again.status == 200
     conn.close()
+
+
+def test_answers_are_sent_without_waiting_for_delayed_acks(tmp_path):
+    """Accepted sockets have TCP_NODELAY: on a kept-alive connection, Nagle's algorithm would
+    hold an answer's body until the client acknowledged its headers (about 40 ms a call)."""
+    import socket
+
+    from localorg.server.httpd import LoopbackServer, make_tls_context
+    from localorg.server.tls import ensure_certificate
+
+    cert, key, _ = ensure_certificate(tmp_path)
+    server = LoopbackServer(0, lambda environ, start: [], make_tls_context(cert, key))
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=5):
+            accepted, _ = server.get_request()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        server.server_close()

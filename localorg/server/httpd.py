@@ -118,6 +118,9 @@ class LoopbackServer(ThreadedWSGIServer):
             sock.close()
             raise OSError(f"refused connection from {addr[0]}: the local org is loopback-only")
         sock.settimeout(30)
+        # A kept-alive connection must not wait for the client's delayed ACK between the
+        # headers and the body of an answer (Nagle's algorithm: about 40 ms per call).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock, addr
 
     def finish_request(self, request, client_address):
