@@ -103,3 +103,11 @@ def test_deploy_check_sees_record_variable_fields():
                                    lambda o, f, org=org: field_exists(org, {}, o, f),
                                    record_variables=True)
         assert [text for text, _ in found] == expected
+
+
+def test_orgs_with_either_setting_side_by_side():
+    """Each org has its own describe: making one without Shared Activities leaves the other's."""
+    off, on = Org(":memory:", shared_activities=False), Org(":memory:")
+    assert on.describe("EventRelation").has("IsParent")
+    assert not off.describe("EventRelation").has("IsParent")
+    assert Org(":memory:").describe("EventRelation").has("IsParent")

@@ -5,15 +5,20 @@ EventRelation has no IsParent, IsWhat or AccountId field, and an Event's WhoId b
 EventRelation along (rules/event.py). Sources in docs/fidelity.md, Org settings.
 """
 
+from dataclasses import replace
+
 # Fields that exist only where Shared Activities is enabled (Object Reference: EventRelation).
 SHARED_ACTIVITIES_ONLY = {"EventRelation": ("IsParent", "IsWhat", "AccountId")}
 
 
 def apply(objects: dict, shared_activities: bool) -> None:
-    """Remove from `objects` (name -> ObjectDef) the fields the settings leave out."""
+    """Leave out of `objects` (name -> ObjectDef) the fields the settings remove. The ObjectDef
+    is replaced by a copy, never changed, in case another org shares it."""
     if shared_activities:
         return
     for sobject, names in SHARED_ACTIVITIES_ONLY.items():
         odef = objects.get(sobject)
-        for name in names if odef is not None else ():
-            odef.fields.pop(name.lower(), None)
+        if odef is not None:
+            drop = {name.lower() for name in names}
+            objects[sobject] = replace(odef, fields={key: fdef for key, fdef in odef.fields.items()
+                                                     if key not in drop})
