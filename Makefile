@@ -45,5 +45,7 @@ demo: setup
 	$(PY) -m metacheck
 	$(PY) -m localorg.demo
 
+# One pytest worker per core (-n auto); tests that share a checkout file or an expensive
+# org keep together (xdist_group, --dist loadgroup); the ten slowest are listed at the end.
 test: setup browser lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup --durations=10

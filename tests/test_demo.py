@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
 
 
+# dev_org rewrites src/ in the checkout (stock dx_convert_from): one at a time
 @pytest.mark.e2e
+@pytest.mark.xdist_group("dev_org")
 def test_demo_books_the_sample_meetings_and_checks_every_participant(tmp_path):
     env = dict(os.environ, LOCALORG_HOME=str(tmp_path / "localorg"))  # not the developer's org
     result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, env=env,

@@ -12,7 +12,7 @@ from bench.load import insert_concurrently, load, make_bookings, verify
 from localorg.demo import ORG_NAME, DemoFailure, connect, register_env, run, stop_org
 
 CCI = str(Path(sys.executable).parent / "cci")
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("load_org")]  # one org per run
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from localorg.demo import ORG_NAME, register_env, run, stop_org
 ROOT = Path(__file__).resolve().parents[1]
 CCI = str(Path(sys.executable).parent / "cci")
 API_SUITES = ROOT / "robot" / "CalendlySync" / "tests" / "api"
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("robot_org")]  # one org_env per run
 
 
 @pytest.fixture(scope="module")
