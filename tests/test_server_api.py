@@ -445,3 +445,6 @@ def test_parent_records_carry_their_url_like_salesforce(sf, live):
     assert row["Owner"]["attributes"]["url"] == (
         f"/services/data/v{V}/sobjects/User/{live.org.default_user_id}")
     assert list(row["Owner"]) == ["attributes", "Email"]
+    [lower] = sf.query("SELECT lastname, owner.email FROM contact WHERE title = 'url-check'")[
+        "records"]
+    assert lower == row  # field names as the describe spells them, and no helper Id either

@@ -23,19 +23,19 @@ LOCATOR_PREFIX = "01g"  # key prefix of query locators, e.g. 01gD0000002HU6KIAW-
 
 @dataclass
 class QueryResult:
-    """Rows of one query. `helper_paths` are the Id paths added only to build record urls."""
+    """Rows of one query, each with `attributes` {"type", "url"}, its parents likewise."""
 
     sobject: str | None
     total: int
     rows: list = field(default_factory=list)
-    helper_paths: list = field(default_factory=list)
 
 
-def run_soql(org, text: str) -> QueryResult:
-    """Parse and run one SOQL query (count() queries return no rows, only the total)."""
+def run_soql(org, text: str, url) -> QueryResult:
+    """Parse and run one SOQL query (count() queries return no rows, only the total);
+    `url(sobject, id)` is a record's `attributes.url`."""
     query = soql.parse(text)
     if is_view(query.sobject):
-        return _run_view(org, query)
+        return _run_view(org, query, url)
     try:
         with org.transaction() as txn:
             if query.count:
@@ -44,17 +44,17 @@ def run_soql(org, text: str) -> QueryResult:
                     total = min(total, query.limit)
                 return QueryResult(None, total)
             odef = org.describe(query.sobject)
-            extra = id_paths(query.fields)
-            rows = txn.query(odef.name, query.fields + extra, where=query.where,
-                             order_by=query.order_by, limit=query.limit, offset=query.offset)
+            resolver, paths, rows = engine.find(txn, odef.name, query.fields, query.where,
+                                                query.order_by, query.limit, query.offset)
+            records = [resolver.project(r, paths, url) for r in rows]
             if query.usage:
                 mark_used(txn, odef, query.usage, [r["Id"] for r in rows])
     except SalesforceError as exc:
         raise locate(query, exc) from None
-    return QueryResult(odef.name, len(rows), rows, extra)
+    return QueryResult(odef.name, len(records), records)
 
 
-def _run_view(org, query) -> QueryResult:
+def _run_view(org, query, url) -> QueryResult:
     """A query of a setup view (FlowDefinitionView, EntityDefinition): read-only rows."""
     if query.usage:
         raise NotImplementedInLocalOrg(f"SOQL FOR {query.usage} on {query.sobject}")
@@ -63,14 +63,13 @@ def _run_view(org, query) -> QueryResult:
     try:
         with org.transaction() as txn:
             resolver, paths, rows = engine.find(
-                txn, odef.name, [] if query.count else query.fields + id_paths(query.fields),
+                txn, odef.name, [] if query.count else query.fields,
                 query.where, query.order_by, query.limit, query.offset, catalog=catalog)
     except SalesforceError as exc:
         raise locate(query, exc) from None
     if query.count:
         return QueryResult(None, len(rows))
-    extra = id_paths(query.fields)
-    return QueryResult(odef.name, len(rows), [resolver.project(r, paths) for r in rows], extra)
+    return QueryResult(odef.name, len(rows), [resolver.project(r, paths, url) for r in rows])
 
 
 def mark_used(txn, odef, usage: str, record_ids: list) -> None:
@@ -85,19 +84,6 @@ def mark_used(txn, odef, usage: str, record_ids: list) -> None:
             f"SOQL FOR {usage} on {odef.name}, which has no {field_name} (Salesforce does not "
             "track it in RecentlyViewed)")
     txn.mark_used(odef.name, record_ids, field_name)
-
-
-def id_paths(fields: list) -> list:
-    """Id paths of the record and of each parent a query reads, unless selected: their ids make
-    each `attributes.url`, as Salesforce returns it for parent records too."""
-    have = {f.lower() for f in fields}
-    out = []
-    for path in ["Id"] + [".".join(f.split(".")[:n] + ["Id"]) for f in fields
-                          for n in range(1, f.count(".") + 1)]:
-        if path.lower() not in have:
-            have.add(path.lower())
-            out.append(path)
-    return out
 
 
 def locate(query: soql.Query, exc: SalesforceError) -> SalesforceError:

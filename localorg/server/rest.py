@@ -471,18 +471,6 @@ def composite(app, request, version):
 # ----- query --------------------------------------------------------------------------------
 
 
-def drop(record: dict, paths: list) -> dict:
-    """Remove the helper Id fields a query added (`soql_run.id_paths`) once the urls are made."""
-    for path in paths:
-        *parents, last = path.split(".")
-        node = record
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(last, None)
-    return record
-
-
 def page_response(app, request, version, records: list, total: int, start: int, locator=None):
     size = soql_run.page_size(request.headers.get("Sforce-Query-Options", ""))
     chunk = records[start:start + size]
@@ -494,10 +482,9 @@ def page_response(app, request, version, records: list, total: int, start: int, 
 
 
 def query(app, request, version):
-    result = soql_run.run_soql(app.org, request.args.get("q", ""))
-    rows = [drop(with_attributes(version, result.sobject, r), result.helper_paths)
-            for r in result.rows]
-    return page_response(app, request, version, rows, result.total, 0)
+    result = soql_run.run_soql(app.org, request.args.get("q", ""),
+                               lambda sobject, rid: record_url(version, sobject, rid))
+    return page_response(app, request, version, result.rows, result.total, 0)
 
 
 def query_all(app, request, version):
