@@ -77,10 +77,13 @@ class Resync(BaseSalesforceApiTask):
             {b[UUID] for b in bookings if b["Name"] == CREATED and b.get(UUID)}
         )
         selected = [(b, reason) for b in bookings if (reason := _reason(b, with_event))]
+        dry_run = self.parsed_options.dry_run
+        # The same keys in a dry run and a real one, as the other writing tasks: would_sync
+        # is empty in a real run, synced and failed in a dry run.
         self.return_values = {
-            "dry_run": self.parsed_options.dry_run,
+            "dry_run": dry_run,
             "checked": len(bookings),
-            "would_sync": [_row(b, reason) for b, reason in selected],
+            "would_sync": [_row(b, reason) for b, reason in selected] if dry_run else [],
             "synced": [],
             "failed": [],
             "calls": 0,
@@ -91,12 +94,12 @@ class Resync(BaseSalesforceApiTask):
         )
         for booking, reason in selected:
             self.logger.info(f"  {booking['Id']} {booking['Name']} {booking.get(UUID)}: {reason}")
-        if not selected or self.parsed_options.dry_run:
-            if self.parsed_options.dry_run and selected:
+        if not selected or dry_run:
+            if dry_run and selected:
                 self.logger.info("Dry run: nothing written.")
             return
         self._invoke([booking for booking, _ in selected], fields)
-        self._report([booking["Id"] for booking, _ in selected])
+        self._report(selected)
 
     def _range_text(self):
         if not (self.since or self.until):
@@ -137,6 +140,7 @@ class Resync(BaseSalesforceApiTask):
         return found
 
     def _invoke(self, bookings, fields):
+        self.refused = {}  # {booking Id: the invocable action's error}
         guest, host = self.mapping["guest_emails"], self.mapping["host_emails"]
         size = self.parsed_options.batch_size
         for start in range(0, len(bookings), size):
@@ -167,10 +171,12 @@ class Resync(BaseSalesforceApiTask):
             for booking, result in zip(chunk, results, strict=True):
                 if not result.get("isSuccess"):
                     error = "; ".join(e.get("message", "") for e in result.get("errors") or [])
-                    self.return_values["failed"].append({"id": booking["Id"], "error": error})
+                    self.refused[booking["Id"]] = error
 
-    def _report(self, ids):
-        """Read the outcome the flow wrote on each booking."""
+    def _report(self, selected):
+        """Read the outcome the flow wrote on each booking. Each goes to synced (with its
+        status) or failed (with its error), as the row a dry run lists under would_sync."""
+        ids = [booking["Id"] for booking, _ in selected]
         statuses = {}
         for start in range(0, len(ids), MAX_INPUTS):
             soql = format_soql(
@@ -179,15 +185,15 @@ class Resync(BaseSalesforceApiTask):
             )
             for r in self.sf.query_all(soql)["records"]:
                 statuses[r["Id"]] = (r.get("Sync_Status__c"), r.get("Sync_Error__c"))
-        failed_ids = {f["id"] for f in self.return_values["failed"]}
-        for rid in ids:
-            status, error = statuses.get(rid, (None, None))
-            if rid in failed_ids:
-                continue
-            if status == "Failed":
-                self.return_values["failed"].append({"id": rid, "error": error})
+        for booking, reason in selected:
+            status, error = statuses.get(booking["Id"], (None, None))
+            row = _row(booking, reason)
+            if booking["Id"] in self.refused:
+                self.return_values["failed"].append({**row, "error": self.refused[booking["Id"]]})
+            elif status == "Failed":
+                self.return_values["failed"].append({**row, "error": error})
             else:
-                self.return_values["synced"].append({"id": rid, "status": status})
+                self.return_values["synced"].append({**row, "status": status})
         synced, failed = self.return_values["synced"], self.return_values["failed"]
         self.logger.info(f"Synced {len(synced)} booking(s); {len(failed)} failed.")
         for item in failed:

@@ -63,8 +63,12 @@ def test_resync_recreates_exactly_the_deleted_events_then_writes_nothing(
 
     calls_before = sum(live.app.calls.values())
     first = run(project_config, cci_org, live)
-    assert [row["uuid"] for row in first["would_sync"]] == ["u1", "u3"]
-    assert len(first["synced"]) == 2 and first["failed"] == [] and first["calls"] == 1
+    assert first["would_sync"] == [] and first["failed"] == [] and first["calls"] == 1
+    assert [(row["uuid"], row["status"]) for row in first["synced"]] == [
+        ("u1", "Synced"), ("u3", "Synced")]
+    assert [{k: row[k] for k in dry["would_sync"][0]} for row in first["synced"]] == dry[
+        "would_sync"]
+    assert sorted(first) == sorted(dry)
     after = events(sf)
     assert sorted(after) == [f"u{n}" for n in range(5)]
     assert {u: after[u] for u in ("u0", "u2", "u4")} == {u: before[u] for u in ("u0", "u2", "u4")}
@@ -76,7 +80,7 @@ def test_resync_recreates_exactly_the_deleted_events_then_writes_nothing(
 
     counted = dict(live.app.calls)
     second = run(project_config, cci_org, live)
-    assert second["would_sync"] == [] and second["calls"] == 0
+    assert second["would_sync"] == second["synced"] == [] and second["calls"] == 0
     new = {k: v - counted.get(k, 0) for k, v in live.app.calls.items() if v != counted.get(k, 0)}
     assert all(route.startswith("GET ") for route in new), new  # reads only
     print(f"resync: first run {first_calls} API calls, second run {sum(new.values())}")
@@ -88,7 +92,7 @@ def test_a_booking_made_before_the_setup_is_backfilled(serve_org, project_config
     sf.__getattr__(BOOKING).create(booking("early"))  # no flows yet: no Event
     FlowCoordinator(project_config, project_config.get_flow("calendly_setup")).run(cci_org(live))
     result = run(project_config, cci_org, live)
-    assert [row["reason"] for row in result["would_sync"]] == ["no Event, never synced"]
+    assert [row["reason"] for row in result["synced"]] == ["no Event, never synced"]
     assert list(events(sf)) == ["early"]
 
 
