@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from cumulusci.core.exceptions import TaskOptionsError
 from cumulusci.core.utils import process_bool_arg
 from cumulusci.tasks.salesforce import Deploy
 
@@ -32,17 +33,32 @@ class DeploySyncFields(Deploy):
         "dry_run": {"description": "True: report what would be deployed; write nothing."},
     }
 
-    def _run_task(self):
+    def _init_options(self, kwargs):
+        super()._init_options(kwargs)
         path = Path(self.options["path"])
         if not path.is_absolute() and self.project_config.repo_root:
             path = Path(self.project_config.repo_root) / path
+        if not path.is_dir() or not source_fields(path):
+            raise TaskOptionsError(
+                f"path {self.options['path']} holds no <Object>/fields/*.field-meta.xml: give "
+                "the source-format objects folder (default: force-app/main/default/objects)."
+            )
+        self.fields_dir = path
+        try:
+            self.dry_run = process_bool_arg(self.options.get("dry_run") or False)
+        except TypeError as err:
+            raise TaskOptionsError(
+                f"dry_run {self.options.get('dry_run')!r}: give True or False."
+            ) from err
+
+    def _run_task(self):
         sf = self.org_config.salesforce_client
         missing = []
-        for sobject, names in source_fields(path).items():
+        for sobject, names in source_fields(self.fields_dir).items():
             describe = sf.restful(f"sobjects/{sobject}/describe")
             have = {field["name"] for field in describe["fields"]}
             missing += [f"{sobject}.{name}" for name in names if name not in have]
-        dry_run = process_bool_arg(self.options.get("dry_run") or False)
+        dry_run = self.dry_run
         if not missing:
             self.logger.info("Every sync outcome field is in the org; nothing to deploy.")
         elif dry_run:
@@ -51,6 +67,7 @@ class DeploySyncFields(Deploy):
         else:
             self.logger.info(f"Deploying the missing sync outcome fields: {', '.join(missing)}")
             super()._run_task()
-        # The same keys in a dry run and a real one (would_deploy empty in a real run).
-        self.return_values = {"missing": missing, "deployed": bool(missing) and not dry_run,
+        # The same keys in a dry run and a real one, as calendly_deploy_flows: deployed is
+        # empty in a dry run, would_deploy in a real one.
+        self.return_values = {"missing": missing, "deployed": [] if dry_run else missing,
                               "would_deploy": missing if dry_run else [], "dry_run": dry_run}

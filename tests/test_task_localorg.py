@@ -22,7 +22,7 @@ def test_calendly_setup_on_the_local_org_then_a_rerun_writes_nothing(project_con
                                                                      cci_org):
     first = run_setup(project_config, cci_org(local))
     assert first["calendly_preflight"]["ok"] is True
-    assert first["calendly_deploy_sync_fields"]["deployed"] is True  # a fresh org lacks them
+    assert len(first["calendly_deploy_sync_fields"]["deployed"]) == 4  # a fresh org lacks them
     assert sorted(first["calendly_deploy_flows"]["deployed"]) == [
         "CreateEventTemplate",
         "Create_Event_Participant_Template",
@@ -34,7 +34,7 @@ def test_calendly_setup_on_the_local_org_then_a_rerun_writes_nothing(project_con
     assert after_first == 4  # fields deploy, flow deploy, activation PATCH, layout deploy
 
     second = run_setup(project_config, cci_org(local))
-    assert second["calendly_deploy_sync_fields"] == {"missing": [], "deployed": False,
+    assert second["calendly_deploy_sync_fields"] == {"missing": [], "deployed": [],
                                                     "would_deploy": [], "dry_run": False}
     assert second["calendly_deploy_flows"]["deployed"] == []
     assert second["calendly_activate_flow"]["changed"] is False

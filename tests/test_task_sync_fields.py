@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from cumulusci.core.exceptions import TaskOptionsError
 
 from tasks.sync_fields import DeploySyncFields, source_fields
 from tests.fixtures.tasks.task_fake_org import make_task
@@ -30,14 +31,15 @@ def test_the_project_declares_the_outcome_fields():
 
 
 def test_org_with_every_field_gets_no_deploy(org):
-    assert run().return_values == {"missing": [], "deployed": False, "would_deploy": [],
+    assert run().return_values == {"missing": [], "deployed": [], "would_deploy": [],
                                    "dry_run": False}
     assert org.write_calls(org.mock.calls) == []
 
 
 def test_a_missing_field_deploys_them_in_one_deploy(org):
     org.fields[BOOKING] = [f for f in org.fields[BOOKING] if f != "Sync_Status__c"]
-    assert run().return_values == {"missing": [f"{BOOKING}.Sync_Status__c"], "deployed": True,
+    assert run().return_values == {"missing": [f"{BOOKING}.Sync_Status__c"],
+                                   "deployed": [f"{BOOKING}.Sync_Status__c"],
                                    "would_deploy": [], "dry_run": False}
     assert len(org.write_calls(org.mock.calls)) == 1
 
@@ -45,6 +47,16 @@ def test_a_missing_field_deploys_them_in_one_deploy(org):
 def test_dry_run_names_the_missing_fields_and_deploys_nothing(org):
     org.fields[BOOKING] = [f for f in org.fields[BOOKING] if f != "Sync_Status__c"]
     assert run(dry_run=True).return_values == {
-        "missing": [f"{BOOKING}.Sync_Status__c"], "deployed": False,
+        "missing": [f"{BOOKING}.Sync_Status__c"], "deployed": [],
         "would_deploy": [f"{BOOKING}.Sync_Status__c"], "dry_run": True}
     assert org.write_calls(org.mock.calls) == []
+
+
+@pytest.mark.parametrize("options, says", [
+    ({"path": "nowhere"}, "path nowhere holds no <Object>/fields/"),
+    ({"path": "flows"}, "path flows holds no <Object>/fields/"),
+    ({"dry_run": "maybe"}, "dry_run 'maybe': give True or False"),
+])
+def test_bad_options_are_named(org, options, says):
+    with pytest.raises(TaskOptionsError, match=says):
+        run(**options)
