@@ -75,8 +75,8 @@ class ActivateFlow(BaseSalesforceApiTask):
             records = self._query_definition()["records"]
             if not records and self.parsed_options.missing_ok:
                 return self._nothing_to_do_when_missing()
-            if not records and self.parsed_options.dry_run and self._project_flow_file():
-                return self._dry_run_before_deploy()
+            if not records and self.parsed_options.dry_run and (step := self._earlier_step()):
+                return self._dry_run_before_deploy(step)
             definition = self._read_definition(records)
         except SalesforceError as err:
             raise FlowActivationError(
@@ -120,27 +120,32 @@ class ActivateFlow(BaseSalesforceApiTask):
             f"Flow {self.api_name} is not in org {self.org_config.name}; nothing to do."
         )
 
-    def _dry_run_before_deploy(self):
-        """A dry run on an org that lacks the flow (a first install): fine when
-        calendly_deploy_flows would deploy it, as version 1; an error otherwise."""
-        source = self._project_flow_file()
+    def _dry_run_before_deploy(self, step: str):
+        """A dry run on an org that lacks the flow (a first install): fine when an earlier
+        setup step would deploy it, as version 1; an error otherwise."""
         self.return_values = self._values(0, would_change_to=1)
         self.logger.info(
             f"Dry run: flow {self.api_name} is not in org {self.org_config.name} yet; "
-            f"calendly_deploy_flows would deploy it from {source} as version 1, and this step "
-            "would make version 1 active. Nothing written."
+            f"{step} as version 1, and this step would make version 1 active. Nothing written."
         )
 
-    def _project_flow_file(self):
-        """The project's source file of this flow (the folder calendly_deploy_flows deploys),
-        or None; flows with a namespace never come from the project."""
+    def _earlier_step(self) -> str | None:
+        """What deploys this flow before its activation in calendly_setup, or None: the
+        project's source file (the folder calendly_deploy_flows deploys), or the "Save As"
+        copy calendly_clone_flow makes (its target option in cumulusci.yml). Flows with a
+        namespace come from neither."""
         if self.namespace:
             return None
-        folder = (
-            self.project_config.lookup("tasks__calendly_deploy_flows__options__path") or "flows"
-        )
-        path = Path(self.project_config.repo_root or ".") / folder / f"{self.name}.flow-meta.xml"
-        return path.relative_to(self.project_config.repo_root or ".") if path.is_file() else None
+        lookup = self.project_config.lookup
+        root = Path(self.project_config.repo_root or ".")
+        folder = lookup("tasks__calendly_deploy_flows__options__path") or "flows"
+        path = root / folder / f"{self.name}.flow-meta.xml"
+        if path.is_file():
+            return f"calendly_deploy_flows would deploy it from {path.relative_to(root)}"
+        if self.name == lookup("tasks__calendly_clone_flow__options__target"):
+            source = lookup("tasks__calendly_clone_flow__options__source")
+            return f"calendly_clone_flow would create it as a copy of {source}"
+        return None
 
     def _query_definition(self) -> dict:
         ns_clause = f"= '{self.namespace}'" if self.namespace else "= null"

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from cumulusci.core.config import OrgConfig
 from cumulusci.core.flowrunner import FlowCoordinator
 
@@ -12,19 +13,8 @@ from tests.fixtures.tasks.task_fake_org import event_layouts
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
 
-PROJECT_TASKS = [
-    "calendly_preflight",
-    "calendly_check_package_version",
-    "calendly_deploy_sync_fields",
-    "calendly_deploy_flows",
-    "calendly_clone_flow",
-    "calendly_activate_flow",
-    "calendly_patch_event_layout",
-    "calendly_validate_deploy",
-    "calendly_unpatch_event_layout",
-    "calendly_delete_metadata",
-    "calendly_flow_coverage",
-]
+# Every task cumulusci.yml declares (stock CumulusCI's tasks come on top in project_config).
+PROJECT_TASKS = list(yaml.safe_load((ROOT / "cumulusci.yml").read_text())["tasks"])
 
 
 def steps(project_config, flow_name):
@@ -33,12 +23,15 @@ def steps(project_config, flow_name):
 
 
 def test_project_tasks_are_documented_and_importable(project_config):
+    assert "calendly_resync" in PROJECT_TASKS  # read from the file: the loop is not empty
     for name in PROJECT_TASKS:
         task = project_config.get_task(name)
-        assert task.description and task.group == "Calendly Sync"
-        assert task.class_path.startswith("tasks.")
+        assert task.description and task.group == "Calendly Sync", name
+        if task.class_path.startswith("cumulusci."):
+            continue  # a stock task with the project's options: no class of its own
+        assert task.class_path.startswith("tasks."), name
         task_class = task.get_class()
-        assert task_class.__doc__ and "stock" in task_class.__doc__.lower()
+        assert task_class.__doc__ and "stock" in task_class.__doc__.lower(), name
 
 
 def test_dev_org_ends_with_flow_active_and_layout_patched(project_config):
@@ -135,6 +128,35 @@ def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_
     second.run(task_fake_org.org_config(project_config))
     assert len(org.write_calls(org.mock.calls)) == writes_after_first
     assert second.results[1].return_values["action"] == "unchanged"
+
+
+def test_calendly_setup_clone_route_first_install_dry_run_completes_and_writes_nothing(
+        project_config, org, caplog):
+    """The activation step activates the copy the clone step would make, though the org has
+    no such flow yet."""
+    caplog.set_level("INFO")
+    project_config.config["project"]["custom"] = {"calendly_flow_source": "clone"}
+    template = (FIXTURES / "Calendly__CreateEventTemplate.flow").read_bytes()
+    org.install_package("Calendly", "2.6")
+    org.add_flow("Calendly__CreateEventTemplate", [template], active=1)
+    org.layouts["Event-Event Layout"] = event_layouts()[0]
+    options = {task: {"dry_run": True} for task in (
+        "calendly_clone_flow", "calendly_activate_flow", "calendly_patch_event_layout")}
+    coordinator = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"),
+                                  options=options)
+    coordinator.run(task_fake_org.org_config(project_config))
+    values = {result.task_name: result.return_values for result in coordinator.results}
+    assert list(values) == ["calendly_preflight", "calendly_clone_flow",
+                            "calendly_activate_flow", "calendly_patch_event_layout"]
+    assert values["calendly_clone_flow"]["action"] == "would create"
+    activation = values["calendly_activate_flow"]
+    assert (activation["developer_name"], activation["would_change_to"]) == (
+        "Calendly_Participant_Sync", 1)
+    assert ("Dry run: flow Calendly_Participant_Sync is not in org sandbox yet; "
+            "calendly_clone_flow would create it as a copy of Calendly__CreateEventTemplate "
+            "as version 1") in caplog.text
+    assert org.write_calls(org.mock.calls) == []
+    assert "Calendly_Participant_Sync" not in org.flows
 
 
 def test_calendly_setup_stops_at_an_old_package(project_config, org):
