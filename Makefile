@@ -43,7 +43,7 @@ browser:
 
 demo: setup
 	$(PY) -m metacheck
-	$(PY) -m localorg.demo
+	$(PY) -m localorg.demo $(DEMO_OPTIONS)
 
 # One pytest worker per core (-n auto); tests that share a checkout file or an expensive
 # org keep together (xdist_group, --dist loadgroup); the ten slowest are listed at the end.

@@ -12,7 +12,8 @@ so every dry run sees the org the earlier steps left, as in `cci flow run calend
 The script exits 1 on any error or on a write outside a first run.
 
 With --org, the tasks really change that org: use a scratch or local org. The local org
-(python -m localorg start; eval "$(python -m localorg register)"; then --org local) has the
+(python -m localorg start; python -m localorg register; then --org local, through bin/cci's
+environment: REQUESTS_CA_BUNDLE=.localorg/ca-bundle.pem) has the
 package's stand-in objects but not its template flow, so there the clone step copies the
 project's flows/CreateEventTemplate.flow-meta.xml, as --clone-source-file does elsewhere.
 """
@@ -125,7 +126,7 @@ class FakeTarget:
 
 
 class CciOrgTarget:
-    """An org from cci's keychain (e.g. CUMULUSCI_ORG_local set by `localorg register`)."""
+    """An org from cci's keychain (e.g. `local`, saved there by `localorg register`)."""
 
     def __init__(self, name):
         self.name = f"cci org {name}"

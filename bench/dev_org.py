@@ -13,7 +13,6 @@ last-modified time changed, flow versions added or activated. Exits 1 when a run
 import argparse
 import json
 import os
-import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -33,16 +32,6 @@ def localorg(env, *args) -> str:
     if result.returncode != 0:
         sys.exit(f"python -m localorg {' '.join(args)} failed:\n{result.stderr}")
     return result.stdout
-
-
-def exported(env_file: Path) -> dict:
-    """NAME=VALUE pairs of the `export` lines register wrote."""
-    out = {}
-    for line in env_file.read_text().splitlines():
-        if line.startswith("export "):
-            name, _, value = line[len("export "):].partition("=")
-            out[name] = shlex.split(value)[0]
-    return out
 
 
 def read_log(path: Path, start: int) -> tuple:
@@ -72,13 +61,14 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="localorg-bench-"))
-    env = {**os.environ, "LOCALORG_HOME": str(home),
+    (home / "home").mkdir()  # cci's keychain of this run: the developer's `local` is untouched
+    env = {**os.environ, "LOCALORG_HOME": str(home), "HOME": str(home / "home"),
            "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"}
     localorg(env, "start", "--fresh")
     results = []
     try:
         localorg(env, "register", "--no-verify")
-        cci_env = {**env, **exported(home / "env.sh")}
+        cci_env = {**env, "REQUESTS_CA_BUNDLE": str(home / "ca-bundle.pem")}
         log = home / "access.log"
         seen = read_log(log, 0)[3]  # calls made by register itself
         metadata = org_metadata(home / "org.sqlite3")

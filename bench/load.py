@@ -190,6 +190,8 @@ def main(argv=None) -> int:
         parser.error("--bookings and --clients must be at least 1, --guests at least 0")
     home = tempfile.mkdtemp(prefix="localorg-load-")
     os.environ["LOCALORG_HOME"] = home  # read by every `python -m localorg` this script runs
+    os.environ["HOME"] = os.path.join(home, "home")  # its own cci keychain
+    os.mkdir(os.environ["HOME"])
     try:
         localorg("start", "--fresh")
         env = register_env()

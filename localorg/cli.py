@@ -1,25 +1,24 @@
 """`python -m localorg start|stop|status|register`: run the local org and register it with cci.
 
 State lives in `.localorg/` at the checkout root (git-ignored; `LOCALORG_HOME` overrides it):
-`org.sqlite3` (the org), `token` (0600, new at each start), `server.json` (pid, port, url),
-`cert.pem`/`key.pem`/`ca-bundle.pem` (TLS, see `tls`), `env.sh` (0600, written by register),
-`access.log` (method, route, status, ms; never query strings or tokens), `server.log`.
+`org.sqlite3` (the org), `token` (0600, new at each start), `refresh_token` (0600, kept),
+`server.json` (pid, port, url), `port` (of the last start), `cert.pem`/`key.pem`/`ca-bundle.pem`
+(TLS, see `tls`), `access.log` (method, route, status, ms; never query strings or tokens),
+`server.log`.
 
-register: cci reads token-only orgs from `CUMULUSCI_ORG_<name>` (JSON with instance_url,
-access_token, org_id, username; cumulusci/core/keychain/encrypted_file_project_keychain.py,
-`_load_orgs_from_environment`, active with the default keychain, so no CUMULUSCI_KEYCHAIN_CLASS)
-plus `CUMULUSCI_DISABLE_REFRESH=1` (org_config.py skips the OAuth refresh). A child process cannot
-export variables to its shell, so register writes them to `.localorg/env.sh` and prints only
-`. <path>/env.sh` — use `eval "$(python -m localorg register)"` or source the file. The token is
-never printed or logged.
+register: saves the org in this project's cci keychain (`ccireg`), as `cci org connect` does for
+a real org, so every shell sees it and cci refreshes its token as for any org (the local org
+answers the refresh token flow: `oauth`). The server keeps its port across restarts when it is
+free; `start` updates the registration when the port or token changed. The token and the refresh
+token are never printed or logged.
 """
 
 import argparse
 import json
 import os
 import secrets
-import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 import requests
 
 from localorg.backend.packages import VERSION_RE
+from localorg.server import ccireg
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_VERSION = "63.0"
@@ -50,8 +50,8 @@ def say(message: str) -> None:
 # ----- server state -------------------------------------------------------------------------
 
 
-def read_state() -> dict | None:
-    path = home() / "server.json"
+def read_state(folder: Path | None = None) -> dict | None:
+    path = (folder or home()) / "server.json"
     if not path.exists():
         return None
     try:
@@ -75,15 +75,15 @@ def pid_is_ours(pid) -> bool:
     return b"localorg.cli" in cmdline and b"serve" in cmdline
 
 
-def read_token() -> str:
-    return (home() / "token").read_text().strip()
+def read_token(folder: Path | None = None) -> str:
+    return ((folder or home()) / "token").read_text().strip()
 
 
-def healthy(state: dict, token: str) -> bool:
+def healthy(state: dict, token: str, folder: Path | None = None) -> bool:
     try:
         response = requests.get(f"{state['url']}/services/data",
                                 headers={"Authorization": f"Bearer {token}"},
-                                verify=str(home() / "cert.pem"), timeout=2)
+                                verify=str((folder or home()) / "cert.pem"), timeout=2)
     except requests.RequestException:
         return False
     return response.status_code == 200
@@ -144,7 +144,8 @@ def start(args) -> int:
         state = read_state()
         if state and healthy(state, read_token()):
             say(f"localorg started at {state['url']} (pid {state['pid']}, org "
-                f"{state['org_id']}). Next: eval \"$(python -m localorg register)\"")
+                f"{state['org_id']}).")
+            refresh_registrations(state)
             wanted = None if args.calendly_version in ("", "none") else args.calendly_version
             if state.get("calendly_version") != wanted:
                 have = state.get("calendly_version")
@@ -191,12 +192,13 @@ def status(args) -> int:
     return 0 if ok else 1
 
 
-def org_json(state: dict, token: str) -> str:
-    """The CUMULUSCI_ORG_<name> value. It already holds what cci adds when it loads the org
-    (userinfo, org_type, is_sandbox, instance_name, namespace: OrgConfig._load_userinfo and
-    _load_orginfo), so tasks and flows find nothing changed and never save the org, token
-    included, to cci's keychain files."""
-    verify = str(home() / "cert.pem")  # the org's own certificate: quicker than the bundle
+def org_config(state: dict, folder: Path | None = None) -> dict:
+    """The cci org config of the running org. It already holds what cci adds when it loads the
+    org (userinfo, org_type, is_sandbox, instance_name, namespace: OrgConfig._load_userinfo and
+    _load_orginfo) and the refresh token cci renews the access token with."""
+    folder = folder or home()
+    token = read_token(folder)
+    verify = str(folder / "cert.pem")  # the org's own certificate: quicker than the bundle
     headers = {"Authorization": f"Bearer {token}"}
     userinfo = requests.get(f"{state['url']}/services/oauth2/userinfo", headers=headers,
                             verify=verify, timeout=10)
@@ -206,20 +208,23 @@ def org_json(state: dict, token: str) -> str:
     if userinfo.status_code != 200 or organization.status_code != 200:
         raise CliError("The running local org did not answer userinfo/Organization "
                        f"({userinfo.status_code}/{organization.status_code}); see "
-                       f"{home() / 'server.log'}.")
+                       f"{folder / 'server.log'}.")
     org = organization.json()
-    return json.dumps({
+    return {
         "instance_url": state["url"],
         "access_token": token,
+        "refresh_token": (folder / "refresh_token").read_text().strip(),
         "org_id": state["org_id"],
+        "id": userinfo.json()["sub"],
         "username": state["username"],
-        "config_name": "local",
+        "config_name": "local",  # cci's load_sample_data loads datasets/<config_name>/
         "userinfo": userinfo.json(),
         "org_type": org["OrganizationType"],
         "is_sandbox": org["IsSandbox"],
         "instance_name": org["InstanceName"],
         "namespace": org["NamespacePrefix"],
-    })
+        ccireg.HOME_KEY: str(folder),
+    }
 
 
 def register(args) -> int:
@@ -227,61 +232,35 @@ def register(args) -> int:
     if not state:
         raise CliError("localorg is not running; run `python -m localorg start` first.")
     name = args.name
-    env = {
-        f"CUMULUSCI_ORG_{name}": org_json(state, read_token()),
-        "CUMULUSCI_DISABLE_REFRESH": "1",
-        "REQUESTS_CA_BUNDLE": str(home() / "ca-bundle.pem"),
-    }
-    from localorg.server.tls import write_private
-
-    forget_stale_org(name)
-    path = home() / "env.sh"
-    lines = ["# Written by `python -m localorg register`; holds the org token: do not share."]
-    lines += [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
-    write_private(path, ("\n".join(lines) + "\n").encode())
+    keychain = ccireg.project_keychain()
+    ccireg.save_org(keychain, name, org_config(state))
     if not args.no_verify:
-        # `cci org info` always saves the org it shows, which would override CUMULUSCI_ORG_<name>
-        # of any other shell: check the same JSON under a throw-away name, then drop its copy.
-        probe = f"{name}_check_{secrets.token_hex(3)}".lower()
         cci = Path(sys.executable).with_name("cci")
-        probe_env = {**os.environ, **env, f"CUMULUSCI_ORG_{probe}": env[f"CUMULUSCI_ORG_{name}"]}
-        result = subprocess.run([str(cci), "org", "info", probe], cwd=ROOT, env=probe_env,
+        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(home() / "ca-bundle.pem")}
+        result = subprocess.run([str(cci), "org", "info", name], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=120)
-        forget_stale_org(probe)
         if result.returncode != 0:
             tail = (result.stdout + result.stderr).replace(read_token(), "***")[-1500:]
-            raise CliError(f"`cci org info` failed on the registered org:\n{tail}")
-        say(f"Verified with `cci org info` (as '{probe}').")
-    say(f"Registered the local org as cci org '{name}' in {path} (0600).")
-    print(f". {shlex.quote(str(path))}")
+            raise CliError(f"`cci org info {name}` failed on the registered org:\n{tail}")
+        say(f"Verified with `cci org info {name}` (token refreshed through the org).")
+    say(f"Registered the local org as cci org '{name}' in cci's keychain for this project "
+        f"({keychain.project_local_dir}); every shell sees it. Use it with this checkout's "
+        f"cci wrapper: bin/cci flow run dev_org --org {name}")
     return 0
 
 
-def forget_stale_org(name: str) -> None:
-    """Drop a copy of a local org that cci saved in its project keychain (quietly).
-
-    cci loads `CUMULUSCI_ORG_<name>` first and then its saved `<name>.org` files, which win; and
-    commands such as `cci org info` save the org they show there (only CUMULUSCI_KEYCHAIN_CLASS
-    set to the bare, unimportable "EnvironmentProjectKeychain" would stop that). A saved copy
-    holds the token and, after a restart, a dead port and token, so it is removed, but only if
-    it points at 127.0.0.1.
-    """
-    from urllib.parse import urlparse
-
-    from cumulusci.cli.runtime import CliRuntime
-
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        keychain = CliRuntime(load_keychain=True).keychain
-        saved = Path(keychain.project_local_dir or "") / f"{name}.org"
-        if not saved.is_file():
-            return
-        org_config = keychain.get_org(name)
-        if urlparse(org_config.instance_url or "").hostname == "127.0.0.1":
-            keychain.remove_org(name)
-    finally:
-        os.chdir(cwd)
+def refresh_registrations(state: dict, folder: Path | None = None) -> None:
+    """After a start: point every cci org registered from this folder at the running server."""
+    folder = folder or home()
+    keychain = ccireg.project_keychain()
+    names = ccireg.registered_from(keychain, folder)
+    if not names:
+        say("Next: python -m localorg register   (saves it as cci org 'local')")
+        return
+    config = org_config(state, folder)
+    for name in names:
+        ccireg.save_org(keychain, name, config)
+    say(f"Updated cci org(s) {', '.join(names)} to this address.")
 
 
 # ----- the server process -------------------------------------------------------------------
@@ -291,7 +270,7 @@ def serve(args) -> int:
     """Foreground server (started detached by `start`): runs until SIGTERM."""
     from localorg import calendly
     from localorg.server.app import LocalOrgApp, new_session_id
-    from localorg.server.httpd import LoopbackServer, make_tls_context
+    from localorg.server.httpd import make_tls_context
     from localorg.server.metadata import seed_stock
     from localorg.server.tls import ensure_certificate, write_private
 
@@ -302,9 +281,13 @@ def serve(args) -> int:
     seed_stock(org)
     token = new_session_id(org.org_id)
     write_private(folder / "token", token.encode())
+    refresh_path = folder / "refresh_token"  # lasts across restarts, as a connected app's does
+    if not refresh_path.exists():
+        write_private(refresh_path, secrets.token_urlsafe(32).encode())
     cert, key, _ = ensure_certificate(folder)
-    app = LocalOrgApp(org, token, access_log=str(folder / "access.log"))
-    server = LoopbackServer(args.port, app, make_tls_context(cert, key))
+    app = LocalOrgApp(org, token, access_log=str(folder / "access.log"),
+                      refresh_token=refresh_path.read_text().strip())
+    server = listen(args.port, folder / "port", app, make_tls_context(cert, key))
     url = f"https://127.0.0.1:{server.server_port}"
     app.instance_url = url
     with org.transaction() as txn:
@@ -323,6 +306,31 @@ def serve(args) -> int:
         server.server_close()
         (folder / "server.json").unlink(missing_ok=True)
     return 0
+
+
+def listen(port: int, last_port_file: Path, app, tls):
+    """The server on `port`; with 0, on the port of the last start when it is free (so cci
+    orgs registered then keep working), else on a free one."""
+    from localorg.server.httpd import LoopbackServer
+
+    if port == 0 and last_port_file.exists():
+        last = last_port_file.read_text().strip()
+        if last.isdigit() and port_is_free(int(last)):
+            port = int(last)
+    server = LoopbackServer(port, app, tls)
+    last_port_file.write_text(str(server.server_port))
+    return server
+
+
+def port_is_free(port: int) -> bool:
+    """Whether the server could bind `port` (werkzeug exits the process when it cannot)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _exit_on_signal(signum, frame):
@@ -380,7 +388,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=start)
     sub.add_parser("stop", help="stop the local org").set_defaults(func=stop)
     sub.add_parser("status", help="is it running, where").set_defaults(func=status)
-    r = sub.add_parser("register", help="register the running org with cci (token-only org)")
+    r = sub.add_parser("register", help="save the running org in cci's keychain (all shells)")
     r.add_argument("--name", type=org_name, default="local", help="cci org name (default: local)")
     r.add_argument("--no-verify", action="store_true", help="skip `cci org info` afterwards")
     r.set_defaults(func=register)

@@ -1,8 +1,8 @@
 """`make demo`: the project's whole job, end to end, on the embedded local org.
 
-1. start a fresh local org (`python -m localorg start --fresh`; an org already running is
-   stopped and its data replaced) and register it with cci;
-2. `cci flow run dev_org --org local`: checks the Calendly package version, deploys the flows,
+1. start a fresh local org in the demo's own folder, `.localorg-demo/` (LOCALORG_DEMO_HOME
+   overrides it), never the developer's `.localorg/`, and register it as cci org `local_demo`;
+2. `cci flow run dev_org --org local_demo`: checks the Calendly package version, deploys the flows,
    activates the two subflows then CreateEventTemplate, patches the Event layout and loads
    datasets/local/ (stock load_sample_data); then converts the Leads listed in
    datasets/local/local.conversions.yml with the SOAP API's convertLead;
@@ -11,13 +11,12 @@
    create; several: one sObject Collections call);
 4. reads every Event and EventRelation back through SOQL, prints them as a table and compares
    them with the file's `expect.events`; ends with `DEMO PASSED: …` or exits non-zero;
-5. stops the org (unless --keep-running). Each run starts fresh, so re-runs give the same result.
+5. stops the org (unless --keep-running). Each run starts its own org afresh (a demo org left
+   running by --keep-running is stopped first), so re-runs give the same result.
 """
 
 import argparse
-import json
 import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +32,7 @@ from localorg.server.tls import CERT
 ROOT = Path(__file__).resolve().parent.parent
 BOOKINGS = ROOT / "datasets" / "bookings.yml"
 CONVERSIONS = ROOT / "datasets" / "local" / "local.conversions.yml"
-ORG_NAME = "local"
+ORG_NAME = "local_demo"  # not "local": that name is the developer's own local org
 API_VERSION = "63.0"
 CHUNK = 200  # ids per IN list and records per Collections call (Salesforce's cap)
 # Key prefixes of the records an EventRelation can point to (RelationId).
@@ -60,38 +59,37 @@ def localorg(*args: str, capture: bool = False) -> str:
     return run([sys.executable, "-m", "localorg", *args], capture=capture)
 
 
-def register_env(name: str = ORG_NAME) -> dict:
-    """The environment cci needs for the org.
+def demo_home() -> Path:
+    """The demo org's folder: never the developer's own local org."""
+    return Path(os.environ.get("LOCALORG_DEMO_HOME") or ROOT / ".localorg-demo").resolve()
 
-    `python -m localorg register` writes `export NAME=VALUE` lines (token included) to a 0600
-    file and prints only `. <file>`; read them from there, never echo them.
-    """
-    printed = localorg("register", "--name", name, capture=True).split()
-    if len(printed) != 2 or printed[0] != ".":
-        raise DemoFailure("`python -m localorg register` did not print `. <env file>`")
+
+def local_home() -> Path:
+    """The folder of the local org the `python -m localorg` commands of this process use."""
+    return Path(os.environ.get("LOCALORG_HOME") or ROOT / ".localorg")
+
+
+def register_env(name: str = ORG_NAME) -> dict:
+    """Registers the running org as cci org `name` (saved in cci's keychain) and returns the
+    environment cci runs in: the checkout's tools first on PATH and the org's certificate
+    trusted, as `bin/cci` sets them."""
+    localorg("register", "--name", name, "--no-verify", capture=True)
     env = dict(os.environ)
-    # cci calls the checkout's own `sf` (node_modules/.bin), as `make` sets it up.
     tools = [str(ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent)]
     env["PATH"] = os.pathsep.join(tools + [env.get("PATH", "")])
-    for line in Path(printed[1]).read_text().splitlines():
-        words = shlex.split(line, comments=True)
-        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
-            key, value = words[1].split("=", 1)
-            env[key] = value
-    if org_key(env, name) is None:
-        raise DemoFailure(f"`python -m localorg register` did not set CUMULUSCI_ORG_{name}")
+    env["REQUESTS_CA_BUNDLE"] = str(local_home() / "ca-bundle.pem")
     return env
 
 
-def org_key(env: dict, name: str = ORG_NAME) -> str | None:
-    """The CUMULUSCI_ORG_<name> variable (cci matches the name case-insensitively)."""
-    wanted = f"CUMULUSCI_ORG_{name}".upper()
-    return next((k for k in env if k.upper() == wanted), None)
+def org_config(env: dict) -> dict:
+    """instance_url and access_token of the running local org (from its folder)."""
+    from localorg.server.cli import read_state, read_token
 
-
-def org_config(env: dict, name: str = ORG_NAME) -> dict:
-    """instance_url, access_token, org_id, username of the registered org."""
-    return json.loads(env[org_key(env, name)])
+    folder = Path(env.get("LOCALORG_HOME") or ROOT / ".localorg")
+    state = read_state(folder)
+    if state is None:
+        raise DemoFailure(f"the local org in {folder} is not running")
+    return {"instance_url": state["url"], "access_token": read_token(folder)}
 
 
 def run_dev_org(env: dict) -> None:
@@ -105,10 +103,10 @@ def stop_org() -> None:
     subprocess.run([sys.executable, "-m", "localorg", "stop"], cwd=ROOT)
 
 
-def connect(env: dict, name: str = ORG_NAME) -> Salesforce:
+def connect(env: dict) -> Salesforce:
     """A simple-salesforce session on the registered org (token-only, as cci uses it), trusting
     the local org's own certificate authority (REQUESTS_CA_BUNDLE from `register`)."""
-    org = org_config(env, name)
+    org = org_config(env)
     session = requests.Session()
     # The org's CA only: a REQUESTS_CA_BUNDLE inherited from this shell must not override it
     # (requests lets the environment win over session.verify unless trust_env is off).
@@ -290,7 +288,8 @@ def unmatched_report(sf: Salesforce, invitee_uuids: list) -> str:
 def demo(bookings_path: Path) -> str:
     """Runs steps 2-4; returns the pass line or raises DemoFailure."""
     bookings = load_bookings(bookings_path)
-    print("== Starting a fresh local org", flush=True)
+    print(f"== Starting a fresh local org in {demo_home()} (cci org {ORG_NAME}; the local org "
+          f"in {ROOT / '.localorg'}, if any, is not touched)", flush=True)
     stop_org()
     localorg("start", "--fresh")
     env = register_env()
@@ -323,8 +322,13 @@ def main(argv=None) -> int:
     parser.add_argument("--bookings", type=Path, default=BOOKINGS,
                         help="bookings and expected Events (default datasets/bookings.yml)")
     parser.add_argument("--keep-running", action="store_true",
-                        help="leave the org running (stop it: python -m localorg stop)")
+                        help="leave the demo org running, to open it in a browser")
     args = parser.parse_args(argv)
+    own = {(ROOT / ".localorg").resolve(), local_home().resolve()}
+    if demo_home() in own:
+        parser.error(f"LOCALORG_DEMO_HOME is {demo_home()}, the folder of your own local org; "
+                     "the demo replaces its org's data: give it another folder")
+    os.environ["LOCALORG_HOME"] = str(demo_home())  # every `python -m localorg` of the demo
     try:
         print(demo(args.bookings))
         return 0
@@ -333,10 +337,13 @@ def main(argv=None) -> int:
         return 1
     finally:
         if args.keep_running:
-            print("The local org is still running. Open it: eval \"$(python -m localorg "
-                  "register)\" && cci org browser local. Stop it: python -m localorg stop.")
+            print(f"The demo org is still running, as cci org {ORG_NAME}. Open it in a browser: "
+                  f"bin/cci org browser {ORG_NAME}. Stop it: LOCALORG_HOME={demo_home()} "
+                  ".venv/bin/python -m localorg stop (the next demo run also replaces it).")
         else:
             stop_org()
+            print("The demo org is stopped. To keep it running for a look in the browser: "
+                  "make demo DEMO_OPTIONS=--keep-running")
 
 
 if __name__ == "__main__":

@@ -30,17 +30,48 @@ EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
 # dev_org rewrites src/ in the checkout (stock dx_convert_from): one at a time
 @pytest.mark.e2e
 @pytest.mark.xdist_group("dev_org")
-def test_demo_books_the_sample_meetings_and_checks_every_participant(tmp_path):
-    env = dict(os.environ, LOCALORG_HOME=str(tmp_path / "localorg"))  # not the developer's org
-    result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, env=env,
-                            text=True, capture_output=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path):
+    """The demo runs its org in its own folder, as cci org local_demo: the developer's running
+    local org (and its registration as `local`) is untouched (issue 10: it was stopped and
+    wiped)."""
+    own = {**os.environ, "LOCALORG_HOME": str(tmp_path / "own")}
+    subprocess.run([sys.executable, "-m", "localorg", "start"], env=own, check=True,
+                   capture_output=True)
+    try:
+        subprocess.run([sys.executable, "-m", "localorg", "register", "--no-verify"], env=own,
+                       check=True, capture_output=True)
+        before = (tmp_path / "own" / "server.json").read_text()
+        env = dict(own, LOCALORG_DEMO_HOME=str(tmp_path / "demo"))
+        result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, env=env,
+                                text=True, capture_output=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert (tmp_path / "own" / "server.json").read_text() == before  # still running
+        from localorg.server import ccireg
+
+        assert (ccireg.local_org_home(ccireg.project_keychain(), "local")
+                == tmp_path / "own")
+    finally:
+        subprocess.run([sys.executable, "-m", "localorg", "stop"], env=own, capture_output=True)
     participants = sum(len(e["participants"]) for e in EXPECTED)
     assert (f"DEMO PASSED: {len(EXPECTED)} events, {participants} participants as expected"
             in result.stdout)
+    assert f"== Starting a fresh local org in {tmp_path / 'demo'} (cci org local_demo" in (
+        result.stdout)
+    assert ("The demo org is stopped. To keep it running for a look in the browser: make demo "
+            "DEMO_OPTIONS=--keep-running") in result.stdout
     # The table names every booking.
     for event in EXPECTED:
         assert event["invitee_uuid"] in result.stdout
+
+
+def test_demo_refuses_to_use_the_developers_own_org_folder(tmp_path):
+    env = dict(os.environ, LOCALORG_HOME=str(tmp_path), LOCALORG_DEMO_HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, env=env,
+                            text=True, capture_output=True, timeout=60)
+    assert result.returncode == 2
+    assert (f"LOCALORG_DEMO_HOME is {tmp_path}, the folder of your own local org; the demo "
+            "replaces its org's data: give it another folder") in result.stderr
+    assert not (tmp_path / "server.json").exists()
 
 
 @pytest.mark.e2e

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shlex
 import stat
 import subprocess
 import sys
@@ -46,24 +45,119 @@ def test_start_is_idempotent_and_status_reports_health(running):
     assert refused.returncode == 2 and "stop" in refused.stderr
 
 
+def keychain_org(name: str = "local") -> dict:
+    """The org config `register` saved in cci's keychain (the session's own HOME)."""
+    from localorg.server import ccireg
+
+    return ccireg.project_keychain().get_org(name).config
+
+
+def plain_shell(**extra) -> dict:
+    """A new shell: no LOCALORG_HOME, no REQUESTS_CA_BUNDLE, PATH without node_modules/.bin."""
+    return {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", **extra}
+
+
 def test_secrets_are_private_and_never_printed_or_logged(running):
     env, home = running
-    token = (home / "token").read_text().strip()
     result = localorg(env, "register")
-    assert result.stdout.strip() == f". {shlex.quote(str(home / 'env.sh'))}"
-    for name in ("token", "env.sh", "key.pem"):
+    token = (home / "token").read_text().strip()
+    refresh = (home / "refresh_token").read_text().strip()
+    for name in ("token", "refresh_token", "key.pem"):
         assert stat.S_IMODE((home / name).stat().st_mode) == 0o600, name
-    exports = (home / "env.sh").read_text()
-    org = json.loads(shlex.split(exports.split("export CUMULUSCI_ORG_local=")[1])[0])
-    assert org["access_token"] == token and org["config_name"] == "local"
-    assert "export CUMULUSCI_DISABLE_REFRESH=1" in exports
-    assert token not in result.stdout + result.stderr
-    assert token not in (home / "access.log").read_text()
-    assert token not in (home / "server.log").read_text()
-    # The register check ran `cci org info` under a throw-away name; cci saved that org (token
-    # included) in its keychain folder, and register removed it again.
-    assert "Verified with `cci org info` (as 'local_check_" in result.stderr
-    assert not list(Path.home().glob(".cumulusci/*/local_check_*.org"))
+    saved = keychain_org()
+    assert saved["access_token"] == token and saved["refresh_token"] == refresh
+    assert saved["localorg_home"] == str(home) and saved["config_name"] == "local"
+    org_file = next(Path(os.environ["HOME"]).glob(".cumulusci/*/local.org"))
+    assert stat.S_IMODE(org_file.stat().st_mode) == 0o600
+    for secret in (token, refresh):
+        assert secret not in result.stdout + result.stderr
+        assert secret not in (home / "access.log").read_text()
+        assert secret not in (home / "server.log").read_text()
+    assert "Verified with `cci org info local`" in result.stderr
+
+
+def test_a_new_shell_finds_the_org_and_cci_refreshes_its_token(running):
+    """Registration lives in cci's keychain, not in one shell's variables: `bin/cci` in a shell
+    with a plain PATH and no localorg variable finds it, and cci renews the token through the
+    org's OAuth token endpoint, as for a real org (no CUMULUSCI_DISABLE_REFRESH anywhere)."""
+    env, home = running
+    localorg(env, "register", "--no-verify")
+    before = (home / "access.log").read_text().count("POST /services/oauth2/token\t200")
+    result = subprocess.run([str(ROOT / "bin" / "cci"), "org", "info", "local"], cwd=ROOT,
+                            env=plain_shell(), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "admin@localorg.test" in result.stdout
+    after = (home / "access.log").read_text().count("POST /services/oauth2/token\t200")
+    assert after == before + 1
+    assert "CUMULUSCI_DISABLE_REFRESH" not in (ROOT / "localorg" / "server" / "cli.py").read_text()
+
+
+def test_the_token_endpoint_answers_as_salesforce(running):
+    env, home = running
+    url = json.loads((home / "server.json").read_text())["url"]
+    bundle = str(home / "ca-bundle.pem")
+    refresh = (home / "refresh_token").read_text().strip()
+
+    def post(**form):
+        return requests.post(f"{url}/services/oauth2/token", data=form, verify=bundle)
+
+    good = post(grant_type="refresh_token", refresh_token=refresh, client_id="any")
+    assert good.status_code == 200
+    body = good.json()
+    assert body["access_token"] == (home / "token").read_text().strip()
+    assert body["instance_url"] == url and body["token_type"] == "Bearer"
+    assert set(body) == {"access_token", "signature", "scope", "instance_url", "id",
+                         "token_type", "issued_at"}
+    for form, error in [
+        ({"grant_type": "refresh_token", "refresh_token": "stale", "client_id": "any"},
+         ("invalid_grant", "expired access/refresh token")),
+        ({"grant_type": "password", "client_id": "any"},
+         ("unsupported_grant_type", "grant type not supported")),
+        ({"grant_type": "refresh_token", "refresh_token": refresh},
+         ("invalid_client_id", "client identifier invalid")),
+    ]:
+        answer = post(**form)
+        assert answer.status_code == 400
+        assert (answer.json()["error"], answer.json()["error_description"]) == error
+
+
+def test_restart_on_another_port_updates_the_registration_and_a_stale_one_is_named(tmp_path):
+    """The port of the last start is reused; when it is taken, `start` moves the registration
+    to the new port. While the org is stopped, `bin/cci` says so and how to start it (cci alone
+    said "We encountered an error with your internet connection")."""
+    import socket
+
+    env = {**os.environ, "LOCALORG_HOME": str(tmp_path)}
+    localorg(env, "start")
+    try:
+        localorg(env, "register", "--name", "restarted", "--no-verify")
+        first = json.loads((tmp_path / "server.json").read_text())["port"]
+        localorg(env, "stop")
+        cci = [str(ROOT / "bin" / "cci"), "org", "info", "restarted"]
+        stale = subprocess.run(cci, cwd=ROOT, env=plain_shell(), capture_output=True,
+                               text=True, timeout=180)
+        assert stale.returncode == 1
+        assert (f"Error: cci org 'restarted' is the local org in {tmp_path} (registered at "
+                f"https://127.0.0.1:{first}), which is not running. Start it with "
+                f"`LOCALORG_HOME={tmp_path} ") in stale.stderr
+        assert "internet connection" not in stale.stdout + stale.stderr
+        localorg(env, "start")
+        assert json.loads((tmp_path / "server.json").read_text())["port"] == first
+        localorg(env, "stop")
+        with socket.socket() as taken:  # another program now listens on that port
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            taken.bind(("127.0.0.1", first))
+            taken.listen()
+            moved = localorg(env, "start")
+        assert "Updated cci org(s) restarted to this address." in moved.stderr
+        second = json.loads((tmp_path / "server.json").read_text())["port"]
+        assert second != first
+        assert keychain_org("restarted")["instance_url"] == f"https://127.0.0.1:{second}"
+        info = subprocess.run(cci, cwd=ROOT, env=plain_shell(), capture_output=True, text=True,
+                              timeout=180)
+        assert info.returncode == 0, info.stdout[-2000:] + info.stderr[-2000:]
+    finally:
+        localorg(env, "stop")
 
 
 def test_the_token_is_required(running):
@@ -103,7 +197,7 @@ def test_ca_bundle_is_not_rebuilt_from_itself(tmp_path, monkeypatch):
     cert, _, bundle = ensure_certificate(home)
     first = bundle.read_bytes()
     assert first == roots.read_bytes() + b"\n" + cert.read_bytes()
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))  # a shell that sourced env.sh
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))  # a shell that trusts the local org
     ensure_certificate(home)
     assert bundle.read_bytes() == first
 

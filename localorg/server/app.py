@@ -38,9 +38,11 @@ MAP = Map([
 class LocalOrgApp:
     """The WSGI app. `org` is a `localorg.backend.Org`; `token` the session id every call needs."""
 
-    def __init__(self, org, token: str, instance_url: str = "", access_log=None):
+    def __init__(self, org, token: str, instance_url: str = "", access_log=None,
+                 refresh_token: str | None = None):
         self.org = org
         self.token = token
+        self.refresh_token = refresh_token  # for /services/oauth2/token (oauth.py); None: none
         self.instance_url = instance_url
         self.access_log = access_log  # a path, or None
         self.calls = Counter()  # "METHOD endpoint" -> count, for tests and bench/

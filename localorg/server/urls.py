@@ -5,13 +5,14 @@
 its own cookie); SOAP handlers read the session from the envelope.
 """
 
-from localorg.server import actions, metadata, page, partner, rest, tooling
+from localorg.server import actions, metadata, oauth, page, partner, rest, tooling
 
 D = "/services/data/v<version>"
 T = f"{D}/tooling"
 
 ROUTES = [
     ("/services/oauth2/userinfo", ["GET", "POST"], rest.userinfo),
+    ("/services/oauth2/token", ["POST"], oauth.token),
     ("/services/data", ["GET"], rest.versions),
     (D, ["GET"], rest.resources),
     (f"{D}/limits", ["GET"], rest.limits),
@@ -42,5 +43,5 @@ STRICT_SLASHES = {
     "/services/Soap/m/<version>/<org_id>", "/services/Soap/u/<version>", "/secur/frontdoor.jsp",
     "/lightning/r/Event/<record_id>/view",
 }
-PUBLIC = (page.frontdoor, page.event)
+PUBLIC = (page.frontdoor, page.event, oauth.token)  # token: its own refresh_token
 SOAP = (metadata.soap, partner.soap)

@@ -1,0 +1,73 @@
+"""`bin/cci ARGS`: CumulusCI for this checkout, then `cci ARGS` itself.
+
+cci runs `sf` (`sf project convert source` in the stock deploy) from PATH, and verifies HTTPS
+with requests, which trusts the local org's self-signed certificate only through
+REQUESTS_CA_BUNDLE (see `tls`). A new shell has neither, so this wrapper sets them for cci's
+process only: node_modules/.bin and .venv/bin first on PATH; REQUESTS_CA_BUNDLE to the local
+org's bundle (public roots plus its certificate) when the org named by --org is a local org
+(ccireg.HOME_KEY in its config). For such an org it also checks the server first: not running
+is said plainly, with the command that starts it (cci would say "We encountered an error with
+your internet connection"); running at another address updates the registration.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from localorg.server import ccireg, cli
+
+ROOT = ccireg.ROOT
+
+
+def org_name(argv: list) -> str | None:
+    """The org a cci command line uses: --org NAME, `cci org <command> NAME`, else none."""
+    for index, word in enumerate(argv):
+        if word == "--org" and index + 1 < len(argv):
+            return argv[index + 1]
+        if word.startswith("--org="):
+            return word.split("=", 1)[1]
+    if len(argv) >= 3 and argv[0] == "org" and not argv[2].startswith("-"):
+        return argv[2]
+    return None
+
+
+def start_command(home: Path) -> str:
+    prefix = "" if home == ROOT / ".localorg" else f"LOCALORG_HOME={home} "
+    return f"{prefix}{ROOT / '.venv/bin/python'} -m localorg start"
+
+
+def check_local_org(name: str, env: dict) -> str | None:
+    """An error message when cci org `name` is a local org that is not running, else None."""
+    keychain = ccireg.project_keychain()
+    home = ccireg.local_org_home(keychain, name)
+    if home is None:
+        return None
+    env["REQUESTS_CA_BUNDLE"] = str(home / "ca-bundle.pem")
+    state = cli.read_state(home)
+    if state is None or not cli.healthy(state, cli.read_token(home), home):
+        url = keychain.get_org(name).instance_url
+        return (f"cci org '{name}' is the local org in {home} (registered at {url}), which is "
+                f"not running. Start it with `{start_command(home)}`: it keeps its data and "
+                f"updates the registration; then run this command again.")
+    if keychain.get_org(name).instance_url != state["url"]:
+        cli.refresh_registrations(state, home)
+    return None
+
+
+def main(argv: list) -> int:
+    env = dict(os.environ)
+    tools = [str(ROOT / "node_modules" / ".bin"), str(ROOT / ".venv" / "bin")]
+    env["PATH"] = os.pathsep.join(tools + [env.get("PATH", "")])
+    name = org_name(argv)
+    if name:
+        problem = check_local_org(name, env)
+        if problem:
+            print(f"Error: {problem}", file=sys.stderr)
+            return 1
+    cci = str(ROOT / ".venv" / "bin" / "cci")
+    os.execve(cci, [cci, *argv], env)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
