@@ -12,10 +12,9 @@ so every dry run sees the org the earlier steps left, as in `cci flow run calend
 The script exits 1 on any error or on a write outside a first run.
 
 With --org, the tasks really change that org: use a scratch or local org. The local org
-(python -m localorg start; python -m localorg register; then --org local, through bin/cci's
-environment: REQUESTS_CA_BUNDLE=.localorg/ca-bundle.pem) has the
-package's stand-in objects but not its template flow, so there the clone step copies the
-project's flows/CreateEventTemplate.flow-meta.xml, as --clone-source-file does elsewhere.
+(python -m localorg start; python -m localorg register; then --org local, with
+REQUESTS_CA_BUNDLE=.localorg/ca-bundle.pem as bin/cci sets it) has the package's stand-in,
+template flow included, so the clone step copies Calendly__CreateEventTemplate there too.
 """
 
 import argparse
@@ -35,7 +34,6 @@ from cumulusci.core.config import TaskConfig  # noqa: E402
 import conftest  # noqa: E402,F401  (makes the project's tasks package importable)
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "tasks" / "Calendly__CreateEventTemplate.flow"
-LOCAL_CLONE_SOURCE = "flows/CreateEventTemplate.flow-meta.xml"
 # task name in cumulusci.yml -> extra options for this benchmark
 STEPS = {
     "calendly_check_package_version": {},
@@ -137,10 +135,7 @@ class CciOrgTarget:
 
         self._runtime = CliRuntime(load_keychain=True)
         self.project_config = self._runtime.project_config
-        local = self.org_config().get_domain() == "127.0.0.1"  # as cumulusci.yml tells it
-        self.extra_options = (
-            {"calendly_clone_flow": {"source_file": LOCAL_CLONE_SOURCE}} if local else {}
-        )
+        self.extra_options = {}
         return self
 
     def __exit__(self, *exc):

@@ -82,7 +82,12 @@ def local_org(path=":memory:", version: str | None = VERSION, renames: dict | No
         else:
             folder = Path(path).parent
         source = renamed_standin(renames, folder)
-    return Org(path, packages=packages(version, source), **options)
+    org = Org(path, packages=packages(version, source), **options)
+    if installed_version(org) is not None:
+        from localorg.standin import install_flows
+
+        install_flows(org)  # the package's template and subflows, where still missing
+    return org
 
 
 def installed_version(org: Org) -> str | None:

@@ -19,6 +19,7 @@ import argparse
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -79,6 +80,25 @@ def register_env(name: str = ORG_NAME) -> dict:
     env["PATH"] = os.pathsep.join(tools + [env.get("PATH", "")])
     env["REQUESTS_CA_BUNDLE"] = str(local_home() / "ca-bundle.pem")
     return env
+
+
+@contextmanager
+def fresh_org(home: Path, name: str = ORG_NAME):
+    """A fresh local org in `home` (LOCALORG_HOME for this process while it runs), registered
+    as cci org `name`; yields the environment cci runs in, and stops the org afterwards."""
+    previous = os.environ.get("LOCALORG_HOME")
+    os.environ["LOCALORG_HOME"] = str(home)
+    try:
+        localorg("start", "--fresh", capture=True)
+        try:
+            yield register_env(name)
+        finally:
+            stop_org()
+    finally:
+        if previous is None:
+            os.environ.pop("LOCALORG_HOME", None)
+        else:
+            os.environ["LOCALORG_HOME"] = previous
 
 
 def org_config(env: dict) -> dict:

@@ -115,10 +115,14 @@ def test_the_token_endpoint_answers_as_salesforce(running):
          ("unsupported_grant_type", "grant type not supported")),
         ({"grant_type": "refresh_token", "refresh_token": refresh},
          ("invalid_client_id", "client identifier invalid")),
+        ({"refresh_token": refresh, "client_id": "any"},
+         ("invalid_request", "grant type is missing")),
     ]:
         answer = post(**form)
         assert answer.status_code == 400
         assert (answer.json()["error"], answer.json()["error_description"]) == error
+    xml = post(grant_type="refresh_token", refresh_token=refresh, client_id="any", format="xml")
+    assert xml.status_code == 501 and xml.json()[0]["errorCode"] == "NOT_IMPLEMENTED"
 
 
 def test_restart_on_another_port_updates_the_registration_and_a_stale_one_is_named(tmp_path):

@@ -98,14 +98,13 @@ def org(fake_org):
     return fake_org
 
 
-def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_config, org):
-    project_config.config["project"]["custom"] = {"calendly_flow_source": "clone"}
+def test_calendly_setup_clone_end_to_end_and_rerun_writes_nothing(project_config, org):
     template = (FIXTURES / "Calendly__CreateEventTemplate.flow").read_bytes()
     org.install_package("Calendly", "2.6")
     org.add_flow("Calendly__CreateEventTemplate", [template], active=1)
     org.layouts["Event-Event Layout"] = event_layouts()[0]
 
-    flow = project_config.get_flow("calendly_setup")
+    flow = project_config.get_flow("calendly_setup_clone")
     first = FlowCoordinator(project_config, flow)
     first.run(task_fake_org.org_config(project_config))
     ran = [result.task_name for result in first.results]
@@ -124,7 +123,7 @@ def test_calendly_setup_clone_route_end_to_end_and_rerun_writes_nothing(project_
     writes_after_first = len(org.write_calls(org.mock.calls))
     assert writes_after_first == 3  # deploy copy, PATCH activation, deploy layout
 
-    second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
+    second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup_clone"))
     second.run(task_fake_org.org_config(project_config))
     assert len(org.write_calls(org.mock.calls)) == writes_after_first
     assert second.results[1].return_values["action"] == "unchanged"
