@@ -10,6 +10,8 @@ from cumulusci.salesforce_api.metadata import ApiListMetadata
 from cumulusci.tasks.metadata_etl import MetadataSingleEntityTransformTask
 from cumulusci.tasks.metadata_etl.layouts import AddFieldsToLayoutOptions, AddFieldsToPageLayout
 
+from tasks.options import NamedOptions
+
 # Layout-metadata name of Lightning's Attendees field (docs/research.md, "The Attendees field
 # in layouts"). The one place this task names it.
 ATTENDEES_FIELD = "Attendees"
@@ -21,7 +23,7 @@ class EventLayoutError(CumulusCIFailure):
     """A named Event layout does not exist, or the org has none."""
 
 
-class AddAttendeesToEventLayouts(AddFieldsToPageLayout):
+class AddAttendeesToEventLayouts(NamedOptions, AddFieldsToPageLayout):
     """Add the Attendees field to named Event layouts, or to every Event layout.
 
     Extends the stock ``add_page_layout_fields`` (retrieve, insert, deploy), which lacks:

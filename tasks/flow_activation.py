@@ -8,13 +8,14 @@ from cumulusci.utils.options import CCIOptions, Field
 from simple_salesforce.exceptions import SalesforceError
 
 from tasks.flow_metadata import split_flow_name
+from tasks.options import NamedOptions
 
 
 class FlowActivationError(CumulusCIFailure):
     """The flow is missing, or the org refused or did not apply the activation."""
 
 
-class ActivateFlow(BaseSalesforceApiTask):
+class ActivateFlow(NamedOptions, BaseSalesforceApiTask):
     """Activate the latest (or a given) version of one flow, or deactivate it.
 
     Stock ``activate_flow`` is not enough here: it only warns when a flow name does

@@ -12,6 +12,7 @@ from pydantic.v1 import validator
 
 from metacheck import schema
 from tasks.flow_metadata import MD_NS, canonical, deploy_flows, retrieve_flows, split_flow_name
+from tasks.options import NamedOptions
 
 
 class FlowCloneError(CumulusCIFailure):
@@ -37,7 +38,7 @@ def set_flow_child(root: etree._Element, tag: str, text: str | None):
         root.append(new)
 
 
-class CloneFlow(BaseSalesforceTask):
+class CloneFlow(NamedOptions, BaseSalesforceTask):
     """Copy a flow under a new API name and label, as Flow Builder's "Save As" does.
 
     No stock CumulusCI task copies a flow. The source is read with the Metadata API
@@ -110,6 +111,24 @@ class CloneFlow(BaseSalesforceTask):
                 raise TaskOptionsError(f"source_file {opts.source_file} does not exist.")
         self.api_version = self.project_config.project__package__api_version
 
+    def _missing_source_message(self, source: str) -> str:
+        """Why the source flow is missing: its package is absent, or installed without a flow of
+        that name (then upgrading would not help: the name is what to check)."""
+        namespace = split_flow_name(source)[0]
+        installed = self.org_config.installed_packages.get(namespace, []) if namespace else []
+        where = f"Source flow {source} was not found in org {self.org_config.name}"
+        local_copy = ("or set source_file to copy the project's "
+                      "flows/CreateEventTemplate.flow-meta.xml.")
+        if installed:
+            version = installed[0].number
+            return (f"{where}, although the {namespace} package {version} is installed. Find "
+                    f"the template's API name in Setup > Flows and pass it with "
+                    f"-o calendly_clone_flow__source <name>, {local_copy}")
+        if namespace:
+            return (f"{where}: the {namespace} package is not installed. Install it (2.5+: "
+                    f"`cci flow run dependencies`), {local_copy}")
+        return f"{where}. Check the flow's API name (option source), {local_copy}"
+
     def _run_task(self):
         opts = self.parsed_options
         names = [opts.target] if self.source_file else [opts.source, opts.target]
@@ -119,11 +138,7 @@ class CloneFlow(BaseSalesforceTask):
         )
         source_name = str(opts.source_file) if opts.source_file else opts.source
         if source_xml is None:
-            raise FlowCloneError(
-                f"Source flow {opts.source} was not found in org {self.org_config.name}. "
-                "Install or upgrade the Calendly package (2.5+: `cci flow run dependencies`), or "
-                "set source_file to copy the project's flows/CreateEventTemplate.flow-meta.xml."
-            )
+            raise FlowCloneError(self._missing_source_message(opts.source))
         wanted = self._make_copy(source_xml)
         existing = org_flows.get(opts.target)
         self.return_values = {"target": opts.target, "source": source_name, "action": None,

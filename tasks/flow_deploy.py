@@ -10,6 +10,7 @@ from lxml import etree
 
 from tasks.field_mapping import apply_mapping
 from tasks.flow_metadata import MD_NS, canonical, deploy_flows, retrieve_flows
+from tasks.options import NamedOptions
 
 SUFFIXES = (".flow-meta.xml", ".flow")
 
@@ -18,7 +19,7 @@ class FlowDeployError(CumulusCIFailure):
     """A flow file is unreadable, or the org refused the deploy."""
 
 
-class DeployChangedFlows(BaseSalesforceTask):
+class DeployChangedFlows(NamedOptions, BaseSalesforceTask):
     """Deploy the flows in ``path`` whose content differs from the org's latest version.
 
     The stock ``deploy`` task (``path: flows``) deploys every flow on every run, and each

@@ -7,6 +7,8 @@ from cumulusci.core.tasks import BaseSalesforceTask
 from cumulusci.utils.options import CCIOptions, Field
 from cumulusci.utils.version_strings import StrictVersion
 
+from tasks.options import NamedOptions
+
 # Salesforce shows betas as "2.6 (Beta 1)"; CumulusCI's StrictVersion spells them "2.6b1".
 _SALESFORCE_BETA = re.compile(r"^\s*(\d+(?:\.\d+){1,2})\s*\(\s*Beta\s+(\d+)\s*\)\s*$", re.I)
 
@@ -38,7 +40,7 @@ def display_version(version: StrictVersion) -> str:
     return number
 
 
-class CheckPackageVersion(BaseSalesforceTask):
+class CheckPackageVersion(NamedOptions, BaseSalesforceTask):
     """Check that a managed package (default: Calendly) is installed at min_version or newer.
 
     Uses the stock ``org_config.installed_packages`` (Tooling query of

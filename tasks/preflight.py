@@ -16,6 +16,7 @@ from simple_salesforce.exceptions import SalesforceError, SalesforceResourceNotF
 from tasks.field_mapping import SETTING, SOURCE_NAMES, apply_mapping, field_mapping
 from tasks.flow_activation import _salesforce_message
 from tasks.flow_references import read_flow_folder, read_flows
+from tasks.options import NamedOptions
 from tasks.package_version import CheckPackageVersion, PackageVersionError
 
 OK, WARNING, BLOCKER = "ok", "warning", "blocker"
@@ -31,7 +32,7 @@ class PreflightError(CumulusCIFailure):
     """The org has one or more blockers; nothing was changed."""
 
 
-class Preflight(BaseSalesforceApiTask):
+class Preflight(NamedOptions, BaseSalesforceApiTask):
     """Check, without writing anything, that an org can take the setup.
 
     One table of checks, each ``ok``, ``warning`` or ``blocker`` with what to do:

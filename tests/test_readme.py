@@ -90,6 +90,7 @@ def new_shell(tmp_path):
                    env=env, capture_output=True)
 
 
+@pytest.mark.e2e
 def test_runnable_blocks_pass_in_order_in_a_new_shell(new_shell):
     for block in (b for b in blocks(README.read_text()) if b.marker == "run"):
         result = run_block(block, new_shell)

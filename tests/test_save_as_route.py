@@ -10,6 +10,7 @@ import pytest
 from localorg.demo import connect, fresh_org
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

@@ -125,6 +125,7 @@ def test_the_token_endpoint_answers_as_salesforce(running):
     assert xml.status_code == 501 and xml.json()[0]["errorCode"] == "NOT_IMPLEMENTED"
 
 
+@pytest.mark.e2e
 def test_restart_on_another_port_updates_the_registration_and_a_stale_one_is_named(tmp_path):
     """The port of the last start is reused; when it is taken, `start` moves the registration
     to the new port. While the org is stopped, `bin/cci` says so and how to start it (cci alone

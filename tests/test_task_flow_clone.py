@@ -96,9 +96,23 @@ def test_missing_template_is_a_clear_error(org):
     del org.flows["Calendly__CreateEventTemplate"]
     with pytest.raises(FlowCloneError) as err:
         run()
-    assert "Source flow Calendly__CreateEventTemplate was not found in org test" in str(err.value)
+    assert ("Source flow Calendly__CreateEventTemplate was not found in org test: the Calendly "
+            "package is not installed. Install it") in str(err.value)
     assert "source_file" in str(err.value)
     assert org.write_calls(org.mock.calls) == []
+
+
+def test_missing_template_with_the_package_installed_does_not_say_upgrade(org):
+    """Issue 10: the message said to install or upgrade a package that was installed."""
+    del org.flows["Calendly__CreateEventTemplate"]
+    org.install_package("Calendly", "2.5")
+    with pytest.raises(FlowCloneError) as err:
+        run()
+    message = str(err.value)
+    assert ("Source flow Calendly__CreateEventTemplate was not found in org test, although the "
+            "Calendly package 2.5 is installed. Find the template's API name in Setup > Flows "
+            "and pass it with -o calendly_clone_flow__source <name>") in message
+    assert "upgrade" not in message.lower() and "install it" not in message.lower()
 
 
 def test_source_file_copies_a_local_flow(org):
