@@ -258,3 +258,20 @@ def test_start_without_shared_activities(tmp_path):
         assert "this org has Shared Activities off" in restarted.stderr
     finally:
         localorg(env, "stop")
+
+
+def test_the_wrapper_finds_the_org_a_command_line_uses(monkeypatch):
+    from localorg.server import ccirun
+
+    assert ccirun.org_name(["flow", "run", "dev_org", "--org", "local"]) == "local"
+    assert ccirun.org_name(["task", "run", "robot", "--org=qa"]) == "qa"
+    assert ccirun.org_name(["org", "browser", "local_demo"]) == "local_demo"
+    assert ccirun.org_name(["org", "list"]) is None
+    assert ccirun.org_name(["--help"]) is None
+
+    class Keychain:
+        def get_default_org(self):
+            return "my_default", None
+
+    monkeypatch.setattr(ccirun.ccireg, "project_keychain", Keychain)
+    assert ccirun.org_name(["flow", "run", "dev_org"]) == "my_default"

@@ -20,7 +20,8 @@ ROOT = ccireg.ROOT
 
 
 def org_name(argv: list) -> str | None:
-    """The org a cci command line uses: --org NAME, `cci org <command> NAME`, else none."""
+    """The org a cci command line uses: --org NAME, `cci org <command> NAME`, the default org
+    of `cci task run` / `cci flow run` without --org, else none."""
     for index, word in enumerate(argv):
         if word == "--org" and index + 1 < len(argv):
             return argv[index + 1]
@@ -28,6 +29,8 @@ def org_name(argv: list) -> str | None:
             return word.split("=", 1)[1]
     if len(argv) >= 3 and argv[0] == "org" and not argv[2].startswith("-"):
         return argv[2]
+    if argv[:2] in (["task", "run"], ["flow", "run"]):
+        return ccireg.project_keychain().get_default_org()[0]
     return None
 
 
