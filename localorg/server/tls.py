@@ -83,8 +83,8 @@ def ensure_certificate(folder: Path) -> tuple[Path, Path, Path]:
 def write_bundle(bundle_path: Path, pem: bytes) -> None:
     """The roots this environment trusts plus the local org's certificate.
 
-    In a shell that sourced env.sh, REQUESTS_CA_BUNDLE is this bundle itself: the roots it was
-    made from (recorded next to it) are used again."""
+    Under bin/cci (or a shell that exports it), REQUESTS_CA_BUNDLE is this bundle itself: the
+    roots it was made from (recorded next to it) are used again."""
     origin = bundle_path.with_name("ca-roots.txt")
     roots = Path(os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where())
     if roots.is_file() and roots.resolve() == bundle_path.resolve():
