@@ -5,7 +5,8 @@ flows/ when the local org installs the package: each flow gets the `Calendly__` 
 so do the subflows it calls; the template, `Calendly__CreateEventTemplate`, is marked
 `isTemplate` and installed inactive (an admin "saves it as" a new flow and activates that);
 the subflows are installed active, for the copy to call them. Built at install time, they stay
-in step with the flows they stand in for. Real orgs get Calendly's own flows with its package.
+in step with the flows they stand in for; like them, they write the booking's sync outcome to
+the project's fields (`calendly_deploy_sync_fields`). Real orgs get Calendly's own flows.
 """
 
 from pathlib import Path

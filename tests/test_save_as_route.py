@@ -30,6 +30,12 @@ def test_the_local_org_ships_the_template_inactive_and_its_subflows_active(org_e
 
 
 def test_save_as_route_clones_activates_and_books_with_participants(org_env):
+    # The stand-in template is this project's flow under the package namespace: it writes the
+    # booking's sync outcome to the project's fields, so the local org needs them first.
+    fields = subprocess.run(
+        [str(ROOT / "bin" / "cci"), "task", "run", "calendly_deploy_sync_fields", "--org",
+         "local"], cwd=ROOT, env=org_env, text=True, capture_output=True, timeout=600)
+    assert fields.returncode == 0, fields.stdout[-4000:] + fields.stderr[-2000:]
     result = subprocess.run(
         [str(ROOT / "bin" / "cci"), "flow", "run", "calendly_setup_clone", "--org", "local",
          "-o", "calendly_clone_flow__target", "Calendly_Sync_Test"],
