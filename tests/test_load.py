@@ -3,15 +3,11 @@
 The full benchmark (2,000 bookings, 8 clients) is `python bench/load.py`; timings live there.
 """
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from bench.load import insert_concurrently, load, make_bookings, verify
-from localorg.demo import ORG_NAME, DemoFailure, connect, register_env, run, stop_org
+from localorg.demo import DemoFailure, connect, deploy_project_flows, fresh_org
 
-CCI = str(Path(sys.executable).parent / "cci")
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("load_org")]  # one org per run
 
 
@@ -20,21 +16,9 @@ def org(tmp_path_factory):
     """A fresh local org (own LOCALORG_HOME) with CreateEventTemplate active: {"env": cci env}.
 
     A restart gives the org a new port and token, so tests that restart it store the new env."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LOCALORG_HOME", str(tmp_path_factory.mktemp("localorg")))
-        run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
-        try:
-            env = register_env()
-            # the booking fields the flows write their outcome to, then the flows
-            run([CCI, "task", "run", "calendly_deploy_sync_fields", "--org", ORG_NAME], env=env,
-                capture=True)
-            run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", "flows"],
-                env=env, capture=True)
-            run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
-                capture=True)
-            yield {"env": env}
-        finally:
-            stop_org()
+    with fresh_org(tmp_path_factory.mktemp("localorg")) as env:
+        deploy_project_flows(env)
+        yield {"env": env}
 
 
 def test_concurrent_bookings_are_exact_and_survive_a_restart(org):

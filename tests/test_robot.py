@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from robot.api import ExecutionResult
 
-from localorg.demo import ORG_NAME, fresh_org, run
+from localorg.demo import ORG_NAME, deploy_project_flows, fresh_org
 
 ROOT = Path(__file__).resolve().parents[1]
 CCI = str(Path(sys.executable).parent / "cci")
@@ -23,13 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("robot_org")]  # one org_
 def org_env(tmp_path_factory):
     """A fresh local org (in its own LOCALORG_HOME) with CreateEventTemplate active."""
     with fresh_org(tmp_path_factory.mktemp("localorg")) as env:
-        # the booking fields the flows write their outcome to, then the flows
-        run([CCI, "task", "run", "calendly_deploy_sync_fields", "--org", ORG_NAME], env=env,
-            capture=True)
-        run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", "flows"],
-            env=env, capture=True)
-        run([CCI, "task", "run", "calendly_activate_flow", "--org", ORG_NAME], env=env,
-            capture=True)
+        deploy_project_flows(env)
         yield env
 
 
