@@ -82,12 +82,7 @@ def local_org(path=":memory:", version: str | None = VERSION, renames: dict | No
         else:
             folder = Path(path).parent
         source = renamed_standin(renames, folder)
-    org = Org(path, packages=packages(version, source), **options)
-    if installed_version(org) is not None:
-        from localorg.standin import install_flows
-
-        install_flows(org)  # the package's template and subflows, where still missing
-    return org
+    return Org(path, packages=packages(version, source), **options)
 
 
 def installed_version(org: Org) -> str | None:

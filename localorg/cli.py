@@ -279,6 +279,10 @@ def serve(args) -> int:
                              shared_activities=not args.no_shared_activities,
                              renames=dict(args.rename_field))
     seed_stock(org)
+    if calendly.installed_version(org) is not None:
+        from localorg.standin import install_flows
+
+        install_flows(org)  # the package's template and subflows, where still missing
     token = new_session_id(org.org_id)
     write_private(folder / "token", token.encode())
     refresh_path = folder / "refresh_token"  # lasts across restarts, as a connected app's does

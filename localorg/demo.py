@@ -33,7 +33,8 @@ from localorg.server.tls import CERT
 ROOT = Path(__file__).resolve().parent.parent
 BOOKINGS = ROOT / "datasets" / "bookings.yml"
 CONVERSIONS = ROOT / "datasets" / "local" / "local.conversions.yml"
-ORG_NAME = "local_demo"  # not "local": that name is the developer's own local org
+ORG_NAME = "local"  # the cci org name `python -m localorg register` gives by default
+DEMO_ORG = "local_demo"  # the demo's own: "local" is the developer's local org
 API_VERSION = "63.0"
 CHUNK = 200  # ids per IN list and records per Collections call (Salesforce's cap)
 # Key prefixes of the records an EventRelation can point to (RelationId).
@@ -123,9 +124,9 @@ def org_config(env: dict) -> dict:
     return {"instance_url": state["url"], "access_token": read_token(folder)}
 
 
-def run_dev_org(env: dict) -> None:
-    """`cci flow run dev_org --org local`, output shown as it runs."""
-    run([str(Path(sys.executable).parent / "cci"), "flow", "run", "dev_org", "--org", ORG_NAME],
+def run_dev_org(env: dict, name: str = ORG_NAME) -> None:
+    """`cci flow run dev_org --org <name>`, output shown as it runs."""
+    run([str(Path(sys.executable).parent / "cci"), "flow", "run", "dev_org", "--org", name],
         env=env)
 
 
@@ -319,13 +320,13 @@ def unmatched_report(sf: Salesforce, invitee_uuids: list) -> str:
 def demo(bookings_path: Path) -> str:
     """Runs steps 2-4; returns the pass line or raises DemoFailure."""
     bookings = load_bookings(bookings_path)
-    print(f"== Starting a fresh local org in {demo_home()} (cci org {ORG_NAME}; the local org "
+    print(f"== Starting a fresh local org in {demo_home()} (cci org {DEMO_ORG}; the local org "
           f"in {ROOT / '.localorg'}, if any, is not touched)", flush=True)
     stop_org()
     localorg("start", "--fresh")
-    env = register_env()
-    print("== cci flow run dev_org --org local", flush=True)
-    run_dev_org(env)
+    env = register_env(DEMO_ORG)
+    print(f"== cci flow run dev_org --org {DEMO_ORG}", flush=True)
+    run_dev_org(env, DEMO_ORG)
     sf = connect(env)
     print("== Converting the sample Leads of datasets/local/local.conversions.yml", flush=True)
     try:
@@ -368,8 +369,8 @@ def main(argv=None) -> int:
         return 1
     finally:
         if args.keep_running:
-            print(f"The demo org is still running, as cci org {ORG_NAME}. Open it in a browser: "
-                  f"bin/cci org browser {ORG_NAME}. Stop it: LOCALORG_HOME={demo_home()} "
+            print(f"The demo org is still running, as cci org {DEMO_ORG}. Open it in a browser: "
+                  f"bin/cci org browser {DEMO_ORG}. Stop it: LOCALORG_HOME={demo_home()} "
                   ".venv/bin/python -m localorg stop (the next demo run also replaces it).")
         else:
             stop_org()

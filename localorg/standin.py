@@ -1,7 +1,8 @@
 """The Calendly package stand-in's flows: its template and the two subflows the template calls.
 
 The package's flow source is not published, so the stand-in builds them from this project's
-flows/ when the local org installs the package: each flow gets the `Calendly__` prefix, and
+flows/ when `python -m localorg start` serves an org with the package (in-process test orgs
+stay without them): each flow gets the `Calendly__` prefix, and
 so do the subflows it calls; the template, `Calendly__CreateEventTemplate`, is marked
 `isTemplate` and installed inactive (an admin "saves it as" a new flow and activates that);
 the subflows are installed active, for the copy to call them. Built at install time, they stay
