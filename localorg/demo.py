@@ -115,7 +115,7 @@ def deploy_project_flows(env: dict, name: str = ORG_NAME) -> None:
 
 def org_config(env: dict) -> dict:
     """instance_url and access_token of the running local org (from its folder)."""
-    from localorg.server.cli import read_state, read_token
+    from localorg.cli import read_state, read_token
 
     folder = Path(env.get("LOCALORG_HOME") or ROOT / ".localorg")
     state = read_state(folder)

@@ -89,7 +89,7 @@ def test_a_new_shell_finds_the_org_and_cci_refreshes_its_token(running):
     assert "admin@localorg.test" in result.stdout
     after = (home / "access.log").read_text().count("POST /services/oauth2/token\t200")
     assert after == before + 1
-    assert "CUMULUSCI_DISABLE_REFRESH" not in (ROOT / "localorg" / "server" / "cli.py").read_text()
+    assert "CUMULUSCI_DISABLE_REFRESH" not in (ROOT / "localorg" / "cli.py").read_text()
 
 
 def test_the_token_endpoint_answers_as_salesforce(running):

@@ -14,7 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from localorg.server import ccireg, cli
+from localorg import cli
+from localorg.server import ccireg
 
 ROOT = ccireg.ROOT
 
