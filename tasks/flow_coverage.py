@@ -1,6 +1,6 @@
 """Print the flow test coverage the org recorded for the last Apex test runs (Tooling API)."""
 
-from cumulusci.core.exceptions import CumulusCIFailure
+from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.tasks.salesforce import BaseSalesforceApiTask
 from cumulusci.utils.options import CCIOptions, Field
 from simple_salesforce.exceptions import SalesforceError
@@ -33,6 +33,12 @@ class FlowCoverage(BaseSalesforceApiTask):
         )
 
     parsed_options: Options
+
+    def _init_options(self, kwargs):
+        super()._init_options(kwargs)
+        percent = self.parsed_options.required_percent
+        if not 0 <= percent <= 100:
+            raise TaskOptionsError(f"required_percent must be 0 to 100, not {percent}.")
 
     def _run_task(self):
         try:

@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from cumulusci.core.exceptions import TaskOptionsError
 from cumulusci.salesforce_api.metadata import ApiListMetadata
 from cumulusci.tasks.salesforce import BaseUninstallMetadata
 
@@ -86,14 +87,25 @@ class DeleteProjectMetadata(BaseUninstallMetadata):
     }
 
     def _init_options(self, kwargs):
-        kwargs.setdefault("path", "flows")
+        # kwargs override the task's options: keep a given path, default it for Deploy.
+        kwargs.setdefault("path", (self.task_config.options or {}).get("path") or "flows")
         super()._init_options(kwargs)
         root = Path(self.project_config.repo_root or ".")
         folder = root / self.options["path"]
         self.project_flows = sorted(p.name[: -len(FLOW_SUFFIX)]
                                     for p in folder.glob(f"*{FLOW_SUFFIX}"))
-        self.objects_path = root / (self.options.get("objects_path")
-                                    or "force-app/main/default/objects")
+        if not self.project_flows:
+            raise TaskOptionsError(
+                f"path {self.options['path']} holds no *{FLOW_SUFFIX} files: give the folder "
+                "calendly_deploy_flows deploys (default: flows)."
+            )
+        objects = self.options.get("objects_path") or "force-app/main/default/objects"
+        self.objects_path = root / objects
+        if not self.objects_path.is_dir():
+            raise TaskOptionsError(
+                f"objects_path {objects} is not a folder: give the source-format objects folder "
+                "calendly_deploy_sync_fields deploys (default: force-app/main/default/objects)."
+            )
 
     def _api_version(self) -> str:
         return self.project_config.project__package__api_version

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import responses
+from cumulusci.core.exceptions import TaskOptionsError
 
 from tasks.flow_coverage import FlowCoverage, FlowCoverageError
 from tests.fixtures.tasks.task_fake_org import INSTANCE_URL, make_task, sf_error
@@ -79,3 +80,9 @@ def test_an_org_without_the_object_says_so(org):
             make_task(FlowCoverage)()
     finally:
         TABLES["FlowElementTestCoverage"] = saved
+
+
+@pytest.mark.parametrize("percent", [-1, 101])
+def test_required_percent_out_of_range_is_named(percent):
+    with pytest.raises(TaskOptionsError, match=f"required_percent must be 0 to 100, not {percent}"):
+        make_task(FlowCoverage, {"required_percent": percent})

@@ -6,8 +6,13 @@ import logging
 import re
 
 import pytest
+from cumulusci.core.config import TaskConfig
+from cumulusci.core.exceptions import TaskOptionsError
 from cumulusci.core.flowrunner import FlowCoordinator
 from cumulusci.salesforce_api.metadata import ApiListMetadata, ApiRetrieveUnpackaged
+
+from tasks.uninstall import DeleteProjectMetadata
+from tests.fixtures.tasks import task_fake_org
 
 FLOWS = ["CreateEventTemplate", "Create_Event_Participant_Template", "Create_Event_Template"]
 SYNC_FIELDS = ["Sync_Error__c", "Sync_Status__c", "Unmatched_Guest_Count__c",
@@ -135,3 +140,13 @@ def test_cli_uninstall_after_dev_org_twice(tmp_path, monkeypatch, project_config
             assert not {f["name"] for f in describe["fields"]} & set(SYNC_FIELDS)
     finally:
         demo.stop_org()
+
+
+@pytest.mark.parametrize("options, says", [
+    ({"path": "nowhere"}, r"path nowhere holds no \*.flow-meta.xml files"),
+    ({"objects_path": "nowhere"}, "objects_path nowhere is not a folder"),
+])
+def test_bad_folders_are_named_before_anything_is_read(project_config, options, says):
+    with pytest.raises(TaskOptionsError, match=says):
+        DeleteProjectMetadata(project_config, TaskConfig({"options": options}),
+                              task_fake_org.org_config(project_config))
