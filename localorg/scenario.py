@@ -145,8 +145,7 @@ def new_org(flows_dir=None, calendly_version="2.5", shared_activities=True) -> O
         # Refused as a Metadata API deploy refuses it: a field the org lacks (say IsParent
         # without Shared Activities) is a deploy error, not a fault when the flow runs.
         found = flow_refs.problems(etree.fromstring(path.read_bytes()),
-                                   lambda obj, name: field_exists(org, {}, obj, name),
-                                   record_variables=True)
+                                   lambda obj, name: field_exists(org, {}, obj, name))
         if found:
             raise ScenarioError(f"{path.name} can't be deployed to this org: "
                                 + "; ".join(f"line {line}: {text}" for text, line in found))

@@ -26,6 +26,8 @@ def test_sf_logs_in_with_the_session_id_and_polls_a_deploy_and_a_retrieve(serve_
     from localorg import calendly
 
     org = calendly.local_org(version="2.5")
+    # the booking outcome fields the flow writes, as a real org needs them before the flow
+    org.install_source(ROOT / "force-app" / "main" / "default")
     live = serve_org(org)
     env = {**os.environ, "HOME": str(tmp_path), "SF_ACCESS_TOKEN": live.token,
            "NODE_EXTRA_CA_CERTS": str(live.bundle), "SF_DISABLE_TELEMETRY": "true",

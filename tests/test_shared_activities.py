@@ -100,8 +100,7 @@ def test_deploy_check_sees_record_variable_fields():
                                                "doesn't exist.)"])):
         org = Org(":memory:", shared_activities=on)
         found = flow_refs.problems(etree.fromstring(xml),
-                                   lambda o, f, org=org: field_exists(org, {}, o, f),
-                                   record_variables=True)
+                                   lambda o, f, org=org: field_exists(org, {}, o, f))
         assert [text for text, _ in found] == expected
 
 

@@ -4,10 +4,10 @@ Salesforce refuses to deploy a flow whose data elements or `$Record` references 
 object does not have: the Flow component fails with "field integrity exception: unknown (The
 field "X" for the object "Y" doesn't exist.)" (docs/fidelity.md, "Metadata API"). Checked here:
 the `object` of Get/Create/Update/Delete Records and of the start element, their filter,
-queried, sort, input and output fields, `$Record.<Field>` / `$Record__Prior.<Field>` (and, when
-asked, a record variable's `var.<Field>`) in references and formula expressions (for
-`x.Parent.Field` the lookup field only). Fields
-and objects that CustomObject components of the same deploy add count as existing.
+queried, sort, input and output fields, `$Record.<Field>` / `$Record__Prior.<Field>` and a
+record variable's `var.<Field>` in references and formula expressions (for `x.Parent.Field` the
+lookup field only). Fields and objects that CustomObject components of the same deploy add
+count as existing.
 """
 
 import re
@@ -54,12 +54,10 @@ def lookup_field(path: str) -> str:
     return first[:-3] + "__c" if first.endswith("__r") else first + "Id"
 
 
-def problems(root, field_exists, record_variables=False) -> list:
+def problems(root, field_exists) -> list:
     """(problem, line) for each unknown object or field the flow references.
 
-    `field_exists(obj, field)` answers True, False, or None when the object itself is unknown.
-    `record_variables`: also a record variable's `var.<Field>` (the scenario runner; the
-    Metadata deploy does not yet, see docs/fidelity.md, Metadata API)."""
+    `field_exists(obj, field)` answers True, False, or None when the object itself is unknown."""
     out, seen = [], set()
 
     def check(obj, field, line):
@@ -84,7 +82,7 @@ def problems(root, field_exists, record_variables=False) -> list:
                     for field_el in element.findall(_q(path)):
                         if field_el.text and field_el.text.strip():
                             check(obj, field_el.text.strip(), field_el.sourceline)
-    records = _record_variables(root) if record_variables else {}
+    records = _record_variables(root)
     for el in root.iter(*(f"{{{MD_NS}}}{tag}" for tag in REFERENCE_TAGS)):
         for name, path in VARIABLE_REF.findall(el.text or ""):
             if name.lower() in records:
