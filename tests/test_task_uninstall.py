@@ -46,16 +46,27 @@ def run_flow(project_config, cci_org, live, name, options=None):
 def org_metadata(org_config, make_task):
     """(flow names from listMetadata, the Event layout's text from a retrieve), read as cci
     reads them."""
-    from cumulusci.tasks.salesforce import BaseSalesforceMetadataApiTask
-
-    task = make_task(BaseSalesforceMetadataApiTask)
-    task.org_config = org_config
+    task = metadata_task(org_config, make_task)
     flows = ApiListMetadata(task, "Flow", as_of_version="63.0")()
     layout = ApiRetrieveUnpackaged(task, LAYOUT_XML, "63.0")()
     text = layout.read("layouts/Event-Event Layout.layout").decode()
     # the org's own flows: a served local org also has the Calendly package's (Namespace__Name)
     own = (f["fullName"] for f in flows.get("Flow", []) if "__" not in f["fullName"])
     return sorted(own), text
+
+
+def metadata_task(org_config, make_task):
+    from cumulusci.tasks.salesforce import BaseSalesforceMetadataApiTask
+
+    task = make_task(BaseSalesforceMetadataApiTask)
+    task.org_config = org_config
+    return task
+
+
+def list_views(org_config, make_task) -> list:
+    listing = ApiListMetadata(metadata_task(org_config, make_task), "ListView",
+                              as_of_version="63.0")()
+    return sorted(f["fullName"] for f in listing.get("ListView", []))
 
 
 def test_uninstall_after_setup_leaves_the_org_as_before(project_config, cci_org, local,
@@ -65,6 +76,7 @@ def test_uninstall_after_setup_leaves_the_org_as_before(project_config, cci_org,
     run_flow(project_config, cci_org, local, "calendly_setup")
     flows, layout = org_metadata(cci_org(local), make_task)
     assert flows == FLOWS and "<field>Attendees</field>" in layout
+    assert list_views(cci_org(local), make_task) == VIEWS
 
     results = run_flow(project_config, cci_org, local, "calendly_uninstall")
     assert [v["changed"] for n, v in results if n == "calendly_activate_flow"] == [True] * 3
@@ -74,7 +86,7 @@ def test_uninstall_after_setup_leaves_the_org_as_before(project_config, cci_org,
     booking = local.org.describe("Calendly__CalendlyAction__c")
     assert not [name for name in SYNC_FIELDS if booking.has(name)]
     flows_after, layout_after = org_metadata(cci_org(local), make_task)
-    assert flows_after == []
+    assert flows_after == [] and list_views(cci_org(local), make_task) == []
     assert "<field>Attendees</field>" not in layout_after
     assert _fields(layout_after) == _fields(layout_before)
 

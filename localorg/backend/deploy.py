@@ -6,9 +6,10 @@ named in a component failure, never a silent success. Applying, in one all-or-no
 `<status>Active`); Layout, Profile, PermissionSet -> stored source for retrieve and the Event
 page; CustomObject / CustomField -> the org's schema; InstalledPackage -> nothing for the installed
 version, an upgrade for a newer one (`localorg.backend.package_deploy`), a failure otherwise.
+A CustomObject's listViews are kept as ListView components (`Object.View`).
 destructiveChanges: Flow members (every version deleted; an active one is refused, a missing one
-is a warning), CustomField members of the org's own fields, ListView members (a warning: the
-local org keeps none); other types are component failures.
+is a warning), CustomField members of the org's own fields, ListView members; other types are
+component failures.
 checkOnly checks and applies nothing. A testLevel that runs Apex tests fails the deploy with
 NOT_IMPLEMENTED: the local org has no Apex runtime. Result shapes: Metadata API Developer Guide,
 meta_deployresult.htm.
@@ -28,6 +29,8 @@ from localorg.backend.metadata_types import (
     KNOWN_FOLDERS,
     PACKAGE_TYPE,
     STORED_TYPES,
+    children_of,
+    file_name,
     md,
 )
 from localorg.errors import SalesforceError
@@ -97,8 +100,7 @@ def destructive_components(files: dict, org) -> list:
 def deletion_problem(comp: Component, org) -> None:
     """Flow: an active version refuses the deletion. CustomField: only the org's own fields
     (a namespaced one is a package's). A member the org does not have is a Warning, as on
-    Salesforce; the local org keeps no ListViews, so every ListView member is one. Other types
-    are failures (not implemented)."""
+    Salesforce. ListView: a kept one is deleted. Other types are failures (not implemented)."""
     missing = f"No {comp.kind} named: {comp.full_name} found"
     if comp.kind == "Flow":
         flow = next((f for f in org.flows() if f["name"] == comp.full_name), None)
@@ -120,7 +122,8 @@ def deletion_problem(comp: Component, org) -> None:
             comp.problems.append((f"Cannot delete {comp.full_name}: it belongs to a managed "
                                   "package.", "Error", None))
     elif comp.kind == "ListView":
-        comp.warning = missing
+        if org.component(comp.kind, comp.full_name) is None:
+            comp.warning = missing
     else:
         comp.problems.append((f"Deleting {comp.kind} components (destructiveChanges) is not "
                               "implemented by localorg; only Flow, CustomField and ListView are.",
@@ -205,6 +208,8 @@ def apply(comp: Component, org) -> None:
             org.delete_flow(comp.full_name)
         elif comp.warning is None and comp.kind == "CustomField":
             org.remove_custom_field(*comp.full_name.split(".", 1))
+        elif comp.warning is None and comp.kind == "ListView":
+            org.delete_component(comp.kind, comp.full_name)
         return
     root = etree.fromstring(comp.body)
     if comp.kind == "Flow":
@@ -217,6 +222,8 @@ def apply(comp: Component, org) -> None:
             org.define_object(comp.full_name, label, plural)
         for field_el in root.findall(f"{{{MD_NS}}}fields"):
             org.add_custom_field(comp.full_name, field_from_xml(field_el))
+        for kind, name, body in children_of(comp.full_name, root):
+            org.save_component(kind, name, file_name(kind, name), body)
     elif comp.kind in STORED_TYPES:
         org.save_component(comp.kind, comp.full_name, comp.file_name, comp.body)
 

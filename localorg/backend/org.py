@@ -300,6 +300,10 @@ class Org:
         self.db.save_component(kind, full_name, file_name,
                                body.encode() if isinstance(body, str) else body)
 
+    def delete_component(self, kind: str, full_name: str) -> None:
+        """Delete a stored component (destructiveChanges; the caller checks it exists)."""
+        self.db.delete_component(kind, full_name)
+
     def component(self, kind: str, full_name: str) -> dict | None:
         """{"kind", "full_name", "file_name", "body", "last_modified"} or None."""
         found = self.db.components(kind, full_name)

@@ -249,6 +249,11 @@ class Database:
                 "last_modified) VALUES (?, ?, ?, ?, ?)",
                 (kind, full_name, file_name, body, now_iso()))
 
+    def delete_component(self, kind, full_name):
+        with self.lock:
+            self._db.execute("DELETE FROM components WHERE kind = ? AND full_name = ?",
+                             (kind, full_name))
+
     def components(self, kind, full_name=None) -> list:
         """[{"kind", "full_name", "file_name", "body", "last_modified"}], by full name."""
         sql = ("SELECT kind, full_name, file_name, body, last_modified FROM components "

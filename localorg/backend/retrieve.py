@@ -12,7 +12,15 @@ import zipfile
 from lxml import etree
 
 from localorg.backend.jobs import AsyncJob
-from localorg.backend.metadata_types import FOLDERS, PACKAGE_TYPE, RETRIEVABLE, STORED_TYPES, md
+from localorg.backend.metadata_types import (
+    CHILD_TYPES,
+    PACKAGE_TYPE,
+    RETRIEVABLE,
+    STORED_TYPES,
+    file_name,
+    md,
+    object_file,
+)
 from localorg.errors import SalesforceError
 from localorg.schema import MD_NS
 
@@ -23,7 +31,7 @@ def source_of(org, kind: str, name: str) -> bytes | None:
             return org.flow_xml(name)
         except SalesforceError:
             return None
-    if kind in STORED_TYPES:
+    if kind in STORED_TYPES or kind in CHILD_TYPES:
         found = org.component(kind, name)
         if found is not None:
             return found["body"]
@@ -37,14 +45,15 @@ def source_of(org, kind: str, name: str) -> bytes | None:
 def names_of(org, kind: str) -> list:
     if kind == "Flow":
         return [f["name"] for f in org.flows()]
-    if kind in STORED_TYPES:
+    if kind in STORED_TYPES or kind in CHILD_TYPES:
         return [c["full_name"] for c in org.components(kind)]
     return []
 
 
 def collect(org, manifest) -> tuple:
-    """Files, messages and file properties for the types/members of a package manifest."""
-    files, messages, props = {}, [], []
+    """Files, messages and file properties for the types/members of a package manifest. A
+    child type's members (ListView) go into their object's file, `objects/Object.object`."""
+    files, messages, props, children = {}, [], [], {}
     for types in manifest.findall(f"{{{MD_NS}}}types"):
         kind = md(types, "name")
         members = [m.text.strip() for m in types.findall(f"{{{MD_NS}}}members") if m.text]
@@ -54,16 +63,20 @@ def collect(org, manifest) -> tuple:
             continue
         if "*" in members:
             members = sorted(set(members) - {"*"} | set(names_of(org, kind)))
-        folder, suffix = FOLDERS[kind]
         for member in members:
             body = source_of(org, kind, member)
-            path = f"{folder}/{member}.{suffix}"
+            path = file_name(kind, member)
             if body is None:
                 messages.append((path, f"Entity of type '{kind}' named '{member}' cannot be "
                                  "found"))
                 continue
-            files[path] = body
+            if kind in CHILD_TYPES:
+                children.setdefault(path, []).append((kind, body))
+            else:
+                files[path] = body
             props.append((kind, member, path))
+    for path, found in children.items():
+        files[path] = object_file(found)
     return files, messages, props
 
 

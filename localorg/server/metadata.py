@@ -32,7 +32,7 @@ from werkzeug.wrappers import Response
 from localorg.backend import retrieve as retrieving
 from localorg.backend.deploy import Component, Deploy
 from localorg.backend.jobs import DEPLOY_PREFIX, RETRIEVE_PREFIX, now
-from localorg.backend.metadata_types import FOLDERS, RETRIEVABLE, md
+from localorg.backend.metadata_types import RETRIEVABLE, file_name, md
 from localorg.backend.retrieve import Retrieve
 from localorg.errors import SalesforceError
 from localorg.schema import MD_NS
@@ -252,10 +252,9 @@ def list_metadata(app, call, version):
         if kind not in RETRIEVABLE:
             raise SalesforceError("NOT_IMPLEMENTED",
                                   f"listMetadata of type {kind} is not implemented by localorg")
-        folder, suffix = FOLDERS[kind]
         for name in retrieving.names_of(app.org, kind):
-            path = f"{folder}/{name}.{suffix}"
-            out.append(file_property(app, kind, name, path).replace("fileProperties", "result"))
+            prop = file_property(app, kind, name, file_name(kind, name))
+            out.append(prop.replace("fileProperties", "result"))
     return f"<listMetadataResponse>{''.join(out)}</listMetadataResponse>"
 
 
