@@ -48,3 +48,24 @@ def test_an_empty_tooling_result_names_no_entity_type(live):
                      "entityTypeName": None, "records": []}
     found = sf.toolingexecute("query/?q=SELECT Id FROM SubscriberPackage")
     assert found["entityTypeName"] == "SubscriberPackage" and found["size"] == 1
+
+
+def test_past_the_daily_allocation_rest_calls_are_refused(live):
+    """Once the last 24 hours used the whole allocation, a REST call is 403
+    REQUEST_LIMIT_EXCEEDED (Status Codes and Error Responses), as Salesforce refuses it."""
+    now = [1000.0]
+    live.app.usage = ApiUsage(limit=2, clock=lambda: now[0])
+    sf = Salesforce(instance=f"127.0.0.1:{live.port}", session_id=live.token, version=V)
+    sf.query("SELECT Id FROM Contact")
+    sf.query("SELECT Id FROM Contact")
+    refused = requests.get(f"{live.url}/services/data/v{V}/query",
+                           params={"q": "SELECT Id FROM Contact"},
+                           headers={"Authorization": f"Bearer {live.token}"})
+    assert refused.status_code == 403
+    assert refused.json() == [{"errorCode": "REQUEST_LIMIT_EXCEEDED",
+                               "message": "TotalRequests Limit exceeded."}]
+    versions = requests.get(f"{live.url}/services/data",
+                            headers={"Authorization": f"Bearer {live.token}"})
+    assert versions.status_code == 200  # the versions list is not counted
+    now[0] += 24 * 3600 + 1  # the window has moved on
+    assert sf.query("SELECT Id FROM Contact")["totalSize"] == 0

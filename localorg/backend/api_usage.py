@@ -21,13 +21,24 @@ class ApiUsage:
         self._stamps = deque()
         self._lock = threading.Lock()
 
+    def exhausted(self) -> bool:
+        """True when the last 24 hours already used the whole allocation: Salesforce then
+        refuses API requests (REQUEST_LIMIT_EXCEEDED) until older ones leave the window."""
+        now = self.clock()
+        with self._lock:
+            self._prune(now)
+            return len(self._stamps) >= self.limit
+
+    def _prune(self, now: float) -> None:
+        while self._stamps and self._stamps[0] <= now - WINDOW_SECONDS:
+            self._stamps.popleft()
+
     def count(self) -> int:
         """Count one request; return the requests of the last 24 hours, this one included."""
         now = self.clock()
         with self._lock:
             self._stamps.append(now)
-            while self._stamps and self._stamps[0] <= now - WINDOW_SECONDS:
-                self._stamps.popleft()
+            self._prune(now)
             return len(self._stamps)
 
     def header(self) -> str:

@@ -93,6 +93,9 @@ class LocalOrgApp:
                 check_version(values["version"])
             if func not in urls.PUBLIC:
                 self.require_bearer(request)
+                if request.path.startswith("/services/data/v") and self.usage.exhausted():
+                    # fidelity: REST, headers and errors / daily API request allocation
+                    raise HttpError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             return func(self, request, **values), endpoint_name
         except SalesforceError as exc:
             return error_response(exc), endpoint_name
