@@ -203,6 +203,9 @@ def test_unimplemented_apis_say_so(live):
                      params={"q": "SELECT Id FROM Contact LIMIT 1 FOR UPDATE"})
     assert (for_update.status_code, for_update.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
     assert "FOR UPDATE" in for_update.json()[0]["message"]
+    query_all = get(live, f"/services/data/v{V}/queryAll", params={"q": "SELECT Id FROM Contact"})
+    assert (query_all.status_code, query_all.json()[0]["errorCode"]) == (501, "NOT_IMPLEMENTED")
+    assert "queryAll" in query_all.json()[0]["message"]
 
 
 def test_for_view_and_for_reference_return_the_rows_and_stamp_them(live, sf):

@@ -488,8 +488,10 @@ def query(app, request, version):
 
 
 def query_all(app, request, version):
-    """queryAll: the store deletes records outright (no Recycle Bin), so it equals query."""
-    return query(app, request, version)
+    """queryAll returns deleted records too; the store deletes records outright (no Recycle
+    Bin), so it cannot: NOT_IMPLEMENTED rather than query's rows as if nothing was deleted."""
+    raise NotImplementedInLocalOrg("queryAll (the local org keeps no deleted records: there is "
+                                   "no Recycle Bin); use query, which returns the same live rows")
 
 
 def query_more(app, request, version, locator):
