@@ -9,13 +9,10 @@ compiler's job on a real org (the check-only deploy of ``calendly_setup``'s vali
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 from metacheck.findings import ERROR, Finding
-from metacheck.scanner import find_node
+from metacheck.node import NodeToolUnavailable, run_json
 
 CHECK = "apex"
 RULE = "apex-syntax"
@@ -24,7 +21,7 @@ SUFFIXES = (".cls", ".trigger")
 MESSAGE_CHARS = 200  # ANTLR lists every token it expected; the start says enough
 
 
-class ParserUnavailable(Exception):
+class ParserUnavailable(NodeToolUnavailable):
     """Node or the parser package is missing or broke; the message says what to do."""
 
 
@@ -32,24 +29,8 @@ def parse(files: list[Path], project_dir: Path, timeout: int = 300) -> tuple[str
     """(parser version, findings) for ``files``; an empty list parses nothing."""
     if not files:
         return "", []
-    try:
-        node = find_node(project_dir)
-    except Exception as exc:  # scanner.ScannerUnavailable: same remedy
-        raise ParserUnavailable(str(exc)) from None
-    cmd = [node, str(SCRIPT), *map(str, files)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              cwd=project_dir, env={**os.environ, "NODE_NO_WARNINGS": "1"})
-    except subprocess.TimeoutExpired:
-        raise ParserUnavailable(f"the Apex parser did not finish in {timeout} s") from None
-    try:
-        payload = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        raise ParserUnavailable(
-            f"the Apex parser failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}; "
-            "is @apexdevtools/apex-parser installed? run `make setup`") from None
-    if "error" in payload:
-        raise ParserUnavailable(payload["error"])
+    payload = run_json(SCRIPT, files, project_dir, timeout, "the Apex parser",
+                       "@apexdevtools/apex-parser", ParserUnavailable)
     findings = []
     for entry in payload["files"]:
         for err in entry["errors"]:

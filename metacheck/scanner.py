@@ -11,15 +11,13 @@ come from its re-serialised XML and can differ.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 
 from metacheck.findings import ERROR, Finding
+from metacheck.node import NodeToolUnavailable, run_json
 
 CHECK = "flow-scanner"
 SCRIPT = Path(__file__).with_name("scan_flows.mjs")
@@ -27,7 +25,7 @@ CONFIG_NAME = ".flow-scanner.json"
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 
 
-class ScannerUnavailable(Exception):
+class ScannerUnavailable(NodeToolUnavailable):
     """Node or the scanner package is missing or broke; the message says what to do."""
 
 
@@ -39,17 +37,6 @@ class ScanReport:
     findings: list[Finding] = field(default_factory=list)
 
 
-def find_node(project_dir: Path) -> str:
-    local = project_dir / "node_modules" / ".bin" / "node"
-    if local.exists():
-        return str(local)
-    found = shutil.which("node")
-    if not found:
-        raise ScannerUnavailable("Node.js not found (node_modules/.bin/node or PATH); "
-                                 "run `make setup`")
-    return found
-
-
 def scan(flow_files: list[Path], project_dir: Path, config: Path | None = None,
          advisory: set[Path] = frozenset(), timeout: int = 300) -> ScanReport:
     """Scan ``flow_files``; findings on files in ``advisory`` are reported, not gating."""
@@ -58,21 +45,8 @@ def scan(flow_files: list[Path], project_dir: Path, config: Path | None = None,
         raise ScannerUnavailable(f"Flow Scanner rules config {config} not found")
     if not flow_files:
         return ScanReport("", _rule_names(config))
-    cmd = [find_node(project_dir), str(SCRIPT), str(config), *map(str, flow_files)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              cwd=project_dir, env={**os.environ, "NODE_NO_WARNINGS": "1"})
-    except subprocess.TimeoutExpired as exc:
-        raise ScannerUnavailable(f"Flow Scanner did not finish in {timeout} s") from exc
-    try:
-        payload = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        raise ScannerUnavailable(
-            f"Flow Scanner failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}; "
-            "is @flow-scanner/lightning-flow-scanner-core installed? run `make setup`"
-        ) from None
-    if "error" in payload:
-        raise ScannerUnavailable(payload["error"])
+    payload = run_json(SCRIPT, [config, *flow_files], project_dir, timeout, "Flow Scanner",
+                       "@flow-scanner/lightning-flow-scanner-core", ScannerUnavailable)
     report = ScanReport(payload["scanner"], payload["rules"])
     advisory_resolved = {p.resolve() for p in advisory}
     for flow in payload["flows"]:
