@@ -131,7 +131,7 @@ class ActivateFlow(NamedOptions, BaseSalesforceApiTask):
         )
 
     def _earlier_step(self) -> str | None:
-        """What deploys this flow before its activation in calendly_setup, or None: the
+        """What deploys this flow before its activation in a setup flow, or None: the
         project's source file (the folder calendly_deploy_flows deploys), or the "Save As"
         copy calendly_clone_flow makes (its target option in cumulusci.yml). Flows with a
         namespace come from neither."""

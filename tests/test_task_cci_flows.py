@@ -129,19 +129,18 @@ def test_calendly_setup_clone_end_to_end_and_rerun_writes_nothing(project_config
     assert second.results[1].return_values["action"] == "unchanged"
 
 
-def test_calendly_setup_clone_route_first_install_dry_run_completes_and_writes_nothing(
+def test_calendly_setup_clone_first_install_dry_run_completes_and_writes_nothing(
         project_config, org, caplog):
     """The activation step activates the copy the clone step would make, though the org has
     no such flow yet."""
     caplog.set_level("INFO")
-    project_config.config["project"]["custom"] = {"calendly_flow_source": "clone"}
     template = (FIXTURES / "Calendly__CreateEventTemplate.flow").read_bytes()
     org.install_package("Calendly", "2.6")
     org.add_flow("Calendly__CreateEventTemplate", [template], active=1)
     org.layouts["Event-Event Layout"] = event_layouts()[0]
     options = {task: {"dry_run": True} for task in (
         "calendly_clone_flow", "calendly_activate_flow", "calendly_patch_event_layout")}
-    coordinator = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"),
+    coordinator = FlowCoordinator(project_config, project_config.get_flow("calendly_setup_clone"),
                                   options=options)
     coordinator.run(task_fake_org.org_config(project_config))
     values = {result.task_name: result.return_values for result in coordinator.results}
