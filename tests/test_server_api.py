@@ -262,6 +262,7 @@ def test_tooling_flow_metadata_json_round_trips_and_posts_new_versions(live):
     meta = flow["Metadata"]
     assert meta["apiVersion"] == 63.0 and meta["label"] == "Noop" and meta["decisions"] == []
     assert meta["start"]["locationX"] == 0
+    live.org.deploy_flow("Json_Flow_Other", FLOW)  # a second row, whatever ran before
     several = get(live, f"{tooling}/query", params={"q": "SELECT Id, Metadata FROM Flow"})
     assert several.status_code == 400
     assert several.json()[0]["errorCode"] == "MALFORMED_QUERY"
