@@ -20,12 +20,16 @@ DESTRUCTIVE = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def run(live, files: dict, check_only=False, test_level="", run_tests=""):
+def run(live, files: dict, check_only=False, test_level="", run_tests="",
+        ignore_warnings=True):
     envelope = soap_envelopes.DEPLOY.format(
         package_zip=make_zip(files, PACKAGE), check_only="true" if check_only else "false",
         purge_on_delete="false", api_version=V,
         test_level=f"<testLevel>{test_level}</testLevel>" if test_level else "",
         run_tests=f"<runTests>{run_tests}</runTests>" if run_tests else "")
+    if not ignore_warnings:  # CumulusCI always sends true; sf's default is false
+        envelope = envelope.replace("<ignoreWarnings>true</ignoreWarnings>",
+                                    "<ignoreWarnings>false</ignoreWarnings>")
     _, doc = call(live, envelope)
     job = doc.findtext(".//m:id", namespaces=NS)
     for _ in range(5):
@@ -128,3 +132,19 @@ def test_destructive_changes_delete_the_orgs_own_custom_field(live):
     [warning] = doc.findall(".//m:componentFailures", NS)
     assert warning.findtext("m:problem", namespaces=NS) == (
         "No ListView named: Calendly__CalendlyAction__c.Problems found")
+
+
+def test_without_ignore_warnings_a_warning_fails_the_deploy_and_applies_nothing(live):
+    """DeployOptions ignoreWarnings false (Salesforce's default): a destructive member the org
+    does not have fails the whole deploy; the other components are not applied."""
+    files = {**FLOW, **destructive("Flow", "No_Such_Flow")}
+    doc = run(live, files, ignore_warnings=False)
+    assert (text(doc, "status"), text(doc, "success")) == ("Failed", "false")
+    assert text(doc, "ignoreWarnings") == "false"
+    assert text(doc, "numberComponentErrors") == "1"
+    [warning] = doc.findall(".//m:componentFailures", NS)
+    assert warning.findtext("m:problemType", namespaces=NS) == "Warning"
+    assert not [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+    doc = run(live, files)  # ignoreWarnings true: the same deploy succeeds
+    assert (text(doc, "status"), text(doc, "ignoreWarnings")) == ("Succeeded", "true")
+    assert [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]

@@ -10,9 +10,10 @@ A CustomObject's listViews are kept as ListView components (`Object.View`).
 destructiveChanges: Flow members (every version deleted; an active one is refused, a missing one
 is a warning), CustomField members of the org's own fields, ListView members; other types are
 component failures.
-checkOnly checks and applies nothing. A testLevel that runs Apex tests fails the deploy with
-NOT_IMPLEMENTED: the local org has no Apex runtime. Result shapes: Metadata API Developer Guide,
-meta_deployresult.htm.
+checkOnly checks and applies nothing. A warning (a destructive member the org does not have)
+fails the deploy unless DeployOptions ignoreWarnings is true. A testLevel that runs Apex tests
+fails the deploy with NOT_IMPLEMENTED: the local org has no Apex runtime. Result shapes:
+Metadata API Developer Guide, meta_deployresult.htm.
 """
 
 import base64
@@ -257,11 +258,12 @@ class Deploy(AsyncJob):
     """One deploy request (a DeployResult): its zip, status, components and error."""
 
     def __init__(self, job_id: str, zip_base64: str, check_only: bool,
-                 test_level: str | None = None):
+                 test_level: str | None = None, ignore_warnings: bool = False):
         super().__init__(job_id)
         self.zip_base64 = zip_base64 or ""
         self.check_only = check_only
         self.test_level = test_level
+        self.ignore_warnings = ignore_warnings  # DeployOptions; Salesforce's default is false
         self.error_code = None
         self.comps = []
         self.error = None
@@ -269,6 +271,11 @@ class Deploy(AsyncJob):
     @property
     def failures(self) -> list:
         return [c for c in self.comps if c.problems]
+
+    @property
+    def blocking_warnings(self) -> list:
+        """Warnings that fail the deploy: all of them unless ignoreWarnings is true."""
+        return [] if self.ignore_warnings else [c for c in self.comps if c.warning]
 
     def run(self, org) -> None:
         """Check every component, then apply them all or none (unless checkOnly)."""
@@ -285,11 +292,12 @@ class Deploy(AsyncJob):
                 self.error = (f"testLevel {self.test_level} runs Apex tests, and localorg has no "
                               "Apex runtime: nothing was deployed or run. Validate here with "
                               "testLevel NoTestRun; run the tests on a scratch org or sandbox.")
-            elif not self.failures and not self.check_only:
+            elif not self.failures and not self.blocking_warnings and not self.check_only:
                 apply_all(org, self.comps, files["package.xml"])
         except (zipfile.BadZipFile, ValueError, SalesforceError, etree.XMLSyntaxError) as exc:
             self.error = f"The deploy zip could not be read: {getattr(exc, 'message', exc)}"
-        self.status = "Succeeded" if not self.failures and self.error is None else "Failed"
+        ok = not self.failures and not self.blocking_warnings and self.error is None
+        self.status = "Succeeded" if ok else "Failed"
 
 
 def apply_all(org, comps: list, manifest: bytes) -> None:

@@ -93,7 +93,9 @@ def deploy(app, call, version):
     options = call.find(f"{{{MD_NS}}}DeployOptions")
     check_only = options is not None and md(options, "checkOnly") == "true"
     test_level = md(options, "testLevel") if options is not None else None
-    job = Deploy(app.jobs.new_id(DEPLOY_PREFIX), md(call, "ZipFile"), check_only, test_level)
+    ignore_warnings = options is not None and md(options, "ignoreWarnings") == "true"
+    job = Deploy(app.jobs.new_id(DEPLOY_PREFIX), md(call, "ZipFile"), check_only, test_level,
+                 ignore_warnings)
     app.jobs.put(job.id, job)
     return (f"<deployResponse><result>{tag('done', False)}{tag('id', job.id)}"
             f"{tag('state', 'Queued')}</result></deployResponse>")
@@ -104,7 +106,7 @@ def component_xml(comp: Component, success: bool) -> str:
            tag("created", success and comp.created), tag("createdDate", now()),
            tag("deleted", success and comp.deleted), tag("fileName", comp.file_name),
            tag("fullName", comp.full_name)]
-    if not success and not comp.problems:  # a warning: the deploy still succeeds
+    if not success and not comp.problems:  # a warning (fails the deploy without ignoreWarnings)
         out += [tag("problem", comp.warning), tag("problemType", "Warning")]
     elif not success:
         problem, kind, line = comp.problems[0]
@@ -152,10 +154,10 @@ def check_deploy_status(app, call, version):
     if job.error:
         body += [tag("errorMessage", job.error),
                  tag("errorStatusCode", job.error_code or "UNKNOWN_EXCEPTION")]
-    body += [tag("id", job.id), tag("ignoreWarnings", True),
+    body += [tag("id", job.id), tag("ignoreWarnings", job.ignore_warnings),
              tag("lastModifiedDate", job.completed or job.started or job.created),
-             tag("numberComponentErrors", len(failures)),
-             tag("numberComponentsDeployed", 0 if failures else len(job.comps)),
+             tag("numberComponentErrors", len(failures) + len(job.blocking_warnings)),
+             tag("numberComponentsDeployed", 0 if not job.success else len(job.comps)),
              tag("numberComponentsTotal", len(job.comps)), tag("numberTestErrors", 0),
              tag("numberTestsCompleted", 0), tag("numberTestsTotal", 0),
              tag("rollbackOnError", True), tag("runTestsEnabled", False),
