@@ -137,14 +137,19 @@ def test_with_the_mapping_set_the_setup_completes_and_bookings_sync(
     assert [r["Relation"]["Name"] for r in relations["records"]] == ["Lee"]
 
 
-def test_shared_activities_off_is_a_blocker_with_the_setup_path(serve_org, run_preflight):
+def test_shared_activities_off_is_a_blocker_with_the_setup_path(serve_org, project_config,
+                                                                cci_org):
     live = serve_org(calendly.local_org(shared_activities=False))
+    task = Preflight(project_config, TaskConfig({"options": {}}), cci_org(live))
     with pytest.raises(PreflightError) as failure:
-        run_preflight(live)
+        task()
     message = str(failure.value)
     assert "[Shared Activities] Off: EventRelation has no IsParent field" in message
     assert "Setup > Activity Settings" in message and "cannot turn it off" in message
     assert "Fields of EventRelation" not in message  # said once, by its own check
+    rows = {row["check"]: row for row in task.rows}
+    assert rows["Fields of EventRelation"]["state"] == "ok"
+    assert "IsParent: see Shared Activities" in rows["Fields of EventRelation"]["detail"]
     assert live.writes() == 0
 
 
