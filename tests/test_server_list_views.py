@@ -80,3 +80,21 @@ def test_a_list_view_outside_the_schema_is_refused_and_nothing_kept(live):
     assert doc.findtext(".//m:status", namespaces=NS) == "Failed"
     assert failures(doc)[0]["componentType"] == "CustomObject"
     assert listed(live, "ListView") == []
+
+
+def test_a_list_view_column_naming_a_missing_custom_field_is_refused(live):
+    """Salesforce refuses it: "Could not resolve list view column: X"; a field the same file
+    adds resolves."""
+    missing = WITH_VIEW.replace("<columns>NAME</columns>",
+                                "<columns>NAME</columns><columns>No_Such__c</columns>")
+    doc = deploy(live, {f"objects/{OBJECT}.object": missing})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Failed"
+    [failure] = failures(doc)
+    assert failure["problem"] == "Could not resolve list view column: No_Such__c"
+    assert failure["lineNumber"] == "5"
+    assert listed(live, "ListView") == []
+    adds = missing.replace("<listViews>", "<fields><fullName>No_Such__c</fullName><label>X"
+                           "</label><length>10</length><type>Text</type></fields><listViews>")
+    doc = deploy(live, {f"objects/{OBJECT}.object": adds})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)
+    assert listed(live, "ListView") == [(VIEW, f"objects/{OBJECT}.object")]
