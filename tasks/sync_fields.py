@@ -5,6 +5,7 @@ from pathlib import Path
 from cumulusci.core.exceptions import TaskOptionsError
 from cumulusci.core.utils import process_bool_arg
 from cumulusci.tasks.salesforce import Deploy
+from simple_salesforce.exceptions import SalesforceResourceNotFound
 
 
 def source_fields(objects_dir: Path) -> dict:
@@ -16,6 +17,20 @@ def source_fields(objects_dir: Path) -> dict:
         if names:
             fields[obj.name] = names
     return fields
+
+
+def fields_in_org(sf, objects_dir: Path) -> tuple[list, list]:
+    """(in the org, missing): the "Object.Field" names of a source-format objects/ folder,
+    split by the org's describe. An object the org does not have has every field missing."""
+    present, missing = [], []
+    for sobject, names in source_fields(objects_dir).items():
+        try:
+            have = {field["name"] for field in sf.restful(f"sobjects/{sobject}/describe")["fields"]}
+        except SalesforceResourceNotFound:
+            have = set()
+        for name in names:
+            (present if name in have else missing).append(f"{sobject}.{name}")
+    return present, missing
 
 
 class DeploySyncFields(Deploy):
@@ -52,12 +67,7 @@ class DeploySyncFields(Deploy):
             ) from err
 
     def _run_task(self):
-        sf = self.org_config.salesforce_client
-        missing = []
-        for sobject, names in source_fields(self.fields_dir).items():
-            describe = sf.restful(f"sobjects/{sobject}/describe")
-            have = {field["name"] for field in describe["fields"]}
-            missing += [f"{sobject}.{name}" for name in names if name not in have]
+        _, missing = fields_in_org(self.org_config.salesforce_client, self.fields_dir)
         dry_run = self.dry_run
         if not missing:
             self.logger.info("Every sync outcome field is in the org; nothing to deploy.")

@@ -12,7 +12,7 @@ from cumulusci.tasks.salesforce import BaseUninstallMetadata
 
 from tasks.event_layout import AddAttendeesToEventLayouts
 from tasks.flow_metadata import manifest
-from tasks.sync_fields import source_fields
+from tasks.sync_fields import fields_in_org
 
 FLOW_SUFFIX = ".flow-meta.xml"
 VIEW_SUFFIX = ".listView-meta.xml"
@@ -115,16 +115,13 @@ class DeleteProjectMetadata(BaseUninstallMetadata):
         listing = ApiListMetadata(self, "Flow", as_of_version=self._api_version())()
         in_org = {item.get("fullName") for item in listing.get("Flow", [])}
         flows = [name for name in self.project_flows if name in in_org]
-        fields, views = [], []
-        sf = self.org_config.salesforce_client
-        for sobject, names in source_fields(self.objects_path).items():
-            have = {f["name"] for f in sf.restful(f"sobjects/{sobject}/describe")["fields"]}
-            mine = [f"{sobject}.{name}" for name in names if name in have]
-            fields += mine
-            if mine:  # the list views show these fields and go with them
-                folder = self.objects_path / sobject / "listViews"
-                views += [f"{sobject}.{p.name[: -len(VIEW_SUFFIX)]}"
-                          for p in sorted(folder.glob(f"*{VIEW_SUFFIX}"))]
+        fields, _ = fields_in_org(self.org_config.salesforce_client, self.objects_path)
+        views = []
+        for sobject in sorted({name.split(".")[0] for name in fields}):
+            # The list views show these fields and go with them.
+            folder = self.objects_path / sobject / "listViews"
+            views += [f"{sobject}.{p.name[: -len(VIEW_SUFFIX)]}"
+                      for p in sorted(folder.glob(f"*{VIEW_SUFFIX}"))]
         return {"Flow": flows}, {"ListView": views, "CustomField": fields}
 
     def _get_api(self, path=None):

@@ -60,3 +60,10 @@ def test_dry_run_names_the_missing_fields_and_deploys_nothing(org):
 def test_bad_options_are_named(org, options, says):
     with pytest.raises(TaskOptionsError, match=says):
         run(**options)
+
+
+def test_an_org_without_the_booking_object_misses_every_field(org):
+    del org.fields[BOOKING]
+    assert run(dry_run=True).return_values["would_deploy"] == [
+        f"{BOOKING}.{name}" for name in source_fields(OBJECTS)[BOOKING]]
+    assert org.write_calls(org.mock.calls) == []
