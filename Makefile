@@ -45,7 +45,7 @@ demo: setup
 	$(PY) -m metacheck
 	$(PY) -m localorg.demo $(DEMO_OPTIONS)
 
-# One pytest worker per core (-n auto); tests that share a checkout file or an expensive
-# org keep together (xdist_group, --dist loadgroup); the ten slowest are listed at the end.
+# One pytest worker per core (-n auto), each test module on one worker so its module-scoped
+# org is set up once (--dist loadscope); the ten slowest tests are listed at the end.
 test: setup browser lint
-	$(PY) -m pytest -n auto --dist loadgroup --durations=10
+	$(PY) -m pytest -n auto --dist loadscope --durations=10

@@ -12,14 +12,21 @@ project config, and live local orgs served over HTTPS.
   (None: without the package), served;
 - `cci_org`: `cci_org(live)`, the cci org config of a served local org (token, never refreshed);
 - `fresh_live`, `fresh_sf`: a fresh served org with the Calendly stand-in for each test, and a
-  simple-salesforce session on it.
+  simple-salesforce session on it;
+- `flows_org_home`: an org home where cci deployed the booking fields and flows, set up once per
+  run (tests/fixtures/flows_org.py); `running_copy(flows_org_home, folder)` serves a copy of it;
+- `dev_org_turn`: for tests that run `cci flow run dev_org`, one at a time across xdist workers;
+- `own_cci_keychain` (every test): HOME with a cci keychain of this pytest process's own.
 
 A served org has `REQUESTS_CA_BUNDLE` set for the test so requests, simple-salesforce and cci
 trust it, the Metadata API polls of cci without sleeps, and `live.writes()`: the PATCHes and
 Metadata deploys it answered.
 """
 
+import fcntl
+import os
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -29,6 +36,7 @@ from simple_salesforce import Salesforce
 
 from localorg import calendly
 from localorg.server.inprocess import running_server
+from tests.fixtures import flows_org
 from tests.fixtures.tasks import task_fake_org
 
 
@@ -102,3 +110,40 @@ def fresh_live(local_org):
 def fresh_sf(fresh_live):
     return Salesforce(instance=f"127.0.0.1:{fresh_live.port}", session_id=fresh_live.token,
                       version="63.0")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_cci_keychain(tmp_path_factory):
+    """A HOME of this test process's own, with an empty ~/.cumulusci: `python -m localorg
+    register` saves the org `local` in cci's keychain there, so parallel workers never point
+    each other's `local` at their own org, and the developer's registration stays as it was.
+    Everything else in HOME (sf's state, git's config) is linked to the real one."""
+    real = Path.home()
+    home = tmp_path_factory.mktemp("home")
+    for entry in real.iterdir():
+        if entry.name != ".cumulusci":
+            (home / entry.name).symlink_to(entry)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        yield home
+
+
+def _run_folder(tmp_path_factory):
+    """The test run's temporary folder, which every pytest-xdist worker of the run shares."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def flows_org_home(tmp_path_factory):
+    return flows_org.prepared_home(_run_folder(tmp_path_factory))
+
+
+@pytest.fixture
+def dev_org_turn(tmp_path_factory):
+    """Waits until no other test of the run is in `cci flow run dev_org`: it rewrites src/ in the
+    checkout (stock dx_convert_from), so two at once would deploy each other's half-written
+    files."""
+    with open(_run_folder(tmp_path_factory) / "dev_org.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield

@@ -27,10 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
 
 
-# dev_org rewrites src/ in the checkout (stock dx_convert_from): one at a time
 @pytest.mark.e2e
-@pytest.mark.xdist_group("dev_org")
-def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path):
+def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path, dev_org_turn):
     """The demo runs its org in its own folder, as cci org local_demo: the developer's running
     local org (and its registration as `local`) is untouched (issue 10: it was stopped and
     wiped)."""

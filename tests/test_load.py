@@ -6,18 +6,18 @@ The full benchmark (2,000 bookings, 8 clients) is `python bench/load.py`; timing
 import pytest
 
 from bench.load import insert_concurrently, load, make_bookings, verify
-from localorg.demo import DemoFailure, connect, deploy_project_flows, fresh_org
+from localorg.demo import DemoFailure, connect
+from tests.fixtures.flows_org import running_copy
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("load_org")]  # one org per run
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def org(tmp_path_factory):
-    """A fresh local org (own LOCALORG_HOME) with CreateEventTemplate active: {"env": cci env}.
+def org(flows_org_home, tmp_path_factory):
+    """A copy of the flows org (own LOCALORG_HOME), CreateEventTemplate active: {"env": cci env}.
 
     A restart gives the org a new port and token, so tests that restart it store the new env."""
-    with fresh_org(tmp_path_factory.mktemp("localorg")) as env:
-        deploy_project_flows(env)
+    with running_copy(flows_org_home, tmp_path_factory.mktemp("localorg")) as env:
         yield {"env": env}
 
 

@@ -184,7 +184,6 @@ def dump_dom(env, event_id: str) -> etree._Element:
 
 
 @pytest.mark.e2e
-@pytest.mark.xdist_group("chromium_org")  # one `served` org per run
 def test_attendees_appear_only_after_the_layout_patch(served):
     env, event = served
     before = dump_dom(env, event)
@@ -201,7 +200,6 @@ def test_attendees_appear_only_after_the_layout_patch(served):
 
 
 @pytest.mark.e2e
-@pytest.mark.xdist_group("chromium_org")  # one `served` org per run
 def test_page_needs_the_token(served):
     env, event = served
     org = org_config(env)

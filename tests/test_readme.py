@@ -90,10 +90,8 @@ def new_shell(tmp_path):
                    env=env, capture_output=True)
 
 
-# the blocks run dev_org, which rewrites src/ in the checkout (stock dx_convert_from)
 @pytest.mark.e2e
-@pytest.mark.xdist_group("dev_org")
-def test_runnable_blocks_pass_in_order_in_a_new_shell(new_shell):
+def test_runnable_blocks_pass_in_order_in_a_new_shell(new_shell, dev_org_turn):  # runs dev_org
     for block in (b for b in blocks(README.read_text()) if b.marker == "run"):
         result = run_block(block, new_shell)
         assert result.returncode == 0, (

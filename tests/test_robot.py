@@ -11,19 +11,19 @@ from pathlib import Path
 import pytest
 from robot.api import ExecutionResult
 
-from localorg.demo import ORG_NAME, deploy_project_flows, fresh_org
+from localorg.demo import ORG_NAME
+from tests.fixtures.flows_org import running_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 CCI = str(Path(sys.executable).parent / "cci")
 API_SUITES = ROOT / "robot" / "CalendlySync" / "tests" / "api"
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("robot_org")]  # one org_env per run
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def org_env(tmp_path_factory):
-    """A fresh local org (in its own LOCALORG_HOME) with CreateEventTemplate active."""
-    with fresh_org(tmp_path_factory.mktemp("localorg")) as env:
-        deploy_project_flows(env)
+def org_env(flows_org_home, tmp_path_factory):
+    """A copy of the flows org (in its own LOCALORG_HOME), CreateEventTemplate active."""
+    with running_copy(flows_org_home, tmp_path_factory.mktemp("localorg")) as env:
         yield env
 
 

@@ -10,7 +10,7 @@ import pytest
 from localorg.demo import connect, fresh_org
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("save_as_org")]  # one org_env per run
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

@@ -120,10 +120,9 @@ def _fields(layout: str) -> list:
     return re.findall(r"<field>([^<]+)</field>", layout)
 
 
-# dev_org rewrites src/ in the checkout (stock dx_convert_from): one at a time
 @pytest.mark.e2e
-@pytest.mark.xdist_group("dev_org")
-def test_cli_uninstall_after_dev_org_twice(tmp_path, monkeypatch, project_config, make_task):
+def test_cli_uninstall_after_dev_org_twice(tmp_path, monkeypatch, project_config, make_task,
+                                         dev_org_turn):
     """The commands an admin runs: `cci flow run dev_org`, then `cci flow run calendly_uninstall`
     twice, on a fresh local org started in a temporary LOCALORG_HOME."""
     from cumulusci.core.config import OrgConfig
