@@ -141,8 +141,11 @@ class CloneFlow(NamedOptions, BaseSalesforceTask):
             raise FlowCloneError(self._missing_source_message(opts.source))
         wanted = self._make_copy(source_xml)
         existing = org_flows.get(opts.target)
+        # The same keys in a dry run and a real one, as the other writing tasks: action says
+        # what a real run did (created, overwritten, unchanged), would_action what a dry run
+        # would do (create, overwrite); the other one is None.
         self.return_values = {"target": opts.target, "source": source_name, "action": None,
-                              "dry_run": opts.dry_run}
+                              "would_action": None, "dry_run": opts.dry_run}
 
         if existing is not None:
             ignore_status = opts.status is None
@@ -161,7 +164,7 @@ class CloneFlow(NamedOptions, BaseSalesforceTask):
         action = "overwrite" if existing is not None else "create"
         if opts.dry_run:
             self.logger.info(f"Dry run: would {action} flow {opts.target} from {source_name}.")
-            self.return_values["action"] = f"would {action}"
+            self.return_values["would_action"] = action
             return
         self.logger.info(f"Deploying flow {opts.target} ({action}) copied from {source_name}.")
         try:

@@ -146,7 +146,7 @@ def test_calendly_setup_clone_first_install_dry_run_completes_and_writes_nothing
     values = {result.task_name: result.return_values for result in coordinator.results}
     assert list(values) == ["calendly_preflight", "calendly_clone_flow",
                             "calendly_activate_flow", "calendly_patch_event_layout"]
-    assert values["calendly_clone_flow"]["action"] == "would create"
+    assert values["calendly_clone_flow"]["would_action"] == "create"
     activation = values["calendly_activate_flow"]
     assert (activation["developer_name"], activation["would_change_to"]) == (
         "Calendly_Participant_Sync", 1)

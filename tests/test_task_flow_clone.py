@@ -34,7 +34,9 @@ def child(xml, tag):
 
 def test_first_run_deploys_a_draft_copy_and_leaves_the_template(org):
     task = run()
-    assert task.return_values["action"] == "created"
+    assert task.return_values == {
+        "target": "Calendly_Participant_Sync", "source": "Calendly__CreateEventTemplate",
+        "action": "created", "would_action": None, "dry_run": False}
     copy = org.flows["Calendly_Participant_Sync"]["versions"][-1]
     assert child(copy, "label") == "Calendly Participant Sync"
     assert child(copy, "interviewLabel") == "Calendly Participant Sync {!$Flow.CurrentDateTime}"
@@ -124,7 +126,7 @@ def test_source_file_copies_a_local_flow(org):
 
 def test_dry_run_retrieves_but_never_deploys(org):
     task = run(dry_run="true")
-    assert task.return_values["action"] == "would create"
+    assert (task.return_values["action"], task.return_values["would_action"]) == (None, "create")
     assert org.write_calls(org.mock.calls) == []
     assert "Calendly_Participant_Sync" not in org.flows
 
