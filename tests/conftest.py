@@ -15,7 +15,8 @@ project config, and live local orgs served over HTTPS.
   simple-salesforce session on it;
 - `flows_org_home`: an org home where cci deployed the booking fields and flows, set up once per
   run (tests/fixtures/flows_org.py); `running_copy(flows_org_home, folder)` serves a copy of it;
-- `dev_org_turn`: for tests that run `cci flow run dev_org`, one at a time across xdist workers;
+- `dev_org_turn`: `with dev_org_turn():` around `cci flow run dev_org`, one at a time across
+  xdist workers;
 - `own_cci_keychain` (every test): HOME with a cci keychain of this pytest process's own.
 
 A served org has `REQUESTS_CA_BUNDLE` set for the test so requests, simple-salesforce and cci
@@ -141,9 +142,12 @@ def flows_org_home(tmp_path_factory):
 
 @pytest.fixture
 def dev_org_turn(tmp_path_factory):
-    """Waits until no other test of the run is in `cci flow run dev_org`: it rewrites src/ in the
-    checkout (stock dx_convert_from), so two at once would deploy each other's half-written
-    files."""
-    with open(_run_folder(tmp_path_factory) / "dev_org.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        yield
+    """`with dev_org_turn():` waits until no other test of the run is in `cci flow run dev_org`:
+    it rewrites src/ in the checkout (stock dx_convert_from), so two at once would deploy each
+    other's half-written files."""
+    @contextmanager
+    def turn():
+        with open(_run_folder(tmp_path_factory) / "dev_org.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            yield
+    return turn

@@ -40,8 +40,9 @@ def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path,
                        check=True, capture_output=True)
         before = (tmp_path / "own" / "server.json").read_text()
         env = dict(own, LOCALORG_DEMO_HOME=str(tmp_path / "demo"))
-        result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, env=env,
-                                text=True, capture_output=True, timeout=600)
+        with dev_org_turn():
+            result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, env=env,
+                                    text=True, capture_output=True, timeout=600)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert (tmp_path / "own" / "server.json").read_text() == before  # still running
         from localorg.server import ccireg

@@ -9,6 +9,7 @@ A block is marked by an HTML comment on the line before its fence:
 
 import re
 import subprocess
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,9 +92,10 @@ def new_shell(tmp_path):
 
 
 @pytest.mark.e2e
-def test_runnable_blocks_pass_in_order_in_a_new_shell(new_shell, dev_org_turn):  # runs dev_org
+def test_runnable_blocks_pass_in_order_in_a_new_shell(new_shell, dev_org_turn):
     for block in (b for b in blocks(README.read_text()) if b.marker == "run"):
-        result = run_block(block, new_shell)
+        with dev_org_turn() if "dev_org" in block.code else nullcontext():
+            result = run_block(block, new_shell)
         assert result.returncode == 0, (
             f"README.md:{block.line}: the block failed (exit {result.returncode}):\n"
             f"{result.stdout[-3000:]}\n{result.stderr[-4000:]}")

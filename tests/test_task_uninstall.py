@@ -139,7 +139,8 @@ def test_cli_uninstall_after_dev_org_twice(tmp_path, monkeypatch, project_config
         org = OrgConfig(demo.org_config(env), "local", keychain=project_config.keychain)
         flows_before, layout_before = org_metadata(org, make_task)
         cci = [str(demo.ROOT / ".venv" / "bin" / "cci"), "flow", "run"]
-        demo.run([*cci, "dev_org", "--org", "local"], env=env)
+        with dev_org_turn():
+            demo.run([*cci, "dev_org", "--org", "local"], env=env)
         assert org_metadata(org, make_task)[0] == FLOWS
         for _ in range(2):
             demo.run([*cci, "calendly_uninstall", "--org", "local"], env=env)
