@@ -148,3 +148,31 @@ def test_without_ignore_warnings_a_warning_fails_the_deploy_and_applies_nothing(
     doc = run(live, files)  # ignoreWarnings true: the same deploy succeeds
     assert (text(doc, "status"), text(doc, "ignoreWarnings")) == ("Succeeded", "true")
     assert [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+
+
+def test_a_field_a_flow_version_references_cannot_be_deleted(live):
+    """Salesforce refuses it: "This custom field is referenced elsewhere in salesforce.com. :
+    Flow - <name>", for any version, active or not; deleting the flow in the same deploy
+    (destructiveChangesPre) lets the field go."""
+    from localorg.schema import field_from_xml
+
+    live.org.add_custom_field("Calendly__CalendlyAction__c", field_from_xml(
+        b"""<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
+        <fullName>Sync_Status__c</fullName><label>Sync Status</label><length>40</length>
+        <type>Text</type></CustomField>"""))
+    filtered = REJECT_FLOW.format(status="Draft").replace(
+        "</connector>", "</connector><filterLogic>and</filterLogic><filters><field>"
+        "Sync_Status__c</field><operator>EqualTo</operator><value><stringValue>Failed"
+        "</stringValue></value></filters>")
+    live.org.deploy_flow("Reject_Bookings", filtered)
+    live.org.deploy_flow("Reject_Bookings", REJECT_FLOW.format(status="Draft"))  # v2: no use
+    field = "Calendly__CalendlyAction__c.Sync_Status__c"
+    doc = run(live, destructive("CustomField", field))
+    assert text(doc, "status") == "Failed"
+    assert failures(doc)[0]["problem"] == ("This custom field is referenced elsewhere in "
+                                           "salesforce.com. : Flow - Reject_Bookings")
+    assert live.org.describe("Calendly__CalendlyAction__c").has("Sync_Status__c")
+    pre = destructive("Flow", "Reject_Bookings")["destructiveChanges.xml"]
+    doc = run(live, {"destructiveChangesPre.xml": pre, **destructive("CustomField", field)})
+    assert text(doc, "status") == "Succeeded"
+    assert not live.org.describe("Calendly__CalendlyAction__c").has("Sync_Status__c")

@@ -93,14 +93,30 @@ def destructive_components(files: dict, org) -> list:
             for member in types.findall(f"{{{MD_NS}}}members"):
                 comp = Component(kind, (member.text or "").strip(), name, b"")
                 comp.deleted, comp.created = True, False
-                deletion_problem(comp, org)
                 comps.append(comp)
+    deleting = {c.full_name for c in comps if c.kind == "Flow"}
+    for comp in comps:
+        deletion_problem(comp, org, deleting)
     return comps
 
 
-def deletion_problem(comp: Component, org) -> None:
+def flows_using(org, sobject: str, field: str, deleting=frozenset()) -> list:
+    """Names of the org's flows (any version) that reference sobject.field, but those this
+    deploy deletes."""
+    key, names = (sobject.lower(), field.lower()), []
+    for flow in org.flows():
+        if flow["name"] in deleting:
+            continue
+        if any(key in flow_refs.references(etree.fromstring(
+                org.flow_xml(flow["name"], v["version"]))) for v in flow["versions"]):
+            names.append(flow["name"])
+    return names
+
+
+def deletion_problem(comp: Component, org, deleting=frozenset()) -> None:
     """Flow: an active version refuses the deletion. CustomField: only the org's own fields
-    (a namespaced one is a package's). A member the org does not have is a Warning, as on
+    (a namespaced one is a package's), and none a flow version still references (flows in
+    `deleting` go in the same deploy). A member the org does not have is a Warning, as on
     Salesforce. ListView: a kept one is deleted. Other types are failures (not implemented)."""
     missing = f"No {comp.kind} named: {comp.full_name} found"
     if comp.kind == "Flow":
@@ -122,6 +138,10 @@ def deletion_problem(comp: Component, org) -> None:
         elif "__" in field[: -len("__c")]:
             comp.problems.append((f"Cannot delete {comp.full_name}: it belongs to a managed "
                                   "package.", "Error", None))
+        elif using := flows_using(org, sobject, field, deleting):
+            comp.problems.append(("This custom field is referenced elsewhere in salesforce.com. "
+                                  ": " + ", ".join(f"Flow - {name}" for name in using),
+                                  "Error", None))
     elif comp.kind == "ListView":
         if org.component(comp.kind, comp.full_name) is None:
             comp.warning = missing

@@ -98,3 +98,16 @@ def problems(root, field_exists) -> list:
             for path in RECORD_REF.findall(el.text or ""):
                 check(record_object, lookup_field(path), el.sourceline)
     return out
+
+
+def references(root) -> set:
+    """(object, field) pairs, lower case, that the flow references: what `problems` checks
+    (an object's own use is `(object, "id")`). Field deletions are refused while one is."""
+    found = set()
+
+    def record(obj, field):
+        found.add((obj.lower(), field.lower()))
+        return True
+
+    problems(root, record)
+    return found
