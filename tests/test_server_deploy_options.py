@@ -176,3 +176,35 @@ def test_a_field_a_flow_version_references_cannot_be_deleted(live):
     doc = run(live, {"destructiveChangesPre.xml": pre, **destructive("CustomField", field)})
     assert text(doc, "status") == "Succeeded"
     assert not live.org.describe("Calendly__CalendlyAction__c").has("Sync_Status__c")
+
+
+PERMISSION_SET = """<?xml version="1.0" encoding="UTF-8"?>
+<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">
+    <fieldPermissions>
+        <editable>true</editable>
+        <field>{field}</field>
+        <readable>true</readable>
+    </fieldPermissions>
+    <label>Booking Sync</label>
+</PermissionSet>
+"""
+
+
+def test_field_permissions_must_name_fields_the_org_has(live):
+    """Salesforce refuses a permission set granting a field the org lacks: "In field: field -
+    no CustomField named X found"; a field the same deploy adds is known."""
+    path = "permissionsets/Booking_Sync.permissionset"
+    doc = run(live, {path: PERMISSION_SET.format(field="Contact.No_Such__c")})
+    assert text(doc, "status") == "Failed"
+    [failure] = failures(doc)
+    assert failure["problem"] == "In field: field - no CustomField named Contact.No_Such__c found"
+    assert failure["lineNumber"] == "5"
+    assert live.org.component("PermissionSet", "Booking_Sync") is None
+    assert text(run(live, {path: PERMISSION_SET.format(field="Contact.Email")}),
+                "status") == "Succeeded"
+    adds = ('<?xml version="1.0" encoding="UTF-8"?><CustomObject xmlns="http://soap.sforce.com'
+            '/2006/04/metadata"><fields><fullName>Mood__c</fullName><label>Mood</label><length>'
+            "40</length><type>Text</type></fields></CustomObject>")
+    doc = run(live, {path: PERMISSION_SET.format(field="Contact.Mood__c"),
+                     "objects/Contact.object": adds})
+    assert text(doc, "status") == "Succeeded", failures(doc)

@@ -222,6 +222,8 @@ def check(comp: Component, org, added=None) -> None:
         comp.problems += list_view_column_problems(comp, org, added)
     else:
         comp.created = org.component(comp.kind, comp.full_name) is None
+        if comp.kind in ("Profile", "PermissionSet"):
+            comp.problems += field_permission_problems(comp, org, added)
 
 
 def list_view_column_problems(comp: Component, org, added: dict) -> list:
@@ -237,6 +239,19 @@ def list_view_column_problems(comp: Component, org, added: dict) -> list:
         if not field_exists(org, added, comp.full_name, field):
             out.append((f"Could not resolve list view column: {name}", "Error",
                         column.sourceline))
+    return out
+
+
+def field_permission_problems(comp: Component, org, added: dict) -> list:
+    """A Profile's or PermissionSet's fieldPermissions naming a field the org lacks (nor gets
+    in this deploy): "In field: field - no CustomField named X found", as Salesforce says."""
+    out = []
+    for el in etree.fromstring(comp.body).iterfind(f"{{{MD_NS}}}fieldPermissions/{{{MD_NS}}}field"):
+        name = (el.text or "").strip()
+        sobject, _, field = name.partition(".")
+        if not field_exists(org, added, sobject, field or name):
+            out.append((f"In field: field - no CustomField named {name} found", "Error",
+                        el.sourceline))
     return out
 
 
