@@ -208,3 +208,16 @@ def test_field_permissions_must_name_fields_the_org_has(live):
     doc = run(live, {path: PERMISSION_SET.format(field="Contact.Mood__c"),
                      "objects/Contact.object": adds})
     assert text(doc, "status") == "Succeeded", failures(doc)
+
+
+def test_a_layout_item_naming_a_missing_custom_field_is_refused(live):
+    from tests.test_server_metadata import LAYOUT
+
+    path = "layouts/Event-Event Layout.layout"
+    doc = run(live, {path: LAYOUT.replace("<field>Subject</field>", "<field>No_Such__c</field>")})
+    assert text(doc, "status") == "Failed"
+    assert failures(doc)[0]["problem"] == (
+        "In field: field - no CustomField named Event.No_Such__c found")
+    doc = run(live, {path: LAYOUT.replace("<field>Subject</field>",
+                                          "<field>Calendly__InviteeUuid__c</field>")})
+    assert text(doc, "status") == "Succeeded", failures(doc)

@@ -224,6 +224,8 @@ def check(comp: Component, org, added=None) -> None:
         comp.created = org.component(comp.kind, comp.full_name) is None
         if comp.kind in ("Profile", "PermissionSet"):
             comp.problems += field_permission_problems(comp, org, added)
+        elif comp.kind == "Layout":
+            comp.problems += layout_field_problems(comp, org, added)
 
 
 def list_view_column_problems(comp: Component, org, added: dict) -> list:
@@ -252,6 +254,18 @@ def field_permission_problems(comp: Component, org, added: dict) -> list:
         if not field_exists(org, added, sobject, field or name):
             out.append((f"In field: field - no CustomField named {name} found", "Error",
                         el.sourceline))
+    return out
+
+
+def layout_field_problems(comp: Component, org, added: dict) -> list:
+    """A layout item naming a custom field (`X__c`) the object lacks: the same text. Standard
+    names are not checked: layouts carry pseudo-fields (Event's Attendees) no describe lists."""
+    sobject, out = comp.full_name.split("-", 1)[0], []
+    for el in etree.fromstring(comp.body).iter(f"{{{MD_NS}}}field"):
+        name = (el.text or "").strip()
+        if name.endswith("__c") and not field_exists(org, added, sobject, name):
+            out.append((f"In field: field - no CustomField named {sobject}.{name} found",
+                        "Error", el.sourceline))
     return out
 
 
