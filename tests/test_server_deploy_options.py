@@ -172,6 +172,7 @@ def test_a_field_a_flow_version_references_cannot_be_deleted(live):
     assert failures(doc)[0]["problem"] == ("This custom field is referenced elsewhere in "
                                            "salesforce.com. : Flow - Reject_Bookings")
     assert live.org.describe("Calendly__CalendlyAction__c").has("Sync_Status__c")
+    live.org.deploy_flow("Calendly__Reject_Bookings", filtered)  # the package stand-in's
     pre = destructive("Flow", "Reject_Bookings")["destructiveChanges.xml"]
     doc = run(live, {"destructiveChangesPre.xml": pre, **destructive("CustomField", field)})
     assert text(doc, "status") == "Succeeded"

@@ -101,11 +101,13 @@ def destructive_components(files: dict, org) -> list:
 
 
 def flows_using(org, sobject: str, field: str, deleting=frozenset()) -> list:
-    """Names of the org's flows (any version) that reference sobject.field, but those this
-    deploy deletes."""
+    """Names of the org's own flows (any version) that reference sobject.field, but those this
+    deploy deletes. An installed package's flows are left out: a managed package cannot
+    reference the org's own fields, only the local package stand-in's flows do."""
     key, names = (sobject.lower(), field.lower()), []
+    packaged = tuple(f"{p['namespace']}__" for p in org.installed_packages())
     for flow in org.flows():
-        if flow["name"] in deleting:
+        if flow["name"] in deleting or flow["name"].startswith(packaged):
             continue
         if any(key in flow_refs.references(etree.fromstring(
                 org.flow_xml(flow["name"], v["version"]))) for v in flow["versions"]):
