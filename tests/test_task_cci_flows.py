@@ -42,6 +42,7 @@ def test_dev_org_ends_with_flow_active_and_layout_patched(project_config):
     ]
     assert config_dev == [
         ("3/0.5", "calendly_preflight", None),
+        ("3/0.6", "calendly_assign_permission_set", None),  # real orgs only (see below)
         ("3/1", "deploy_post", None),  # stock steps kept, in place
         ("3/2", "update_admin_profile", None),
         ("3/2.1", "calendly_deploy_flows", None),
@@ -79,11 +80,17 @@ def test_setup_flows_activate_every_called_subflow_before_its_caller(project_con
                 assert activated.index(subflow) < activated.index(caller), (flow_name, subflow)
 
 
-def test_anonymous_apex_step_is_skipped_on_the_local_org_only(project_config):
+@pytest.mark.parametrize("flow, num, task_name", [
+    ("dev_org", "2/1", "unschedule_apex"),
+    ("calendly_setup", "1.6", "calendly_assign_permission_set"),
+    ("dev_org", "3/0.6", "calendly_assign_permission_set"),
+])
+def test_steps_the_local_org_cannot_serve_are_skipped_there_only(project_config, flow, num,
+                                                                 task_name):
     from cumulusci.core.flowrunner import jinja2_env
 
-    step = steps(project_config, "dev_org")["2/1"]
-    assert step.task_name == "unschedule_apex"
+    step = steps(project_config, flow)[num]
+    assert step.task_name == task_name
     when = jinja2_env.compile_expression(step.when)
     for url in ("https://127.0.0.1:8765", "http://127.0.0.1:8765"):
         local = OrgConfig({"instance_url": url}, "local")
@@ -176,6 +183,7 @@ def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(projec
     assert [result.task_name for result in first.results] == [
         "calendly_preflight",
         "calendly_deploy_sync_fields",  # the org already has them: nothing to deploy
+        "calendly_assign_permission_set",  # not yet assigned to the running user
         "calendly_deploy_flows",
         "calendly_activate_flow",  # Create_Event_Participant_Template: deployed active
         "calendly_activate_flow",  # Create_Event_Template: the same
@@ -184,11 +192,13 @@ def test_calendly_setup_default_route_end_to_end_and_rerun_writes_nothing(projec
     ]
     assert org.flows["CreateEventTemplate"]["active"] == 1
     assert b"<field>Attendees</field>" in org.layouts["Event-Event Layout"]
-    assert len(org.write_calls(org.mock.calls)) == 3  # one flow deploy, PATCH, layout deploy
+    assert org.assigned == {"Calendly_Participant_Sync"}
+    # the assignment insert, one flow deploy, PATCH, layout deploy
+    assert len(org.write_calls(org.mock.calls)) == 4
 
     second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
     second.run(task_fake_org.org_config(project_config))
-    assert len(org.write_calls(org.mock.calls)) == 3
+    assert len(org.write_calls(org.mock.calls)) == 4
     assert len(org.flows["CreateEventTemplate"]["versions"]) == 1
 
 
@@ -203,11 +213,12 @@ def test_calendly_setup_activates_the_subflows_where_deploys_land_inactive(proje
     for name in ("Create_Event_Template", "Create_Event_Participant_Template"):
         assert org.flows[name]["active"] == 1, name
     assert org.flows["CreateEventTemplate"]["active"] == 1
-    assert len(org.write_calls(org.mock.calls)) == 5  # deploy, 3 PATCHes, layout deploy
+    # the assignment, deploy, 3 PATCHes, layout deploy
+    assert len(org.write_calls(org.mock.calls)) == 6
 
     second = FlowCoordinator(project_config, project_config.get_flow("calendly_setup"))
     second.run(task_fake_org.org_config(project_config))
-    assert len(org.write_calls(org.mock.calls)) == 5
+    assert len(org.write_calls(org.mock.calls)) == 6
 
 
 def test_benchmark_counts_calls_and_finds_no_rerun_writes(capsys):

@@ -11,7 +11,7 @@ from tasks.flow_activation import FlowActivationError
 
 DRY_RUN = {task: {"dry_run": True} for task in (
     "calendly_deploy_sync_fields", "calendly_deploy_flows", "calendly_activate_flow",
-    "calendly_patch_event_layout")}
+    "calendly_patch_event_layout", "calendly_assign_permission_set")}
 SYNC_FIELDS = ["Sync_Error__c", "Sync_Status__c", "Unmatched_Guest_Count__c",
                "Unmatched_Guest_Emails__c"]
 FLOWS = ["CreateEventTemplate", "Create_Event_Participant_Template", "Create_Event_Template"]
@@ -41,7 +41,8 @@ def test_first_install_dry_run_completes_says_everything_and_writes_nothing(
         "calendly_patch_event_layout"]
     values = dict(results[:3]) | {"layout": results[-1][1]}
     assert values["calendly_deploy_sync_fields"]["would_deploy"] == [
-        f"Calendly__CalendlyAction__c.{name}" for name in SYNC_FIELDS]
+        f"Calendly__CalendlyAction__c.{name}" for name in SYNC_FIELDS] + [
+        "PermissionSet:Calendly_Participant_Sync"]
     assert values["calendly_deploy_flows"]["would_deploy"] == FLOWS
     activations = [v for name, v in results if name == "calendly_activate_flow"]
     assert [(a["developer_name"], a["would_change_to"]) for a in activations] == [
@@ -58,6 +59,7 @@ def test_first_install_dry_run_completes_says_everything_and_writes_nothing(
     booking = local.org.describe("Calendly__CalendlyAction__c")
     assert not [name for name in SYNC_FIELDS if booking.has(name)]
     assert local.org.component("Layout", "Event-Event Layout") == layout
+    assert local.org.component("PermissionSet", "Calendly_Participant_Sync") is None
 
 
 def test_dry_run_and_real_run_return_the_same_keys(project_config, cci_org, local):

@@ -22,7 +22,9 @@ def test_calendly_setup_on_the_local_org_then_a_rerun_writes_nothing(project_con
                                                                      cci_org):
     first = run_setup(project_config, cci_org(local))
     assert first["calendly_preflight"]["ok"] is True
-    assert len(first["calendly_deploy_sync_fields"]["deployed"]) == 4  # a fresh org lacks them
+    deployed = first["calendly_deploy_sync_fields"]["deployed"]  # a fresh org lacks them all
+    assert len(deployed) == 5 and deployed[-1] == "PermissionSet:Calendly_Participant_Sync"
+    assert local.app.org.component("PermissionSet", "Calendly_Participant_Sync") is not None
     assert sorted(first["calendly_deploy_flows"]["deployed"]) == [
         "CreateEventTemplate",
         "Create_Event_Participant_Template",
@@ -31,7 +33,8 @@ def test_calendly_setup_on_the_local_org_then_a_rerun_writes_nothing(project_con
     assert first["calendly_activate_flow"]["changed"] is True
     assert first["calendly_patch_event_layout"]["patched"] == ["Event-Event Layout"]
     after_first = local.writes()
-    assert after_first == 4  # fields deploy, flow deploy, activation PATCH, layout deploy
+    # fields deploy, permission set deploy, flow deploy, activation PATCH, layout deploy
+    assert after_first == 5
 
     second = run_setup(project_config, cci_org(local))
     assert second["calendly_deploy_sync_fields"] == {"missing": [], "deployed": [],
@@ -47,3 +50,16 @@ def test_calendly_setup_stops_on_an_org_with_an_old_package(project_config, loca
         with pytest.raises(PreflightError, match="at version 2.4 .* older than the required 2.5"):
             run_setup(project_config, cci_org(live))
         assert live.writes() == 0
+
+
+def test_the_local_org_has_no_permission_set_assignments_so_setup_skips_assigning(
+        project_config, local, cci_org):
+    from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+    sf = cci_org(local).salesforce_client
+    for soql in ("SELECT Id, Name FROM PermissionSet",
+                 "SELECT PermissionSetId FROM PermissionSetAssignment"):
+        with pytest.raises(SalesforceMalformedRequest, match="INVALID_TYPE"):
+            sf.query(soql)
+    results = run_setup(project_config, cci_org(local))
+    assert "calendly_assign_permission_set" not in results  # `when`: real orgs only

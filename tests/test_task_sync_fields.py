@@ -10,6 +10,7 @@ from tests.fixtures.tasks.task_fake_org import make_task
 
 ROOT = Path(__file__).resolve().parents[1]
 OBJECTS = ROOT / "force-app" / "main" / "default" / "objects"
+PERMS = ROOT / "force-app" / "main" / "default" / "permissionsets"
 BOOKING = "Calendly__CalendlyAction__c"
 
 
@@ -67,3 +68,41 @@ def test_an_org_without_the_booking_object_misses_every_field(org):
     assert run(dry_run=True).return_values["would_deploy"] == [
         f"{BOOKING}.{name}" for name in source_fields(OBJECTS)[BOOKING]]
     assert org.write_calls(org.mock.calls) == []
+
+
+def test_a_missing_permission_set_is_deployed_alone(org):
+    org.permission_sets = set()
+    task = make_task(DeploySyncFields, {"path": str(OBJECTS), "permission_sets": str(PERMS)})
+    task()
+    assert task.return_values["deployed"] == ["PermissionSet:Calendly_Participant_Sync"]
+    assert len(org.write_calls(org.mock.calls)) == 1
+
+
+def test_a_permission_sets_folder_without_one_is_named(org):
+    with pytest.raises(TaskOptionsError, match="permission_sets flows holds no "):
+        run(permission_sets="flows")
+
+
+def test_setup_deploys_the_missing_permission_set_then_assigns_it(project_config, org):
+    from cumulusci.core.flowrunner import FlowCoordinator
+
+    from tests.fixtures.tasks import task_fake_org
+
+    org.install_package("Calendly", "2.5")
+    org.layouts["Event-Event Layout"] = task_fake_org.event_layouts()[0]
+    org.permission_sets = set()
+    FlowCoordinator(project_config, project_config.get_flow("calendly_setup")).run(
+        task_fake_org.org_config(project_config))
+    assert org.permission_sets == {"Calendly_Participant_Sync"}
+    assert org.assigned == {"Calendly_Participant_Sync"}
+
+
+def test_assignment_dry_run_queries_and_writes_nothing(org):
+    from tasks.permission_sets import AssignPermissionSetsDryRun
+
+    task = make_task(AssignPermissionSetsDryRun,
+                     {"api_names": "Calendly_Participant_Sync", "dry_run": True})
+    task()
+    assert task.return_values == {"api_names": ["Calendly_Participant_Sync"], "dry_run": True}
+    assert len(org.mock.calls) == 0  # not even the queries
+    assert org.assigned == set()
