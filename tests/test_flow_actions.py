@@ -5,13 +5,39 @@ import requests
 
 from localorg.conditions import Cmp
 
-FLOW = """<?xml version="1.0" encoding="UTF-8"?>
+
+def variable(name, data_type="String", inputs=False, outputs=False, object_type=None):
+    obj = f"\n        <objectType>{object_type}</objectType>" if object_type else ""
+    return f"""    <variables>
+        <name>{name}</name>
+        <dataType>{data_type}</dataType>
+        <isCollection>false</isCollection>
+        <isInput>{str(inputs).lower()}</isInput>
+        <isOutput>{str(outputs).lower()}</isOutput>{obj}
+    </variables>
+"""
+
+
+def flow(label, description, elements_before, elements_after, first, variables):
+    """A small active autolaunched test flow; elements in the Metadata API schema's order
+    (those sorting before `description`, then those after `processType`)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Flow xmlns="http://soap.sforce.com/2006/04/metadata">
     <apiVersion>63.0</apiVersion>
-    <description>Test flow: one Contact per call input.</description>
-    <label>Make Contact</label>
+{elements_before}    <description>{description}</description>
+    <label>{label}</label>
     <processType>AutoLaunchedFlow</processType>
-    <recordCreates>
+{elements_after}    <start>
+        <locationX>0</locationX>
+        <locationY>0</locationY>
+        <connector><targetReference>{first}</targetReference></connector>
+    </start>
+    <status>Active</status>
+{"".join(variables)}</Flow>
+"""
+
+
+FLOW = flow("Make Contact", "Test flow: one Contact per call input.", "", """    <recordCreates>
         <name>Create_Contact</name>
         <label>Create Contact</label>
         <locationX>0</locationX>
@@ -27,35 +53,8 @@ FLOW = """<?xml version="1.0" encoding="UTF-8"?>
         </inputAssignments>
         <object>Contact</object>
     </recordCreates>
-    <start>
-        <locationX>0</locationX>
-        <locationY>0</locationY>
-        <connector><targetReference>Create_Contact</targetReference></connector>
-    </start>
-    <status>Active</status>
-    <variables>
-        <name>lastName</name>
-        <dataType>String</dataType>
-        <isCollection>false</isCollection>
-        <isInput>true</isInput>
-        <isOutput>false</isOutput>
-    </variables>
-    <variables>
-        <name>email</name>
-        <dataType>String</dataType>
-        <isCollection>false</isCollection>
-        <isInput>true</isInput>
-        <isOutput>false</isOutput>
-    </variables>
-    <variables>
-        <name>contactId</name>
-        <dataType>String</dataType>
-        <isCollection>false</isCollection>
-        <isInput>false</isInput>
-        <isOutput>true</isOutput>
-    </variables>
-</Flow>
-"""
+""", "Create_Contact", [variable("lastName", inputs=True), variable("email", inputs=True),
+                         variable("contactId", outputs=True)])
 
 
 @pytest.fixture(scope="module")
@@ -118,10 +117,8 @@ def test_the_call_needs_the_token(org_with_flow):
     assert answer.status_code == 401
 
 
-ECHO = """<?xml version="1.0" encoding="UTF-8"?>
-<Flow xmlns="http://soap.sforce.com/2006/04/metadata">
-    <apiVersion>63.0</apiVersion>
-    <assignments>
+ECHO = flow("Echo Contact", "Test flow: returns the LastName of the Contact it is given.",
+            """    <assignments>
         <name>Read_Last_Name</name>
         <label>Read Last Name</label>
         <locationX>0</locationX>
@@ -132,32 +129,8 @@ ECHO = """<?xml version="1.0" encoding="UTF-8"?>
             <value><elementReference>contact.LastName</elementReference></value>
         </assignmentItems>
     </assignments>
-    <description>Test flow: returns the LastName of the Contact it is given.</description>
-    <label>Echo Contact</label>
-    <processType>AutoLaunchedFlow</processType>
-    <start>
-        <locationX>0</locationX>
-        <locationY>0</locationY>
-        <connector><targetReference>Read_Last_Name</targetReference></connector>
-    </start>
-    <status>Active</status>
-    <variables>
-        <name>contact</name>
-        <dataType>SObject</dataType>
-        <isCollection>false</isCollection>
-        <isInput>true</isInput>
-        <isOutput>false</isOutput>
-        <objectType>Contact</objectType>
-    </variables>
-    <variables>
-        <name>lastName</name>
-        <dataType>String</dataType>
-        <isCollection>false</isCollection>
-        <isInput>false</isInput>
-        <isOutput>true</isOutput>
-    </variables>
-</Flow>
-"""
+""", "", "Read_Last_Name", [variable("contact", "SObject", inputs=True, object_type="Contact"),
+                           variable("lastName", outputs=True)])
 
 
 def test_a_record_input_is_what_the_call_gives_never_read_from_the_org(org_with_flow):
