@@ -1,7 +1,9 @@
 """Data elements of a flow interview: Get, Create, Update and Delete Records.
 
-Each yields a `Request` to the scheduler, which runs the same element of many interviews as one
-SOQL query or DML statement, and sends back this interview's share of the result (or the error).
+`compile_data(program, element)` compiles one data element into a generator function
+`run(interview)`. It yields a `Request` to the scheduler, which runs the same element of many
+interviews as one SOQL query or DML statement, and sends back this interview's share of the
+result (or the error); `run` returns the next element's name.
 """
 
 import re
@@ -35,14 +37,31 @@ _SOQL_OPS = {"EqualTo": "=", "NotEqualTo": "!=", "GreaterThan": ">", "LessThan":
              "NotIn": "NOT IN"}
 
 
-class DataElements:
-    """Mixin of `Interview`: the data elements."""
+def compile_data(prog, el):
+    """The generator function of a data element, or None for any other element kind."""
+    make = {"recordLookups": _lookup, "recordCreates": _create, "recordUpdates": _update,
+            "recordDeletes": _delete}.get(el.kind)
+    return make(prog, el) if make else None
 
-    def where(self, node, sobject, element):
+
+def soql_value(v):
+    if isinstance(v, dict):
+        return v.get("Id")
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral() else float(v)
+    return v
+
+
+def _where(prog, node, element):
+    """`where(interview)`: the element's filters as a condition tree (None without filters)."""
+    filters = [(text(f, "field"), text(f, "operator"), prog.value(child(f, "value"), element))
+               for f in children(node, "filters")]
+    logic = text(node, "filterLogic")
+
+    def where(iv):
         conds = []
-        for f in children(node, "filters"):
-            field, op = text(f, "field"), text(f, "operator")
-            value = self.value(child(f, "value"), element)
+        for field, op, get in filters:
+            value = get(iv)
             if op == "IsNull":
                 conds.append(Cmp(field, "=" if value else "!=", None))
             elif op in ("Contains", "StartsWith", "EndsWith"):
@@ -52,123 +71,160 @@ class DataElements:
                 conds.append(Cmp(field, "LIKE", pattern))
             elif op in _SOQL_OPS:
                 if op in ("In", "NotIn"):
-                    value = [self.soql_value(v) for v in (value or [])]
+                    value = [soql_value(v) for v in (value or [])]
                 else:
-                    value = self.soql_value(value)
+                    value = soql_value(value)
                 conds.append(Cmp(field, _SOQL_OPS[op], value))
             else:
-                self.unsupported(element, f"the Get Records filter operator {op}")
+                iv.unsupported(element, f"the Get Records filter operator {op}")
         if not conds:
             return None
-        return parse_logic(text(node, "filterLogic"), conds)
+        return parse_logic(logic, conds)
+    return where
 
-    @staticmethod
-    def soql_value(v):
-        if isinstance(v, dict):
-            return v.get("Id")
-        if isinstance(v, Decimal):
-            return int(v) if v == v.to_integral() else float(v)
-        return v
 
-    def request(self, kind, el, sobject, **kw):
-        # Bulkified with other interviews only at the same element reached through the same
-        # Subflow elements (fidelity: Flow runtime / bulkification).
-        return Request(kind, (self.path, self.flow.name, el.name, kind, sobject), sobject, **kw)
+def request(iv, kind, element, sobject, **kw):
+    # Bulkified with other interviews only at the same element reached through the same
+    # Subflow elements (fidelity: Flow runtime / bulkification).
+    return Request(kind, (iv.path, iv.flow.name, element, kind, sobject), sobject, **kw)
 
-    def handle(self, el, kind, result):
-        """Route a failed data element: fault connector or unhandled fault."""
-        self.forget()  # the store answered: records and $User may have changed
+
+def _handler(node, element):
+    """`handle(interview, kind, result)`: route a failed data element to its fault connector
+    (returning it) or raise an unhandled fault; None when the element succeeded."""
+    fault = connector_target(node, "faultConnector")
+
+    def handle(iv, kind, result):
+        iv.memo.clear()  # the store answered: records and $User may have changed
         if isinstance(result, LimitException):
             raise result
         if not isinstance(result, SalesforceError):
             return None
         message = fault_message(kind, result)
-        target = connector_target(el.node, "faultConnector")
-        if target is None:
-            raise FlowFault(self.flow.name, el.name, message)
-        self.fault_message = message
-        return target
+        if fault is None:
+            raise FlowFault(iv.flow.name, element, message)
+        iv.fault_message = message
+        return fault
+    return handle
 
-    def do_recordLookups(self, el):  # noqa: N802
-        sobject = text(el.node, "object")
-        odef = self.rt.org.describe(sobject)
-        fields = [f.text for f in children(el.node, "queriedFields")]
-        fields += [text(a, "field") for a in children(el.node, "outputAssignments")]
-        if not fields:
-            fields = [f.name for f in odef.fields.values()]
+
+def _limit(prog, node, element):
+    limit = child(node, "limit")
+    if limit is None:
+        return lambda iv: None
+    get = prog.value(limit, element) if len(limit) else (lambda iv: limit.text)
+
+    def value(iv):
+        found = get(iv)
+        return int(found) if found is not None else None
+    return value
+
+
+def _lookup(prog, el):
+    node, name = el.node, el.name
+    sobject = text(node, "object")
+    queried = [f.text for f in children(node, "queriedFields")]
+    queried += [text(a, "field") for a in children(node, "outputAssignments")]
+    first = text(node, "getFirstRecordOnly") == "true"
+    sort, sort_order = text(node, "sortField"), text(node, "sortOrder")
+    ordered = bool(sort) and sort_order in ("Asc", "Desc")
+    limit, where = _limit(prog, node, name), _where(prog, node, name)
+    store = text(node, "storeOutputAutomatically") == "true"
+    output = text(node, "outputReference")
+    output = prog.setter(output, name) if output else None
+    assigns = [(text(a, "field"), prog.setter(text(a, "assignToReference"), name))
+               for a in children(node, "outputAssignments")]
+    null_if_none = text(node, "assignNullValuesIfNoRecordsFound") == "true"
+    handle, target = _handler(node, name), connector_target(node)
+
+    def run(iv):
+        odef = iv.rt.org.describe(sobject)
+        fields = list(queried) or [f.name for f in odef.fields.values()]
         if "Id" not in fields:
             fields.insert(0, "Id")
-        first = text(el.node, "getFirstRecordOnly") == "true"
-        sort = text(el.node, "sortField")
-        order = [(sort, text(el.node, "sortOrder") == "Desc", None)] if sort and text(
-            el.node, "sortOrder") in ("Asc", "Desc") else None
-        limit = 1 if first else self.limit(el)
-        result = yield self.request("query", el, odef.name, fields=fields,
-                                    where=self.where(el.node, sobject, el.name),
-                                    order_by=order, limit=limit)
-        fault = self.handle(el, "query", result)
+        order = [(sort, sort_order == "Desc", None)] if ordered else None
+        count = 1 if first else limit(iv)
+        result = yield request(iv, "query", name, odef.name, fields=fields, where=where(iv),
+                               order_by=order, limit=count)
+        fault = handle(iv, "query", result)
         if fault:
             return fault
         records = [{**r, "attributes": {"type": odef.name}} for r in result]
         # No record found: null, for a collection too (fidelity: Flow runtime / Get Records).
-        output = (records[0] if first else records) if records else None
-        if text(el.node, "storeOutputAutomatically") == "true":
-            self.auto[el.name] = output
-        if text(el.node, "outputReference"):
-            self.assign(text(el.node, "outputReference"), output, el.name)
-        assignments = children(el.node, "outputAssignments")
-        if assignments and (records or text(el.node, "assignNullValuesIfNoRecordsFound")
-                            == "true"):
-            for a in assignments:
-                value = records[0].get(odef.field(text(a, "field")).name) if records else None
-                self.assign(text(a, "assignToReference"),
-                            typed(value, odef.field(text(a, "field")).type), el.name)
-        return connector_target(el.node)
+        found = (records[0] if first else records) if records else None
+        if store:
+            iv.auto[name] = found
+        if output is not None:
+            output(iv, found)
+        if assigns and (records or null_if_none):
+            for field, assign in assigns:
+                fdef = odef.field(field)
+                assign(iv, typed(records[0].get(fdef.name) if records else None, fdef.type))
+        return target
+    return run
 
-    def limit(self, el):
-        node = child(el.node, "limit")
-        if node is None:
-            return None
-        value = self.value(node, el.name) if len(node) else node.text
-        return int(value) if value is not None else None
 
-    def records_of(self, el):
-        ref = text(el.node, "inputReference")
-        value = self.resolve(ref, el.name)
+def _records_of(prog, node, element):
+    """`records(interview)`: the records the element's inputReference holds."""
+    ref = text(node, "inputReference")
+    get = prog.getter(ref, element)
+
+    def records(iv):
+        value = get(iv)
         items = value if isinstance(value, list) else ([value] if value else [])
         for item in items:
             if not isinstance(item, dict) or "attributes" not in item:
-                self.fail(el.name, f"{ref} does not hold records")
+                iv.fail(element, f"{ref} does not hold records")
         return items
+    return records
 
-    def writable(self, record, creating):
-        odef = self.rt.org.describe(record["attributes"]["type"])
-        out = {}
-        for key, value in record.items():
-            if key == "attributes" or not odef.has(key):
-                continue
-            fdef = odef.field(key)
-            if key == "Id" and not creating:
-                out["Id"] = value
-            elif (fdef.createable if creating else fdef.updateable) and (
-                    value is not None or not creating):
-                out[fdef.name] = value
-        return out
 
-    def do_recordCreates(self, el):  # noqa: N802
-        if text(el.node, "inputReference"):
-            targets = self.records_of(el)
+def writable(rt, record, creating):
+    """The fields of `record` a create (or update) may write."""
+    odef = rt.org.describe(record["attributes"]["type"])
+    out = {}
+    for key, value in record.items():
+        if key == "attributes" or not odef.has(key):
+            continue
+        fdef = odef.field(key)
+        if key == "Id" and not creating:
+            out["Id"] = value
+        elif (fdef.createable if creating else fdef.updateable) and (
+                value is not None or not creating):
+            out[fdef.name] = value
+    return out
+
+
+def _field_values(prog, node, element):
+    """`values(interview)`: {field: value} of the element's inputAssignments."""
+    pairs = [(text(a, "field"), prog.value(child(a, "value"), element))
+             for a in children(node, "inputAssignments")]
+    return lambda iv: {field: get(iv) for field, get in pairs}
+
+
+def _create(prog, el):
+    node, name = el.node, el.name
+    by_reference = bool(text(node, "inputReference"))
+    targets_of = _records_of(prog, node, name) if by_reference else None
+    sobject_name = text(node, "object")
+    values = _field_values(prog, node, name)
+    store = text(node, "storeOutputAutomatically") == "true"
+    id_ref = text(node, "assignRecordIdToReference")
+    assign_id = prog.setter(id_ref, name) if id_ref else None
+    handle, target = _handler(node, name), connector_target(node)
+
+    def run(iv):
+        if by_reference:
+            targets = targets_of(iv)
             if not targets:
-                return connector_target(el.node)
+                return target
             sobject = targets[0]["attributes"]["type"]
-            rows = [self.writable(r, creating=True) for r in targets]
+            rows = [writable(iv.rt, r, creating=True) for r in targets]
         else:
-            sobject = self.rt.org.describe(text(el.node, "object")).name
-            row = {text(a, "field"): self.value(child(a, "value"), el.name)
-                   for a in children(el.node, "inputAssignments")}
-            targets, rows = None, [row]
-        result = yield self.request("insert", el, sobject, records=rows)
-        fault = self.handle(el, "insert", result)
+            sobject = iv.rt.org.describe(sobject_name).name
+            targets, rows = None, [values(iv)]
+        result = yield request(iv, "insert", name, sobject, records=rows)
+        fault = handle(iv, "insert", result)
         if fault:
             return fault
         ids = [r["id"] for r in result]
@@ -176,56 +232,75 @@ class DataElements:
             for rec, rid in zip(targets, ids, strict=True):
                 rec["Id"] = rid
         else:
-            if text(el.node, "storeOutputAutomatically") == "true":
-                self.auto[el.name] = ids[0]
-            if text(el.node, "assignRecordIdToReference"):
-                self.assign(text(el.node, "assignRecordIdToReference"), ids[0], el.name)
-        return connector_target(el.node)
+            if store:
+                iv.auto[name] = ids[0]
+            if assign_id is not None:
+                assign_id(iv, ids[0])
+        return target
+    return run
 
-    def do_recordUpdates(self, el):  # noqa: N802
-        values = {text(a, "field"): self.value(child(a, "value"), el.name)
-                  for a in children(el.node, "inputAssignments")}
-        if text(el.node, "inputReference"):
-            targets = self.records_of(el)
+
+def _filtered(iv, name, sobject_name, where, handle, action):
+    """The records an update or delete element's filters find, by one (bulkified) query:
+    (sobject, records, the fault path taken when the query failed, else None)."""
+    sobject = iv.rt.org.describe(sobject_name).name
+    found = yield request(iv, "query", name, sobject, fields=["Id"], where=where(iv))
+    return sobject, found, handle(iv, action, found)
+
+
+def _update(prog, el):
+    node, name = el.node, el.name
+    values = _field_values(prog, node, name)
+    by_reference = bool(text(node, "inputReference"))
+    targets_of = _records_of(prog, node, name) if by_reference else None
+    sobject_name, where = text(node, "object"), _where(prog, node, name)
+    handle, target = _handler(node, name), connector_target(node)
+
+    def run(iv):
+        given = values(iv)
+        if by_reference:
+            targets = targets_of(iv)
             if not targets:
-                return connector_target(el.node)
+                return target
             sobject = targets[0]["attributes"]["type"]
-            if values:  # e.g. $Record with "Set Field Values": only those fields are written
-                rows = [{"Id": r.get("Id"), **values} for r in targets]
+            if given:  # e.g. $Record with "Set Field Values": only those fields are written
+                rows = [{"Id": r.get("Id"), **given} for r in targets]
             else:
-                rows = [self.writable(r, creating=False) for r in targets]
+                rows = [writable(iv.rt, r, creating=False) for r in targets]
             if any(not r.get("Id") for r in rows):
                 result = SalesforceError("MISSING_ARGUMENT", "Id not specified in an update call")
-                return self.handle(el, "update", result)
+                return handle(iv, "update", result)
         else:
-            sobject, found, fault = yield from self.filtered(el, "update")
+            sobject, found, fault = yield from _filtered(iv, name, sobject_name, where, handle,
+                                                         "update")
             if fault:
                 return fault
-            rows = [{"Id": r["Id"], **values} for r in found]
-        result = yield self.request("update", el, sobject, records=rows)
-        return self.handle(el, "update", result) or connector_target(el.node)
+            rows = [{"Id": r["Id"], **given} for r in found]
+        result = yield request(iv, "update", name, sobject, records=rows)
+        return handle(iv, "update", result) or target
+    return run
 
-    def filtered(self, el, action):
-        """The records an update or delete element's filters find, by one (bulkified) query:
-        (sobject, records, the fault path taken when the query failed, else None)."""
-        sobject = self.rt.org.describe(text(el.node, "object")).name
-        found = yield self.request("query", el, sobject, fields=["Id"],
-                                   where=self.where(el.node, sobject, el.name))
-        return sobject, found, self.handle(el, action, found)
 
-    def do_recordDeletes(self, el):  # noqa: N802
-        if text(el.node, "inputReference"):
-            targets = self.records_of(el)
+def _delete(prog, el):
+    node, name = el.node, el.name
+    by_reference = bool(text(node, "inputReference"))
+    targets_of = _records_of(prog, node, name) if by_reference else None
+    sobject_name, where = text(node, "object"), _where(prog, node, name)
+    handle, target = _handler(node, name), connector_target(node)
+
+    def run(iv):
+        if by_reference:
+            targets = targets_of(iv)
             sobject = targets[0]["attributes"]["type"] if targets else None
             rows = [{"Id": r["Id"]} for r in targets]
         else:
-            sobject, found, fault = yield from self.filtered(el, "delete")
+            sobject, found, fault = yield from _filtered(iv, name, sobject_name, where, handle,
+                                                         "delete")
             if fault:
                 return fault
             rows = [{"Id": r["Id"]} for r in found]
         if not rows:
-            return connector_target(el.node)
-        result = yield self.request("delete", el, sobject, records=rows)
-        return self.handle(el, "delete", result) or connector_target(el.node)
-
-
+            return target
+        result = yield request(iv, "delete", name, sobject, records=rows)
+        return handle(iv, "delete", result) or target
+    return run

@@ -3,6 +3,8 @@
 `compile_formula(parsed)` returns `run(resolve)`, which gives the value `formula.evaluate(parsed,
 resolve)` gives, with the same errors raised at the same moment, without walking the parse tree
 at every evaluation (a flow's tokenizer formulas run hundreds of thousands of times per batch).
+With `ref`, each merge field `{!name}` is compiled once into `ref(name)`, an accessor called with
+whatever `run` is given (the flow runtime gives the interview), instead of `resolve(name)`.
 """
 
 from localorg.flow.formula import (
@@ -17,25 +19,29 @@ from localorg.flow.formula import (
 )
 
 
-def compile_formula(node):
-    """A closure run(resolve) evaluating the parsed formula `node`."""
+def _by_name(name):
+    return lambda resolve: resolve(name)
+
+
+def compile_formula(node, ref=_by_name):
+    """A closure run(resolve) evaluating the parsed formula `node`; with `ref`, run(context)
+    where `ref(name)(context)` is a merge field's value."""
     kind = node[0]
     if kind == "lit":
         value = node[1]
         return lambda resolve: value
     if kind == "ref":
-        name = node[1]
-        return lambda resolve: resolve(name)
+        return ref(node[1])
     if kind == "pos":
-        return compile_formula(node[1])
+        return compile_formula(node[1], ref)
     if kind in ("neg", "not"):
-        inner = compile_formula(node[1])
+        inner = compile_formula(node[1], ref)
         if kind == "neg":
             return lambda resolve: _neg(inner(resolve))
         return lambda resolve: _not(inner(resolve))
     if kind == "op":
-        return _operator(node[1], compile_formula(node[2]), compile_formula(node[3]))
-    return _call(node[1], [compile_formula(a) for a in node[2]])
+        return _operator(node[1], compile_formula(node[2], ref), compile_formula(node[3], ref))
+    return _call(node[1], [compile_formula(a, ref) for a in node[2]])
 
 
 def _neg(v):

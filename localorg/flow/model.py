@@ -5,8 +5,8 @@ Elements the runtime executes are in SUPPORTED. Every other element kind Salesfo
 when the flow loads, and the interpreter raises NOT_IMPLEMENTED naming it if execution reaches
 one.
 Formulas are parsed at load time, so an unknown function is reported when the flow is loaded.
-The XML is compiled once, at load, into a tree of `Node`s (tag, text, children by tag), so the
-interpreter reads an element's parts by dict lookups instead of searching the XML as it runs.
+The XML is read once, at load, into a tree of `Node`s (tag, text, children by tag), which
+program.py compiles into closures the first time the flow runs.
 """
 
 from dataclasses import dataclass, field
@@ -15,7 +15,6 @@ from lxml import etree
 
 from localorg.errors import SalesforceError
 from localorg.flow import formula
-from localorg.flow.formula_compile import compile_formula
 
 NS = "http://soap.sforce.com/2006/04/metadata"
 Q = f"{{{NS}}}"
@@ -126,11 +125,12 @@ class Flow:
     start_node: object
     elements: dict = field(default_factory=dict)
     variables: dict = field(default_factory=dict)
-    formulas: dict = field(default_factory=dict)  # name -> (dataType, run(resolve), scale)
+    formulas: dict = field(default_factory=dict)  # name -> (dataType, parsed formula, scale)
     constants: dict = field(default_factory=dict)  # name -> value element
     templates: dict = field(default_factory=dict)  # name -> text
     unsupported: list = field(default_factory=list)  # ["screens:Welcome", …]
     async_start: str | None = None  # first element of the AsyncAfterCommit path, if any
+    program: object = None  # the compiled closures (program.py), made when it first runs
 
     def variable(self, name: str) -> Variable | None:
         """The variable called `name`, ignoring case as flow references do; None if none."""
@@ -213,7 +213,7 @@ def load(xml: bytes, name: str) -> Flow:
                 parsed = formula.parse(text(node, "expression", ""))
             except formula.FormulaError as exc:
                 raise FlowLoadError(f"Flow {name}: formula {el_name}: {exc.message}") from None
-            flow.formulas[el_name] = (text(node, "dataType", "String"), compile_formula(parsed),
+            flow.formulas[el_name] = (text(node, "dataType", "String"), parsed,
                                       text(node, "scale"))
         elif kind == "constants":
             flow.constants[el_name] = child(node, "value")

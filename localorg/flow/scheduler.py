@@ -30,6 +30,32 @@ class Runtime:
         self.cache = cache if cache is not None else {}
         self.log = txn.flow_log
         self._loaded = {}
+        # (object, name) -> (FieldDef, is a field, not a relationship), for field references;
+        # the schema can't change inside a transaction.
+        self.fields = {}
+        self._defs = {}
+
+    def lookup(self, sobject, name):
+        """(FieldDef, True) of a field, (reference FieldDef, False) of a relationship name such
+        as Owner, None when `sobject` has neither (remembered for this transaction)."""
+        odef = self.org.describe(sobject)
+        if odef.has(name):
+            found = (odef.field(name), True)
+        else:
+            rel = odef.relationship(name)
+            if rel is None:
+                return None
+            found = (rel, False)
+        self.fields[(sobject, name)] = found
+        return found
+
+    def field(self, sobject, name):
+        """The FieldDef of field `name` (INVALID_FIELD when there is none)."""
+        key = (sobject, name)
+        fdef = self._defs.get(key)
+        if fdef is None:
+            fdef = self._defs[key] = self.org.describe(sobject).field(name)
+        return fdef
 
     def load(self, name):
         """The version of flow `name` that runs: active, else latest (as a subflow call does)."""

@@ -16,19 +16,16 @@ run (before-save, update, delete, time-based scheduled paths) raise NOT_IMPLEMEN
 flow rather than being skipped.
 """
 
-from localorg.conditions import holds
 from localorg.errors import (
     DmlError,
     LimitException,
     NotImplementedInLocalOrg,
     SalesforceError,
 )
-from localorg.flow import formula, model
+from localorg.flow import model
 from localorg.flow.asyncpath import AsyncPaths
-from localorg.flow.compare import compare, parse_logic, typed
 from localorg.flow.faults import FlowCustomError, FlowFault
 from localorg.flow.interpreter import Interview
-from localorg.flow.model import child, children, text
 from localorg.flow.scheduler import Runtime, batches
 
 
@@ -127,26 +124,8 @@ class FlowTrigger:
                 raise error from exc
 
     def _entry(self, runtime, flow, record):
-        start = flow.start_node
-        conds = children(start, "filters")
         probe = Interview(runtime, flow, record=record)
-        if flow.trigger["filterFormula"]:
-            try:
-                parsed = formula.parse(flow.trigger["filterFormula"])
-                return bool(formula.evaluate(parsed, lambda ref: probe.resolve(ref, "start")))
-            except formula.FormulaError as exc:
-                raise FlowFault(flow.name, "start", f"entry formula: {exc.message}") from None
-        if not conds:
-            return True
-        odef = self.org.describe(record["attributes"]["type"])
-        truth = []
-        for cond in conds:
-            fdef = odef.field(text(cond, "field"))
-            left = typed(record.get(fdef.name), fdef.type)
-            right = probe.value(child(cond, "value"), "start")
-            truth.append(compare(text(cond, "operator"), left, right, flow.name, "start"))
-        tree = parse_logic(flow.trigger["filterLogic"], list(range(len(conds))))
-        return holds(tree, truth.__getitem__)
+        return probe.program.entry()(probe)
 
 
 def run_flow(org, txn, name, inputs=None):
