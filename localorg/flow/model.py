@@ -41,7 +41,7 @@ class Node:
     """One XML element of a loaded flow: `tag` (local name in the metadata namespace, else
     `{ns}name`), `text`, and its element children in order (iterating a Node yields them)."""
 
-    __slots__ = ("tag", "text", "kids", "by_tag", "texts", "spec")
+    __slots__ = ("tag", "text", "kids", "by_tag", "texts")
 
     def __init__(self, el):
         qname = etree.QName(el)
@@ -53,7 +53,6 @@ class Node:
         for kid in self.kids:
             self.by_tag.setdefault(kid.tag, []).append(kid)
             self.texts.setdefault(kid.tag, kid.text)
-        self.spec = None  # (tag, text) of a value element's first child, set on first use
 
     def __iter__(self):
         return iter(self.kids)
