@@ -70,9 +70,14 @@ def _norm(v):
     return v
 
 
+_PLAIN = (str, bool, Decimal)  # compared as they are: the common case, decided at once
+
+
 def flow_equal(a, b):
     """Equals in a condition or collection operator: null equals only null, so null and the
     empty string differ (fidelity: Flow runtime / null versus empty string)."""
+    if a.__class__ is b.__class__ and a.__class__ in _PLAIN:
+        return a == b
     if a is None or b is None:
         return a is None and b is None
     a, b = _norm(a), _norm(b)

@@ -176,6 +176,8 @@ def num(v):
 
 def text(v):
     """Salesforce TEXT() rendering."""
+    if v.__class__ is str:
+        return v
     if v is None:
         return ""
     if isinstance(v, bool):

@@ -88,12 +88,35 @@ def _call(name, args):
         return _case(args)
     function = FUNCTIONS[name]
 
+    def wrong(exc):
+        return FormulaError(f"{name}(): wrong arguments ({exc})")
+    if len(args) == 1:
+        (first,) = args
+
+        def call1(r):
+            value = first(r)
+            try:
+                return function(value)
+            except TypeError as exc:
+                raise wrong(exc) from None
+        return call1
+    if len(args) == 2:
+        first, second = args
+
+        def call2(r):
+            a, b = first(r), second(r)
+            try:
+                return function(a, b)
+            except TypeError as exc:
+                raise wrong(exc) from None
+        return call2
+
     def call(r):
         values = [a(r) for a in args]
         try:
             return function(*values)
         except TypeError as exc:
-            raise FormulaError(f"{name}(): wrong arguments ({exc})") from None
+            raise wrong(exc) from None
     return call
 
 

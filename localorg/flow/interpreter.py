@@ -22,6 +22,7 @@ from localorg.errors import NotImplementedInLocalOrg
 from localorg.flow import formula
 from localorg.flow.faults import FlowCustomError, FlowFault
 from localorg.flow.program import program_of
+from localorg.flow.references import IMMUTABLE
 
 __all__ = ["FlowCustomError", "FlowFault", "Interview"]
 
@@ -41,8 +42,10 @@ class Interview:
         self.auto = {}  # storeOutputAutomatically results by element name
         self.fault_message = None
         # Formula values of the current step, forgotten whenever anything they read may change
-        # (each element, each assignment, each data result).
+        # (each element, each assignment, each data result); stable formulas' values, kept
+        # until a variable they read is assigned (references.py).
         self.memo = {}
+        self.stable = {}
         self.guid = uuid.uuid4().hex
         for low, initial, is_collection in prog.inits:
             if initial is not None:
@@ -56,6 +59,9 @@ class Interview:
                                 f"Flow {flow.name}: {name} is not an input variable "
                                 "(isInput=true) of this flow")
             self.vars[var.name.lower()] = value
+        self.stable.clear()  # values read while the variables were being set up
+        if any(self.vars[low].__class__ not in IMMUTABLE for low in prog.dependents):
+            self.stable = self.memo
 
     def fail(self, element, message):
         raise FlowFault(self.flow.name, element, f"Flow {self.flow.name}, element {element}: "
