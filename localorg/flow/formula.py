@@ -13,6 +13,7 @@ only (docs/fidelity.md, Flow runtime).
 """
 
 import math
+import operator
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -340,9 +341,15 @@ FUNCTIONS = {
 }
 
 
+_SAME = (str, Decimal, bool)  # two values of one of these classes compare as they are
+_ORDER = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
+
+
 def compare_equal(a, b, equal):
     """`a = b` (equal True) or `a <> b` (equal False), with Flow's null rules."""
-    if None not in (a, b):
+    if a.__class__ is b.__class__ and a.__class__ in _SAME:
+        return (a == b) == equal
+    if a is not None and b is not None:
         x, y = _cmp_values(a, b)
         return (x == y) == equal
     if isinstance(a, str) or isinstance(b, str) or a == b:
@@ -356,7 +363,7 @@ def compare_order(op, a, b):
     if a is None or b is None:
         return False
     x, y = _cmp_values(a, b)
-    return {"<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
+    return _ORDER[op](x, y)
 
 
 def evaluate(node, resolve):
