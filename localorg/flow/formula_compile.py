@@ -39,9 +39,46 @@ def compile_formula(node, ref=_by_name):
         if kind == "neg":
             return lambda resolve: _neg(inner(resolve))
         return lambda resolve: _not(inner(resolve))
+    if kind == "op" and node[1] == "&":
+        return _concat([piece if isinstance(piece, str) else compile_formula(piece, ref)
+                        for piece in _texts(node)])
     if kind == "op":
         return _operator(node[1], compile_formula(node[2], ref), compile_formula(node[3], ref))
     return _call(node[1], [compile_formula(a, ref) for a in node[2]])
+
+
+def _texts(node):
+    """The operands of a chain `a & b & c` in order, a literal one as its text (joined with a
+    literal next to it): the chain is one join, as text(x) of a text x is x itself."""
+    if node[0] == "op" and node[1] == "&":
+        pieces = _texts(node[2]) + _texts(node[3])
+    else:
+        pieces = [text(node[1]) if node[0] == "lit" else node]
+    out = []
+    for piece in pieces:
+        if out and isinstance(piece, str) and isinstance(out[-1], str):
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return out
+
+
+def _concat(pieces):
+    """run(r) of a `&` chain: compiled operands and literal texts, joined."""
+    shape = tuple(isinstance(p, str) for p in pieces)
+    if shape == (True,):
+        value = pieces[0]
+        return lambda r: value
+    if shape == (True, False, True):
+        head, middle, tail = pieces
+        return lambda r: head + text(middle(r)) + tail
+    if shape == (False, True, False):
+        first, middle, last = pieces
+        return lambda r: text(first(r)) + middle + text(last(r))
+    if shape == (False, False):
+        first, last = pieces
+        return lambda r: text(first(r)) + text(last(r))
+    return lambda r: "".join([p if p.__class__ is str else text(p(r)) for p in pieces])
 
 
 def _neg(v):
@@ -73,10 +110,8 @@ def _call(name, args):
             return _fail("IF takes 3 arguments")
         test, then, other = args
         return lambda r: then(r) if test(r) else other(r)
-    if name == "AND":
-        return lambda r: all(bool(a(r)) for a in args)
-    if name == "OR":
-        return lambda r: any(bool(a(r)) for a in args)
+    if name in ("AND", "OR"):
+        return _logical(name == "AND", args)
     if name in ("BLANKVALUE", "NULLVALUE"):
         blank = is_blank if name == "BLANKVALUE" else (lambda v: v is None)
 
@@ -111,6 +146,17 @@ def _call(name, args):
                 raise wrong(exc) from None
         return call2
 
+    if len(args) == 3:
+        first, second, third = args
+
+        def call3(r):
+            a, b, c = first(r), second(r), third(r)
+            try:
+                return function(a, b, c)
+            except TypeError as exc:
+                raise wrong(exc) from None
+        return call3
+
     def call(r):
         values = [a(r) for a in args]
         try:
@@ -118,6 +164,23 @@ def _call(name, args):
         except TypeError as exc:
             raise wrong(exc) from None
     return call
+
+
+def _logical(conjunction, args):
+    """AND(...) or OR(...): each argument as a boolean, evaluated until one decides."""
+    if len(args) == 2:
+        first, second = args
+        if conjunction:
+            return lambda r: bool(first(r)) and bool(second(r))
+        return lambda r: bool(first(r)) or bool(second(r))
+    if len(args) == 3:
+        first, second, third = args
+        if conjunction:
+            return lambda r: bool(first(r)) and bool(second(r)) and bool(third(r))
+        return lambda r: bool(first(r)) or bool(second(r)) or bool(third(r))
+    if conjunction:
+        return lambda r: all(bool(a(r)) for a in args)
+    return lambda r: any(bool(a(r)) for a in args)
 
 
 def _case(args):
