@@ -51,6 +51,9 @@ class Program(References):
         self.inits = [(var.name.lower(), None if var.value is None else self.value(var.value, ""),
                        var.is_collection) for var in flow.variables.values()]
         self.outputs = [(v.name, v.name.lower()) for v in flow.variables.values() if v.is_output]
+        self.output_keys = {}  # lower-cased output name -> the name (the first, as declared)
+        for name, low in self.outputs:
+            self.output_keys.setdefault(low, name)
         self.inputs = [(v.name, v.name.lower()) for v in flow.variables.values() if v.is_input]
         self.steps = {name: self.step(el) for name, el in flow.elements.items()}
         self._entry = None
@@ -83,6 +86,13 @@ class Program(References):
         current, store = self.getter(ref, element), self.setter(ref, element)
         is_collection = self.flow.variable(ref) if isinstance(ref, str) else None
         combine = combiner(op, bool(is_collection and is_collection.is_collection), element)
+        if op == "Assign" and isinstance(ref, str) and ref.strip().lower() in self.var_lows:
+            # Reading a variable neither fails nor changes anything: no need to read it first.
+            def assign(iv):
+                new = value(iv)
+                iv.memo.clear()
+                store(iv, new)
+            return assign
 
         def run(iv):
             new = value(iv)
@@ -91,6 +101,7 @@ class Program(References):
             if new is not IN_PLACE:
                 store(iv, new)
         return run
+
     def _step_decisions(self, el):
         rules = [(self.conditions(children(rule, "conditions"), text(rule, "conditionLogic"),
                                   el.name), connector_target(rule))
@@ -172,13 +183,14 @@ class Program(References):
             if store:
                 iv.auto[name] = results
             for src, assign in outputs:
-                key = next((k for k in results if k.lower() == src.lower()), None)
+                key = interview.program.output_keys.get(src.lower())
                 if key is None:
                     iv.fail(name, f"{src} is not an output variable (isOutput=true) of "
                             f"{flow_name}")
                 assign(iv, results[key])
             return target
         return Step(name, run, gen=True)
+
     # ----- record-triggered entry -------------------------------------------------------
 
     def entry(self):
