@@ -1,10 +1,16 @@
-"""Parsed formulas (`formula.parse`) turned into Python closures, once per flow version.
+"""Parsed formulas (`formula.parse`) turned into Python functions, once per flow version.
 
 `compile_formula(parsed)` returns `run(resolve)`, which gives the value `formula.evaluate(parsed,
 resolve)` gives, with the same errors raised at the same moment, without walking the parse tree
 at every evaluation (a flow's tokenizer formulas run hundreds of thousands of times per batch).
 With `ref`, each merge field `{!name}` is compiled once into `ref(name)`, an accessor called with
 whatever `run` is given (the flow runtime gives the interview), instead of `resolve(name)`.
+
+`run` is one generated Python function: the formula as one Python expression (IF as `x if c
+else y`, AND as `and`, a `&` chain as `+` of texts, each function call through a wrapper that
+turns its TypeError into FormulaError), so an evaluation makes one call per function instead of
+one per node. Whatever has no such expression (CASE, an IF without 3 arguments) is a closure the
+expression calls; a formula Python can't compile (nested too deep) is closures throughout.
 """
 
 from localorg.flow.formula import (
@@ -24,8 +30,19 @@ def _by_name(name):
 
 
 def compile_formula(node, ref=_by_name):
-    """A closure run(resolve) evaluating the parsed formula `node`; with `ref`, run(context)
+    """A function run(resolve) evaluating the parsed formula `node`; with `ref`, run(context)
     where `ref(name)(context)` is a merge field's value."""
+    source = _Source(ref)
+    try:
+        code = compile(f"def run(r):\n    return {source.expr(node)}\n", "<formula>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):  # nested deeper than Python parses
+        return _closure(node, ref)
+    exec(code, source.names)  # noqa: S102 - names and operators only; values are bound names
+    return source.names["run"]
+
+
+def _closure(node, ref=_by_name):
+    """compile_formula as nested closures, one per node."""
     kind = node[0]
     if kind == "lit":
         value = node[1]
@@ -33,18 +50,18 @@ def compile_formula(node, ref=_by_name):
     if kind == "ref":
         return ref(node[1])
     if kind == "pos":
-        return compile_formula(node[1], ref)
+        return _closure(node[1], ref)
     if kind in ("neg", "not"):
-        inner = compile_formula(node[1], ref)
+        inner = _closure(node[1], ref)
         if kind == "neg":
             return lambda resolve: _neg(inner(resolve))
         return lambda resolve: _not(inner(resolve))
     if kind == "op" and node[1] == "&":
-        return _concat([piece if isinstance(piece, str) else compile_formula(piece, ref)
+        return _concat([piece if isinstance(piece, str) else _closure(piece, ref)
                         for piece in _texts(node)])
     if kind == "op":
-        return _operator(node[1], compile_formula(node[2], ref), compile_formula(node[3], ref))
-    return _call(node[1], [compile_formula(a, ref) for a in node[2]])
+        return _operator(node[1], _closure(node[2], ref), _closure(node[3], ref))
+    return _call(node[1], [_closure(a, ref) for a in node[2]])
 
 
 def _texts(node):
@@ -201,3 +218,103 @@ def _fail(message):
     def fail(resolve):
         raise FormulaError(message)
     return fail
+
+
+_COMPARE = {"=": True, "==": True, "!=": False, "<>": False}
+
+
+class _Source:
+    """The Python expression of a parsed formula; `names` binds what the expression uses."""
+
+    def __init__(self, ref):
+        self.ref = ref
+        self.names = {"T": text, "CE": compare_equal, "CO": compare_order, "AR": _arith,
+                      "NEG": _neg, "NOT": _not, "BLANK": is_blank}
+
+    def bind(self, value):
+        name = f"v{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def expr(self, node):
+        kind = node[0]
+        if kind == "lit":
+            return self.bind(node[1])
+        if kind == "ref":
+            return f"{self.bind(self.ref(node[1]))}(r)"
+        if kind == "pos":
+            return self.expr(node[1])
+        if kind in ("neg", "not"):
+            return f"{'NEG' if kind == 'neg' else 'NOT'}({self.expr(node[1])})"
+        if kind == "op":
+            return self.operator(node)
+        return self.call(node[1], node[2]) or f"{self.bind(_closure(node, self.ref))}(r)"
+
+    def operator(self, node):
+        op = node[1]
+        if op == "&":
+            pieces = [self.bind(p) if isinstance(p, str) else f"T({self.expr(p)})"
+                      for p in _texts(node)]
+            return f"({' + '.join(pieces)})"
+        a, b = self.expr(node[2]), self.expr(node[3])
+        if op in ("&&", "||"):
+            return f"(bool({a}) {'and' if op == '&&' else 'or'} bool({b}))"
+        if op in _COMPARE:
+            return f"CE({a}, {b}, {_COMPARE[op]})"
+        if op in ("<", ">", "<=", ">="):
+            return f"CO({self.bind(op)}, {a}, {b})"
+        return f"AR({self.bind(op)}, {a}, {b})"
+
+    def call(self, name, args):
+        """The expression of a function call, or None for a closure to do it."""
+        if name == "IF":
+            if len(args) != 3:
+                return None
+            test, then, other = (self.expr(a) for a in args)
+            return f"({then} if {test} else {other})"
+        if name in ("AND", "OR"):
+            if not args:
+                return "True" if name == "AND" else "False"
+            joined = f" {name.lower()} ".join(f"bool({self.expr(a)})" for a in args)
+            return f"({joined})"
+        if name in ("BLANKVALUE", "NULLVALUE"):
+            if len(args) != 2:
+                return None
+            value, fallback = self.expr(args[0]), self.expr(args[1])
+            slot = f"t{len(self.names)}"
+            self.names[slot] = None  # keeps the temporary's name unique
+            empty = f"BLANK({slot} := {value})" if name == "BLANKVALUE" else (
+                f"({slot} := {value}) is None")
+            return f"({fallback} if {empty} else {slot})"
+        if name == "CASE":
+            return None
+        values = ", ".join(self.expr(a) for a in args)
+        return f"{self.bind(_checked(name, FUNCTIONS[name], len(args)))}({values})"
+
+
+def _checked(name, function, count):
+    """`function` of `count` arguments, its TypeError (wrong arguments) raised as FormulaError
+    naming it."""
+    def wrong(exc):
+        return FormulaError(f"{name}(): wrong arguments ({exc})")
+    if count == 1:
+        def call1(a):
+            try:
+                return function(a)
+            except TypeError as exc:
+                raise wrong(exc) from None
+        return call1
+    if count == 2:
+        def call2(a, b):
+            try:
+                return function(a, b)
+            except TypeError as exc:
+                raise wrong(exc) from None
+        return call2
+
+    def call(*values):
+        try:
+            return function(*values)
+        except TypeError as exc:
+            raise wrong(exc) from None
+    return call
