@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from localorg import ids
 from localorg.backend import query
+from localorg.backend.fieldtable import FieldTable
 from localorg.backend.rules import rules_for
 from localorg.conditions import fold
 from localorg.errors import DmlError, SalesforceError
@@ -19,6 +20,8 @@ from localorg.schema import AUDIT_FIELDS, FieldDef, ObjectDef
 from localorg.values import format_datetime, now_iso, parse_datetime
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Field types whose input is converted (the others are text).
+_CONVERTED = frozenset(("boolean", "int", "double", "currency", "percent", "datetime", "date"))
 MAX_TRIGGER_DEPTH = 16  # Salesforce: "maximum trigger depth exceeded" beyond 16
 
 
@@ -34,6 +37,24 @@ class Transaction:
         self.after_commit = []  # callables run once this transaction has committed
         self._savepoints = 0
         self._upserting = False
+        self._tables = {}  # object name -> FieldTable, for the current DML statement
+        self._existing_ids = (None, set())  # (Database.removals when read, ids known to exist)
+
+    @property
+    def _existing(self) -> set:
+        """Ids known to exist (read by `_look_up_references`); forgotten when a row may have
+        gone since (a delete or a rollback)."""
+        removals, known = self._existing_ids
+        if removals != self.org.db.removals:
+            known = set()
+            self._existing_ids = (self.org.db.removals, known)
+        return known
+
+    def _table(self, odef) -> FieldTable:
+        table = self._tables.get(odef.name)
+        if table is None:
+            table = self._tables[odef.name] = FieldTable(odef)
+        return table
 
     # ----- value normalisation ------------------------------------------------------------
 
@@ -42,6 +63,10 @@ class Transaction:
         if value is None or (value == "" and fdef.type not in ("boolean",)):
             return None
         t = fdef.type
+        if t in ("reference", "id"):
+            return self._reference(fdef, value, check_refs)
+        if t not in _CONVERTED:
+            return self._text(fdef, value if isinstance(value, str) else str(value), check_refs)
         bad = DmlError("INVALID_TYPE_ON_FIELD_IN_RECORD",
                        f"{fdef.label}: value not of required type: {value}", [fdef.name])
         if t == "boolean":
@@ -72,9 +97,12 @@ class Transaction:
                 return parse_datetime(value).date().isoformat()
             except (TypeError, ValueError):
                 raise bad from None
-        if t in ("reference", "id"):
-            return self._reference(fdef, value, check_refs)
-        text = value if isinstance(value, str) else str(value)
+        return None  # not reached: every type of _CONVERTED is handled above
+
+    @staticmethod
+    def _text(fdef, text, check_refs):
+        """A text value checked against the field's length, email form and picklist."""
+        t = fdef.type
         if fdef.length and len(text) > fdef.length:
             raise DmlError("STRING_TOO_LONG",
                            f"{fdef.label}: data value too large: {text} "
@@ -100,7 +128,7 @@ class Transaction:
         if fdef.reference_to and (target is None or target.name not in fdef.reference_to):
             raise DmlError("FIELD_INTEGRITY_EXCEPTION",
                            f"{fdef.label}: id value of incorrect type: {value}", [fdef.name])
-        if not self.org.db.exists(rid):
+        if rid not in self._existing and not self.org.db.exists(rid):
             raise DmlError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
                            [fdef.name])
         return rid
@@ -189,19 +217,22 @@ class Transaction:
                 raise DmlError("INVALID_FIELD", f"record {index} is not an object: {record!r}",
                                index=index)
         failed = {}  # index -> error dict
+        self._tables.clear()  # the schema may have changed since the last statement
         for attempt in range(3):
             statement, logged = self._savepoint(), len(self.flow_log)
             queued = len(self.after_commit)
-            results = self._write_all(op, odef, records, all_or_none, failed)
+            try:
+                results = self._write_all(op, odef, records, all_or_none, failed)
+            except SalesforceError:  # all or none: the statement leaves nothing behind
+                self._undo(statement, logged, queued)
+                raise
             done = [(i, r) for i, r in enumerate(results) if r is not None and r != "failed"]
             try:
                 if done:
                     self._after(op.removeprefix("system_"), odef.name, [r for _, r in done])
             except DmlError as exc:
                 index = next((i for i, r in done if r["Id"] == exc.record_id), None)
-                self.org.db.rollback_to(statement)
-                del self.flow_log[logged:]
-                del self.after_commit[queued:]
+                self._undo(statement, logged, queued)
                 if index is None or all_or_none or attempt == 2:
                     if index is not None:
                         exc.index = index
@@ -216,6 +247,12 @@ class Transaction:
                 else {"id": r["Id"], "success": True, "errors": []}
                 for i, r in enumerate(results)]
 
+    def _undo(self, statement, logged, queued):
+        """Roll a statement back: its writes, the flows it logged and the jobs it queued."""
+        self.org.db.rollback_to(statement)
+        del self.flow_log[logged:]
+        del self.after_commit[queued:]
+
     def _savepoint(self):
         name = f"sp{self._savepoints}"
         self._savepoints += 1
@@ -229,23 +266,41 @@ class Transaction:
         if op == "insert":  # the statement's ids, reserved at once
             fresh = iter(self.org.db.next_ids(odef.key_prefix, len(records) - len(failed)))
             write = lambda odef, record: self.insert_one(odef, record, next(fresh))  # noqa: E731
+        if op != "delete":
+            self._look_up_references(odef, records)
         for index, record in enumerate(records):
             if index in failed:
                 results.append("failed")
                 continue
-            name = self._savepoint()
+            # A record that fails in partial mode leaves nothing (its own savepoint); all or
+            # none, the caller rolls the whole statement back.
+            name = None if all_or_none else self._savepoint()
             try:
                 stored = write(odef, record)
             except SalesforceError as exc:
-                self.org.db.rollback_to(name)
                 if all_or_none:
                     raise DmlError(exc.code, exc.message, exc.fields, index) from exc
+                self.org.db.rollback_to(name)
                 failed[index] = exc.as_dict()
                 results.append("failed")
                 continue
-            self.org.db.release(name)
+            if name is not None:
+                self.org.db.release(name)
             results.append(stored)
         return results
+
+    def _look_up_references(self, odef, records):
+        """Which ids the statement's reference fields name exist: one query for all rows."""
+        wanted = set()
+        for record in records:
+            for key, value in record.items():
+                if isinstance(value, str) and key.lower() in odef.fields and key != "Id":
+                    if odef.fields[key.lower()].type in ("reference", "id"):
+                        try:
+                            wanted.add(ids.to18(value))
+                        except ValueError:
+                            pass  # refused as MALFORMED_ID by its row
+        self._existing.update(self.org.db.existing(wanted - self._existing))
 
     def _after(self, op, sobject, records):
         handlers = self.org.handlers(op)
@@ -288,17 +343,15 @@ class Transaction:
         rules = rules_for(odef.name)
         rules.before_write(self, values, None)
         stamp = now_iso()
-        full = {f.name: None for f in odef.fields.values()}
-        for fdef in odef.fields.values():
-            if fdef.default_value is not None:
-                full[fdef.name] = fdef.default_value
+        table = self._table(odef)
+        full = dict(table.blank)
         full.update({
             "Id": record_id or self.org.db.next_id(odef.key_prefix), "IsDeleted": False,
             "CreatedDate": stamp,
             "LastModifiedDate": stamp, "SystemModstamp": stamp,
             "CreatedById": self.user_id, "LastModifiedById": self.user_id,
         })
-        if odef.has("OwnerId"):
+        if table.has_owner:
             full["OwnerId"] = self.user_id
         full.update(values)
         self._check(odef, rules, full, values)
@@ -307,8 +360,7 @@ class Transaction:
         return full
 
     def update_one(self, odef, record, system=False):
-        rid = self._existing_id(odef, record.get("Id"))
-        _, current = self.org.db.fetch(rid)
+        current = self._stored(odef, record.get("Id"))
         values = self._clean(odef, record, creating=False, system=system)
         rules = rules_for(odef.name)
         rules.before_write(self, values, current)
@@ -321,13 +373,13 @@ class Transaction:
         return full
 
     def delete_one(self, odef, record):
-        rid = self._existing_id(odef, record.get("Id"))
-        _, current = self.org.db.fetch(rid)
-        self.org.db.delete(rid)
+        current = self._stored(odef, record.get("Id"))
+        self.org.db.delete(current["Id"])
         rules_for(odef.name).after_delete(self, current)
         return current
 
-    def _existing_id(self, odef, value):
+    def _stored(self, odef, value):
+        """The stored record of an update or delete, by the Id given."""
         if not value:
             raise SalesforceError("MISSING_ARGUMENT", "Id not specified in an update call",
                                   ["Id"])
@@ -335,7 +387,7 @@ class Transaction:
             rid = ids.to18(value)
         except ValueError:
             raise SalesforceError("MALFORMED_ID", f"malformed id {value}", ["Id"]) from None
-        sobject, _ = self.org.db.fetch(rid)
+        sobject, current = self.org.db.fetch(rid)
         if sobject is None:
             raise SalesforceError("ENTITY_IS_DELETED" if rid.startswith(odef.key_prefix)
                                   else "INVALID_CROSS_REFERENCE_KEY",
@@ -344,35 +396,33 @@ class Transaction:
         if sobject != odef.name:
             raise SalesforceError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
                                   ["Id"])
-        return rid
+        return current
 
     def _check(self, odef, rules, full, given):
         """Computed fields, required fields, the object's rules and unique custom fields."""
         rules.derive(self, full, given)
-        # fidelity: DML / required: createable, not nillable, not defaulted on create
-        missing = [
-            f.name for f in odef.fields.values()
-            if not f.nillable and f.createable and not f.defaulted_on_create
-            and f.type != "boolean" and full.get(f.name) is None
-        ] + rules.required(full)
-        for f in odef.fields.values():
-            if f.type == "boolean" and full.get(f.name) is None and not f.nillable:
-                full[f.name] = bool(f.default_value)
+        table = self._table(odef)
+        missing = [name for name in table.required if full.get(name) is None]
+        missing += rules.required(full)
+        for name, default in table.booleans:
+            if full.get(name) is None:
+                full[name] = default
         if missing:
             raise SalesforceError("REQUIRED_FIELD_MISSING",
                                   f"Required fields are missing: [{', '.join(missing)}]", missing)
         rules.validate(self, full)
-        for fdef in odef.fields.values():
+        for fdef in table.unique:
             value = full.get(fdef.name)
-            if fdef.unique and fdef.custom and value is not None:
-                indexed = isinstance(value, str) and self.org.db.indexable(odef.name, fdef.name)
-                rows = ([r for _, r in self.org.db.matching_rows(odef.name, fdef.name,
-                                                                 [fold(value)])]
-                        if indexed else self.org.db.rows(odef.name))
-                dup = next((r for r in rows if r["Id"] != full["Id"]
-                            and fold(r.get(fdef.name)) == fold(value)), None)
-                if dup is not None:
-                    raise SalesforceError(
-                        "DUPLICATE_VALUE",
-                        f"duplicate value found: {fdef.name} duplicates value on record with "
-                        f"id: {dup['Id']}", [fdef.name])
+            if value is None:
+                continue
+            if isinstance(value, str) and self.org.db.indexable(odef.name, fdef.name):
+                same = self.org.db.ids_matching(odef.name, fdef.name, fold(value))
+            else:
+                same = [r["Id"] for r in self.org.db.rows(odef.name)
+                        if fold(r.get(fdef.name)) == fold(value)]
+            dup = next((rid for rid in same if rid != full["Id"]), None)
+            if dup is not None:
+                raise SalesforceError(
+                    "DUPLICATE_VALUE",
+                    f"duplicate value found: {fdef.name} duplicates value on record with "
+                    f"id: {dup}", [fdef.name])

@@ -51,6 +51,7 @@ class Org:
         self._txn = None
         self._handlers = {"insert": [], "update": [], "delete": []}
         self._objects = standard_objects()
+        self._by_prefix = None  # {first 3 characters of a key prefix: [ObjectDef]}
         with self.db.lock:
             self._load_custom_schema()
             if self.db.meta("org_id") is None:
@@ -176,9 +177,16 @@ class Org:
     def sobjects(self) -> list:
         return list(self._objects.values())
 
-    @_locked
     def object_for_id(self, record_id: str) -> ObjectDef | None:
-        for odef in self._objects.values():
+        """The object whose key prefix starts `record_id` (the first defined, if several)."""
+        by_prefix = self._by_prefix
+        if by_prefix is None:
+            with self.db.lock:
+                by_prefix = {}
+                for odef in self._objects.values():
+                    by_prefix.setdefault(odef.key_prefix[:3], []).append(odef)
+                self._by_prefix = by_prefix
+        for odef in by_prefix.get(record_id[:3], ()):
             if record_id.startswith(odef.key_prefix):
                 return odef
         return None
@@ -193,6 +201,7 @@ class Org:
             odef = new_custom_object(name, ids.custom_prefix(n_custom), label, plural)
             self.db.save_custom_object(name, odef.key_prefix, odef.label, odef.label_plural)
             self._objects[name] = odef
+            self._by_prefix = None
             allow_audit_fields(odef, self.audit_fields_allowed())
             return odef
 

@@ -55,6 +55,7 @@ class Database:
         self._db.create_function("fold", 1, fold, deterministic=True)
         self.lock = threading.RLock()
         self._indexed = set()  # (sobject, field) with an index made by this connection
+        self.removals = 0  # counts deletes and rollbacks: what may make a record disappear
         with self.lock:
             self._db.executescript(_SCHEMA)
 
@@ -68,6 +69,7 @@ class Database:
 
     def rollback(self):
         self._db.execute("ROLLBACK")
+        self.removals += 1
         self._indexed.clear()  # an index made inside the transaction is gone
 
     def savepoint(self, name):
@@ -80,6 +82,7 @@ class Database:
         """Undo everything since the savepoint and end it."""
         self._db.execute(f"ROLLBACK TO {name}")
         self._db.execute(f"RELEASE {name}")
+        self.removals += 1
         self._indexed.clear()
 
     # ----- meta values and ids -----------------------------------------------------------
@@ -105,6 +108,16 @@ class Database:
         return self._db.execute("SELECT 1 FROM records WHERE id = ?",
                                 (record_id,)).fetchone() is not None
 
+    def existing(self, record_ids) -> set:
+        """Those of `record_ids` that are stored, read by one query per 500."""
+        record_ids = list(record_ids)
+        found = set()
+        for start in range(0, len(record_ids), _CHUNK):
+            part = record_ids[start:start + _CHUNK]
+            found.update(r for (r,) in self._db.execute(
+                f"SELECT id FROM records WHERE id IN ({', '.join('?' * len(part))})", part))
+        return found
+
     # ----- records -----------------------------------------------------------------------
 
     def write(self, sobject, record, new):
@@ -115,6 +128,7 @@ class Database:
         self._db.execute(sql, args)
 
     def delete(self, record_id):
+        self.removals += 1
         self._db.execute("DELETE FROM records WHERE id = ?", (record_id,))
 
     def fetch(self, record_id):
@@ -135,22 +149,50 @@ class Database:
     def matching_rows(self, sobject, field, keys) -> list:
         """[(rowid, record)] of `sobject` whose `field`, folded, is one of `keys` (folded
         strings), in storage order; by an index on the field, made here on first use."""
+        found = self._matching(sobject, field, keys, "rowid, data")
+        found.sort()
+        return [(rowid, json.loads(data)) for rowid, data in found]
+
+    def ids_matching(self, sobject, field, key) -> list:
+        """Ids of the records of `sobject` whose `field`, folded, is `key`, in storage order
+        (nothing decoded)."""
+        return [rid for _, rid in sorted(self._matching(sobject, field, [key], "rowid, id"))]
+
+    def _matching(self, sobject, field, keys, columns) -> list:
         if not self.indexable(sobject, field):
             raise ValueError(f"not an indexable object and field: {sobject}.{field}")
         expr = f"fold(json_extract(data, '$.\"{field}\"'))"
+        index = f'"records_{sobject}_{field}"'
         if (sobject, field) not in self._indexed:
-            self._db.execute(f'CREATE INDEX IF NOT EXISTS "records_{sobject}_{field}" '
+            self._db.execute(f"CREATE INDEX IF NOT EXISTS {index} "
                              f"ON records ({expr}) WHERE sobject = '{sobject}'")
             self._indexed.add((sobject, field))
         keys = list(dict.fromkeys(keys))
         found = []
         for start in range(0, len(keys), _CHUNK):
             part = keys[start:start + _CHUNK]
+            # INDEXED BY: without statistics SQLite prefers the sobject index for a long IN
+            # list and calls `fold` on every row of the object (docs/performance.md).
             found += self._db.execute(
-                f"SELECT rowid, data FROM records WHERE sobject = '{sobject}' AND {expr} IN "
-                f"({', '.join('?' * len(part))})", part).fetchall()
-        found.sort()
-        return [(rowid, json.loads(data)) for rowid, data in found]
+                f"SELECT {columns} FROM records INDEXED BY {index} WHERE sobject = "
+                f"'{sobject}' AND {expr} IN ({', '.join('?' * len(part))})", part).fetchall()
+        return found
+
+    def relation_keys(self, event_id) -> list:
+        """[(Id, RelationId, IsParent)] of the EventRelations of one Event, in storage order,
+        read without decoding the records (the checks of every inserted relation)."""
+        return self._db.execute(
+            "SELECT id, json_extract(data, '$.RelationId'), json_extract(data, '$.IsParent') "
+            "FROM records WHERE sobject = 'EventRelation' AND json_extract(data, '$.EventId') "
+            "= ? ORDER BY rowid", (event_id,)).fetchall()
+
+    def value(self, record_id, field):
+        """One field of a stored record (None when the record or the field is absent)."""
+        if not _NAME.match(field):
+            raise ValueError(f"not a field name: {field}")
+        row = self._db.execute(f"SELECT json_extract(data, '$.{field}') FROM records "
+                               "WHERE id = ?", (record_id,)).fetchone()
+        return row[0] if row else None
 
     def relations_of(self, event_id):
         """EventRelations of one Event (indexed: validation runs once per inserted relation)."""

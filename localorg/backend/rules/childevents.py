@@ -28,8 +28,7 @@ def check_update(full, given):
 
 def check_relation(txn, event_id):
     """An EventRelation can't be created for a child Event (Object Reference: Event)."""
-    _, event = txn.org.db.fetch(event_id)
-    if event and event.get("IsChild"):
+    if txn.org.db.value(event_id, "IsChild"):
         # fidelity: Activities / no EventRelation on a child Event (code and text assumed)
         raise SalesforceError("FIELD_INTEGRITY_EXCEPTION",
                               "An EventRelation can't be created for a child event (IsChild = "

@@ -26,14 +26,14 @@ class EventRelation(Rules):
                 "FIELD_INTEGRITY_EXCEPTION",
                 "Is Parent: a User can only be an invitee of an event, not its parent "
                 "(IsParent must be false for User relations)", ["IsParent"])
-        siblings = [r for r in txn.org.db.relations_of(rel["EventId"]) if r["Id"] != rel["Id"]]
-        dup = next((r for r in siblings if r["RelationId"] == rel["RelationId"]), None)
+        siblings = [r for r in txn.org.db.relation_keys(rel["EventId"]) if r[0] != rel["Id"]]
+        dup = next((rid for rid, relation, _ in siblings if relation == rel["RelationId"]), None)
         if dup is not None:
             raise SalesforceError(
                 "DUPLICATE_VALUE",
                 f"duplicate value found: RelationId duplicates value on record with id: "
-                f"{dup['Id']}", ["RelationId"])
-        parents = [r["RelationId"][:3] for r in siblings if r.get("IsParent")]
+                f"{dup}", ["RelationId"])
+        parents = [relation[:3] for _, relation, is_parent in siblings if is_parent]
         if rel.get("IsParent") and (relation_type == "Lead" and parents or "00Q" in parents):
             # Shared Activities: an Event relates to one Lead or to Contacts, never both.
             raise SalesforceError(
