@@ -268,19 +268,22 @@ class Transaction:
             write = lambda odef, record: self.insert_one(odef, record, next(fresh))  # noqa: E731
         if op != "delete":
             self._look_up_references(odef, records)
+        own_savepoint = not all_or_none and rules_for(odef.name).after_write_may_fail
         for index, record in enumerate(records):
             if index in failed:
                 results.append("failed")
                 continue
-            # A record that fails in partial mode leaves nothing (its own savepoint); all or
-            # none, the caller rolls the whole statement back.
-            name = None if all_or_none else self._savepoint()
+            # A record that fails leaves nothing: all or none, the caller rolls the whole
+            # statement back; in partial mode its checks fail before it is written, or else
+            # (`after_write_may_fail`) its own savepoint undoes it.
+            name = self._savepoint() if own_savepoint else None
             try:
                 stored = write(odef, record)
             except SalesforceError as exc:
                 if all_or_none:
                     raise DmlError(exc.code, exc.message, exc.fields, index) from exc
-                self.org.db.rollback_to(name)
+                if name is not None:
+                    self.org.db.rollback_to(name)
                 failed[index] = exc.as_dict()
                 results.append("failed")
                 continue
@@ -296,10 +299,9 @@ class Transaction:
             for key, value in record.items():
                 if isinstance(value, str) and key.lower() in odef.fields and key != "Id":
                     if odef.fields[key.lower()].type in ("reference", "id"):
-                        try:
-                            wanted.add(ids.to18(value))
-                        except ValueError:
-                            pass  # refused as MALFORMED_ID by its row
+                        # as given: a 15-character or odd-case id is looked up again by its
+                        # row, a malformed one refused there (MALFORMED_ID)
+                        wanted.add(value)
         self._existing.update(self.org.db.existing(wanted - self._existing))
 
     def _after(self, op, sobject, records):

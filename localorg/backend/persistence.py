@@ -146,12 +146,21 @@ class Database:
         """Whether `matching_rows` can look this object's field up by an index."""
         return bool(_NAME.match(sobject) and _NAME.match(field))
 
-    def matching_rows(self, sobject, field, keys) -> list:
+    def matching_rows(self, sobject, field, keys, fields=None) -> list:
         """[(rowid, record)] of `sobject` whose `field`, folded, is one of `keys` (folded
-        strings), in storage order; by an index on the field, made here on first use."""
-        found = self._matching(sobject, field, keys, "rowid, data")
+        strings), in storage order; by an index on the field, made here on first use.
+        With `fields` (names), each record has those fields only, read by SQLite from the
+        stored JSON (a record's other fields are not decoded)."""
+        if fields is None or not all(_NAME.match(f) for f in fields):
+            found = self._matching(sobject, field, keys, "rowid, data")
+            found.sort()
+            return [(rowid, json.loads(data)) for rowid, data in found]
+        fields = list(fields) if len(fields) > 1 else [*fields, *fields]  # 2+ paths: an array
+        paths = ", ".join(f"'$.\"{f}\"'" for f in fields)
+        found = self._matching(sobject, field, keys, f"rowid, json_extract(data, {paths})")
         found.sort()
-        return [(rowid, json.loads(data)) for rowid, data in found]
+        return [(rowid, dict(zip(fields, json.loads(values), strict=True)))
+                for rowid, values in found]
 
     def ids_matching(self, sobject, field, key) -> list:
         """Ids of the records of `sobject` whose `field`, folded, is `key`, in storage order

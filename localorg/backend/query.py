@@ -81,7 +81,11 @@ def select_many(txn, sobject, fields, requests):
     resolver = Resolver(Records(txn.org), txn.org.describe(sobject))
     paths = [resolver.check(f) for f in fields]
     prepared = [resolver.prepare(txn, where) for where, _, _ in requests]
-    pools = _pools(resolver, prepared)
+    stored = {"Id"}  # the stored fields the query reads: selected, filtered on, sorted by
+    for parts in paths + [resolver.check(f) for where in prepared for f in fields_of(where)] \
+            + [resolver.check(p) for _, order_by, _ in requests for p, _, _ in order_by or ()]:
+        stored.add(parts[0][1] if isinstance(parts[0], tuple) else parts[0])
+    pools = _pools(resolver, prepared, stored)
     every = None
     results, matched = [], set()
     for (_, order_by, limit), where in zip(requests, prepared, strict=True):
@@ -100,9 +104,10 @@ def select_many(txn, sobject, fields, requests):
     return [[resolver.project(r, paths) for r in hits] for hits in results]
 
 
-def _pools(resolver, conditions) -> dict:
+def _pools(resolver, conditions, stored) -> dict:
     """{field: {folded value: [(rowid, row)]}}: the rows every indexable condition of one
-    bulkified query may match, read by ONE indexed lookup per field."""
+    bulkified query may match, read by ONE indexed lookup per field; each row holds only the
+    `stored` fields (those the query reads)."""
     wanted = {}
     for cond in conditions:
         key = resolver.index_key(cond)
@@ -111,7 +116,8 @@ def _pools(resolver, conditions) -> dict:
     pools = {}
     for field, keys in wanted.items():
         pool = pools[field] = {}
-        for rowid, row in resolver.catalog.matching_rows(resolver.odef.name, field, sorted(keys)):
+        for rowid, row in resolver.catalog.matching_rows(resolver.odef.name, field, sorted(keys),
+                                                         sorted(stored)):
             pool.setdefault(fold(row.get(field)), []).append((rowid, row))
     return pools
 

@@ -3,7 +3,13 @@
 
 class Rules:
     """No rule beyond the describe. `txn` is the `dml.Transaction`; `full` the whole record
-    about to be written, `given` the fields the caller set."""
+    about to be written, `given` the fields the caller set.
+
+    The hooks before the write only read; the after_* hooks write. `after_write_may_fail`
+    says whether an after_* hook may refuse the record (raise SalesforceError) once it is
+    written: only then does a record of a partial-success statement need its own savepoint."""
+
+    after_write_may_fail = False
 
     def before_write(self, txn, given: dict, before: dict | None) -> None:
         """Refuse a write of `given` fields (before is None on insert, else the stored record)."""

@@ -10,6 +10,8 @@ from localorg.values import format_datetime, parse_datetime
 
 
 class Event(Rules):
+    after_write_may_fail = True  # the WhoId's EventRelation is checked after the Event's write
+
     def derive(self, txn, full, given):
         childevents.check_update(full, given)
         start, end = full.get("StartDateTime"), full.get("EndDateTime")
