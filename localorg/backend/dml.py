@@ -5,6 +5,7 @@ converted to their field's stored form (`normalise`); per-object rules come from
 Queries are run by `query` on the transaction's behalf.
 """
 
+import functools
 import re
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -23,6 +24,19 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Field types whose input is converted (the others are text).
 _CONVERTED = frozenset(("boolean", "int", "double", "currency", "percent", "datetime", "date"))
 MAX_TRIGGER_DEPTH = 16  # Salesforce: "maximum trigger depth exceeded" beyond 16
+
+
+_canonical = functools.lru_cache(maxsize=1 << 16)(ids.to18)  # the ids a statement names again
+
+
+def _to18(value) -> str:
+    """`ids.to18`, remembered for text (a flow's rows name the same Event, Contact, User)."""
+    return _canonical(value) if isinstance(value, str) else ids.to18(value)
+
+
+def _wrong_type(fdef, value) -> DmlError:
+    return DmlError("INVALID_TYPE_ON_FIELD_IN_RECORD",
+                    f"{fdef.label}: value not of required type: {value}", [fdef.name])
 
 
 class Transaction:
@@ -67,27 +81,25 @@ class Transaction:
             return self._reference(fdef, value, check_refs)
         if t not in _CONVERTED:
             return self._text(fdef, value if isinstance(value, str) else str(value), check_refs)
-        bad = DmlError("INVALID_TYPE_ON_FIELD_IN_RECORD",
-                       f"{fdef.label}: value not of required type: {value}", [fdef.name])
         if t == "boolean":
             if isinstance(value, bool):
                 return value
             if str(value).lower() in ("true", "false"):
                 return str(value).lower() == "true"
-            raise bad
+            raise _wrong_type(fdef, value)
         if t in ("int", "double", "currency", "percent"):
             if isinstance(value, bool):
-                raise bad
+                raise _wrong_type(fdef, value)
             try:
                 num = float(value)
             except (TypeError, ValueError):
-                raise bad from None
+                raise _wrong_type(fdef, value) from None
             return int(num) if t == "int" or num.is_integer() else num
         if t == "datetime":
             try:
                 return format_datetime(parse_datetime(value))
             except (TypeError, ValueError):
-                raise bad from None
+                raise _wrong_type(fdef, value) from None
         if t == "date":
             try:
                 if isinstance(value, date) and not isinstance(value, datetime):
@@ -96,7 +108,7 @@ class Transaction:
                     return date.fromisoformat(value).isoformat()
                 return parse_datetime(value).date().isoformat()
             except (TypeError, ValueError):
-                raise bad from None
+                raise _wrong_type(fdef, value) from None
         return None  # not reached: every type of _CONVERTED is handled above
 
     @staticmethod
@@ -118,7 +130,7 @@ class Transaction:
 
     def _reference(self, fdef, value, check):
         try:
-            rid = ids.to18(value)
+            rid = _to18(value)
         except ValueError:
             raise DmlError("MALFORMED_ID", f"{fdef.label}: id value of incorrect type: {value}",
                            [fdef.name]) from None
@@ -226,7 +238,7 @@ class Transaction:
             except SalesforceError:  # all or none: the statement leaves nothing behind
                 self._undo(statement, logged, queued)
                 raise
-            done = [(i, r) for i, r in enumerate(results) if r is not None and r != "failed"]
+            done = [(i, r) for i, r in enumerate(results) if isinstance(r, dict)]
             try:
                 if done:
                     self._after(op.removeprefix("system_"), odef.name, [r for _, r in done])

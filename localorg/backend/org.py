@@ -347,6 +347,7 @@ class Org:
                 raise RuntimeError("a transaction is already open on this thread; use it")
             txn = Transaction(self, user_id or self.default_user_id)
             self._txn = txn
+            self.db.forget()
             self.db.savepoint("txn")
             try:
                 yield txn

@@ -56,6 +56,10 @@ class Database:
         self.lock = threading.RLock()
         self._indexed = set()  # (sobject, field) with an index made by this connection
         self.removals = 0  # counts deletes and rollbacks: what may make a record disappear
+        # Read through by `value` and `relation_keys` within one transaction (`forget`), kept
+        # exact by `write` and dropped by every delete and rollback.
+        self._values = {}  # record id -> {field: value}
+        self._relations = {}  # Event id -> [[Id, RelationId, IsParent]]
         with self.lock:
             self._db.executescript(_SCHEMA)
 
@@ -69,7 +73,7 @@ class Database:
 
     def rollback(self):
         self._db.execute("ROLLBACK")
-        self.removals += 1
+        self._removed()
         self._indexed.clear()  # an index made inside the transaction is gone
 
     def savepoint(self, name):
@@ -82,8 +86,18 @@ class Database:
         """Undo everything since the savepoint and end it."""
         self._db.execute(f"ROLLBACK TO {name}")
         self._db.execute(f"RELEASE {name}")
-        self.removals += 1
+        self._removed()
         self._indexed.clear()
+
+    def _removed(self):
+        self.removals += 1
+        self.forget()
+
+    def forget(self):
+        """Drop what `value` and `relation_keys` remembered (at the start of a transaction:
+        another connection may have written since)."""
+        self._values.clear()
+        self._relations.clear()
 
     # ----- meta values and ids -----------------------------------------------------------
 
@@ -126,9 +140,16 @@ class Database:
         args = ((record["Id"], sobject, json.dumps(record)) if new else
                 (sobject, json.dumps(record), record["Id"]))
         self._db.execute(sql, args)
+        self._values.pop(record["Id"], None)
+        if sobject == "EventRelation":
+            known = self._relations.get(record.get("EventId")) if new else None
+            if known is not None:  # a new row comes last in storage order
+                known.append((record["Id"], record.get("RelationId"), record.get("IsParent")))
+            elif not new:
+                self._relations.clear()  # an update may move a relation to another Event
 
     def delete(self, record_id):
-        self.removals += 1
+        self._removed()
         self._db.execute("DELETE FROM records WHERE id = ?", (record_id,))
 
     def fetch(self, record_id):
@@ -190,18 +211,24 @@ class Database:
     def relation_keys(self, event_id) -> list:
         """[(Id, RelationId, IsParent)] of the EventRelations of one Event, in storage order,
         read without decoding the records (the checks of every inserted relation)."""
-        return self._db.execute(
-            "SELECT id, json_extract(data, '$.RelationId'), json_extract(data, '$.IsParent') "
-            "FROM records WHERE sobject = 'EventRelation' AND json_extract(data, '$.EventId') "
-            "= ? ORDER BY rowid", (event_id,)).fetchall()
+        known = self._relations.get(event_id)
+        if known is None:
+            known = self._relations[event_id] = self._db.execute(
+                "SELECT id, json_extract(data, '$.RelationId'), json_extract(data, "
+                "'$.IsParent') FROM records WHERE sobject = 'EventRelation' AND "
+                "json_extract(data, '$.EventId') = ? ORDER BY rowid", (event_id,)).fetchall()
+        return list(known)
 
     def value(self, record_id, field):
         """One field of a stored record (None when the record or the field is absent)."""
         if not _NAME.match(field):
             raise ValueError(f"not a field name: {field}")
-        row = self._db.execute(f"SELECT json_extract(data, '$.{field}') FROM records "
-                               "WHERE id = ?", (record_id,)).fetchone()
-        return row[0] if row else None
+        known = self._values.setdefault(record_id, {})
+        if field not in known:
+            row = self._db.execute(f"SELECT json_extract(data, '$.{field}') FROM records "
+                                   "WHERE id = ?", (record_id,)).fetchone()
+            known[field] = row[0] if row else None
+        return known[field]
 
     def relations_of(self, event_id):
         """EventRelations of one Event (indexed: validation runs once per inserted relation)."""
