@@ -85,11 +85,11 @@ def select_many(txn, sobject, fields, requests):
     for parts in paths + [resolver.check(f) for where in prepared for f in fields_of(where)] \
             + [resolver.check(p) for _, order_by, _ in requests for p, _, _ in order_by or ()]:
         stored.add(parts[0][1] if isinstance(parts[0], tuple) else parts[0])
-    pools = _pools(resolver, prepared, stored)
+    keys = [resolver.index_key(where) for where in prepared]
+    pools = _pools(resolver, keys, stored)
     every = None
     results, matched = [], set()
-    for (_, order_by, limit), where in zip(requests, prepared, strict=True):
-        key = resolver.index_key(where)
+    for (_, order_by, limit), where, key in zip(requests, prepared, keys, strict=True):
         if key is None:
             every = every if every is not None else txn.org.db.rows(resolver.odef.name)
             rows = every
@@ -104,13 +104,12 @@ def select_many(txn, sobject, fields, requests):
     return [[resolver.project(r, paths) for r in hits] for hits in results]
 
 
-def _pools(resolver, conditions, stored) -> dict:
-    """{field: {folded value: [(rowid, row)]}}: the rows every indexable condition of one
-    bulkified query may match, read by ONE indexed lookup per field; each row holds only the
-    `stored` fields (those the query reads)."""
+def _pools(resolver, keys, stored) -> dict:
+    """{field: {folded value: [(rowid, row)]}}: the rows the index keys (`index_key`) of one
+    bulkified query's conditions may match, read by ONE indexed lookup per field; each row
+    holds only the `stored` fields (those the query reads)."""
     wanted = {}
-    for cond in conditions:
-        key = resolver.index_key(cond)
+    for key in keys:
         if key is not None:
             wanted.setdefault(key[0], set()).update(key[1])
     pools = {}
@@ -159,6 +158,7 @@ class Resolver:
         self.odef = odef
         self._parents = {}
         self._paths = {}
+        self._targets = {}
 
     def matching(self, txn, where, rows=None) -> list:
         """The rows (default: every record of the object) that satisfy `where`."""
@@ -295,18 +295,12 @@ class Resolver:
             return type(cond)(*(self.normalise_condition(txn, c) for c in cond.conds))
         if isinstance(cond, Not):
             return Not(self.normalise_condition(txn, cond.cond))
-        parts = self.check(cond.field)
-        if parts[-1] == "Type":
-            return cond
-        odef = self.odef
-        for part in parts[:-1]:
-            targets = odef.field(part[1]).reference_to
-            odef = (NAME_OBJECT if part[2] else self.catalog.describe(targets[0]) if targets
-                    else odef)
-        fdef = odef.field(parts[-1]) if odef.has(parts[-1]) else None
+        odef, fdef = self.target(cond.field)
+        if fdef is None or fdef.type not in _TYPED or cond.op == "LIKE":
+            return cond  # compared as given
 
         def conv(value):
-            if value is None or fdef is None or fdef.type not in _TYPED:
+            if value is None:
                 return value
             if fdef.type in ("id", "reference"):
                 try:
@@ -323,6 +317,19 @@ class Resolver:
 
         if cond.op in ("IN", "NOT IN"):
             return Cmp(cond.field, cond.op, [conv(v) for v in cond.value])
-        if cond.op == "LIKE":
-            return cond
         return Cmp(cond.field, cond.op, conv(cond.value))
+
+    def target(self, path):
+        """(object, field) a field path ends on; field None for `Type` or a field that the
+        path's object lacks (the Name object's)."""
+        if path not in self._targets:
+            parts = self.check(path)
+            odef, fdef = self.odef, None
+            if parts[-1] != "Type":
+                for part in parts[:-1]:
+                    targets = odef.field(part[1]).reference_to
+                    odef = (NAME_OBJECT if part[2] else self.catalog.describe(targets[0])
+                            if targets else odef)
+                fdef = odef.field(parts[-1]) if odef.has(parts[-1]) else None
+            self._targets[path] = odef, fdef
+        return self._targets[path]
