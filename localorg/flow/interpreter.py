@@ -46,12 +46,17 @@ class Interview:
         # until a variable they read is assigned (references.py).
         self.memo = {}
         self.stable = {}
-        self.guid = uuid.uuid4().hex
-        for low, initial, is_collection in prog.inits:
-            if initial is not None:
-                self.vars[low] = initial(self)
-            else:
-                self.vars[low] = [] if is_collection else None
+        self._guid = None
+        if prog.template is not None:
+            self.vars = prog.template.copy()
+            for low in prog.lists:
+                self.vars[low] = []
+        else:
+            for low, initial, is_collection in prog.inits:
+                if initial is not None:
+                    self.vars[low] = initial(self)
+                else:
+                    self.vars[low] = [] if is_collection else None
         for name, value in (inputs or {}).items():
             var = flow.variable(name)
             if var is None or not var.is_input:
@@ -62,6 +67,13 @@ class Interview:
         self.stable.clear()  # values read while the variables were being set up
         if any(self.vars[low].__class__ not in IMMUTABLE for low in prog.dependents):
             self.stable = self.memo
+
+    @property
+    def guid(self):
+        """$Flow.InterviewGuid, made when first read."""
+        if self._guid is None:
+            self._guid = uuid.uuid4().hex
+        return self._guid
 
     def fail(self, element, message):
         raise FlowFault(self.flow.name, element, f"Flow {self.flow.name}, element {element}: "

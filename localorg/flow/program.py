@@ -50,6 +50,7 @@ class Program(References):
         super().__init__(flow)
         self.inits = [(var.name.lower(), None if var.value is None else self.value(var.value, ""),
                        var.is_collection) for var in flow.variables.values()]
+        self.template, self.lists = self._template()
         self.outputs = [(v.name, v.name.lower()) for v in flow.variables.values() if v.is_output]
         self.output_keys = {}  # lower-cased output name -> the name (the first, as declared)
         for name, low in self.outputs:
@@ -59,6 +60,25 @@ class Program(References):
         self._entry = None
 
     # ----- steps ------------------------------------------------------------------------
+
+    def _template(self):
+        """(the variables' first values, the collections that start as a new empty list) when
+        no default value reads anything (so they need not be set up one by one), else
+        (None, None)."""
+        values, new_list = {}, object()
+        for var, (low, initial, is_collection) in zip(self.flow.variables.values(), self.inits,
+                                                      strict=True):
+            if initial is None:
+                values[low] = new_list if is_collection else None
+            elif not self.literal(var.value):
+                return None, None
+            else:
+                try:
+                    values[low] = initial(None)
+                except Exception:  # noqa: BLE001 - raised again, one by one, by each interview
+                    return None, None
+        lists = [low for low, value in values.items() if value is new_list]
+        return {low: None if low in lists else v for low, v in values.items()}, lists
 
     def step(self, el):
         make = getattr(self, f"_step_{el.kind}", None)

@@ -199,6 +199,19 @@ class References:
             return _deferred(parse_datetime, raw)
         return lambda iv: iv.unsupported(element, f"the value kind <{tag}>")
 
+    @staticmethod
+    def literal(node):
+        """Whether a <value> element's value reads nothing: a literal or a global constant."""
+        spec = next(((kid.tag, kid.text) for kid in node), None) if node is not None else None
+        if spec is None or spec[0] in ("numberValue", "booleanValue", "dateValue",
+                                       "dateTimeValue"):
+            return True
+        tag, raw = spec
+        if tag == "stringValue":
+            return not raw or not _MERGE.search(raw)
+        return tag == "elementReference" and isinstance(raw, str) and (
+            raw.strip().lower().startswith("$globalconstant."))
+
     def merge(self, template, element):
         """`get(interview)`: text with its {!ref} merge fields replaced."""
         pieces, pos = [], 0
