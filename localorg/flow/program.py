@@ -19,7 +19,7 @@ from localorg.flow.data import compile_data
 from localorg.flow.faults import FlowCustomError, FlowFault
 from localorg.flow.model import child, children, connector_target, text
 from localorg.flow.operators import IN_PLACE, combiner
-from localorg.flow.references import References, combine_conditions, comparer, constant
+from localorg.flow.references import References, check, combine_conditions, comparer, constant
 
 # Subflow input types for which Salesforce turns a null value into "" in the referenced flow.
 NULL_TO_EMPTY = {"String", "Picklist", "Multipicklist"}
@@ -246,7 +246,7 @@ class Program(References):
                 fdef = probe.rt.org.describe(probe.record["attributes"]["type"]).field(field)
                 return typed(probe.record.get(fdef.name), fdef.type)
             return get
-        return combine_conditions([(left(f), v, c) for f, v, c in items],
+        return combine_conditions([check(left(f), v, c) for f, v, c in items],
                                   flow.trigger["filterLogic"])
 
 

@@ -228,12 +228,13 @@ class References:
     def conditions(self, conds, logic, element):
         """`holds(interview)` of a decision rule or entry condition list: every condition is
         evaluated, in order, then the logic (and, or, or custom such as `1 AND (2 OR 3)`)."""
-        items = [(self.getter(text(c, "leftValueReference"), element),
-                  self.value(child(c, "rightValue"), element),
-                  comparer(text(c, "operator"), self.flow.name, element)) for c in conds]
-        if not items:
+        checks = [check(self.getter(text(c, "leftValueReference"), element),
+                        self.value(child(c, "rightValue"), element),
+                        comparer(text(c, "operator"), self.flow.name, element),
+                        self.literal(child(c, "rightValue"))) for c in conds]
+        if not checks:
             return constant(True)
-        return combine_conditions(items, logic)
+        return combine_conditions(checks, logic)
 
     # ----- assignment targets ---------------------------------------------------------
 
@@ -401,30 +402,52 @@ def comparer(op, flow_name, element):
     return lambda left, right: compare(op, left, right, flow_name, element)
 
 
-def combine_conditions(items, logic):
-    """Evaluate every (left, right, cmp) in order, then combine by the filter logic."""
+def check(left, right, cmp, literal=False):
+    """`holds(interview)` of one condition; a literal right value is read once, here."""
+    if literal:
+        try:
+            value = right(None)
+        except Exception:  # noqa: BLE001 - raised again, when the condition runs
+            literal = False
+    if literal:
+        return lambda iv: cmp(left(iv), value)
+    return lambda iv: cmp(left(iv), right(iv))
+
+
+def combine_conditions(checks, logic):
+    """Evaluate every condition in order, then combine them by the filter logic."""
     try:
-        tree = parse_logic(logic, list(range(len(items))))
+        tree = parse_logic(logic, list(range(len(checks))))
     except SalesforceError as exc:
         error = exc
         tree = None
     if tree is None:
         def broken(iv):
-            for left, right, cmp in items:
-                cmp(left(iv), right(iv))
+            for holds_for in checks:
+                holds_for(iv)
             raise error
         return broken
-    if isinstance(tree, And) and list(tree.conds) == list(range(len(items))):
+    if isinstance(tree, And) and list(tree.conds) == list(range(len(checks))):
+        if len(checks) == 1:
+            return checks[0]
+        if len(checks) == 2:
+            first, second = checks
+
+            def both(iv):
+                a = first(iv)
+                return second(iv) and a
+            return both
+
         def all_hold(iv):
             truth = True
-            for left, right, cmp in items:
-                if not cmp(left(iv), right(iv)):
+            for holds_for in checks:
+                if not holds_for(iv):
                     truth = False
             return truth
         return all_hold
 
     def by_logic(iv):
-        truth = [cmp(left(iv), right(iv)) for left, right, cmp in items]
+        truth = [holds_for(iv) for holds_for in checks]
         return holds(tree, truth.__getitem__)
     return by_logic
 
