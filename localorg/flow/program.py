@@ -59,8 +59,6 @@ class Program(References):
         self.steps = {name: self.step(el) for name, el in flow.elements.items()}
         self._entry = None
 
-    # ----- steps ------------------------------------------------------------------------
-
     def _template(self):
         """(the variables' first values, the collections that start as a new empty list) when
         no default value reads anything (so they need not be set up one by one), else
@@ -79,6 +77,8 @@ class Program(References):
                     return None, None
         lists = [low for low, value in values.items() if value is new_list]
         return {low: None if low in lists else v for low, v in values.items()}, lists
+
+    # ----- steps ------------------------------------------------------------------------
 
     def step(self, el):
         make = getattr(self, f"_step_{el.kind}", None)

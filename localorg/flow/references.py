@@ -49,7 +49,6 @@ def _deferred(convert, raw):
     return constant(value)
 
 
-
 class References:
     """Accessors of one flow version's resources (the reading half of a Program)."""
 
