@@ -80,11 +80,14 @@ def select_many(txn, sobject, fields, requests):
     combined query retrieves)."""
     resolver = Resolver(Records(txn.org), txn.org.describe(sobject))
     paths = [resolver.check(f) for f in fields]
-    prepared = [resolver.prepare(txn, where) for where, _, _ in requests]
-    stored = {"Id"}  # the stored fields the query reads: selected, filtered on, sorted by
-    for parts in paths + [resolver.check(f) for where in prepared for f in fields_of(where)] \
-            + [resolver.check(p) for _, order_by, _ in requests for p, _, _ in order_by or ()]:
-        stored.add(parts[0][1] if isinstance(parts[0], tuple) else parts[0])
+    read = paths + [resolver.check(p) for _, order_by, _ in requests for p, _, _ in order_by or ()]
+    prepared = []
+    for where, _, _ in requests:
+        checked = [resolver.check(f) for f in fields_of(where)]  # INVALID_FIELD first
+        read += checked
+        prepared.append(resolver.normalise_condition(txn, where))
+    # the stored fields the query reads: selected, filtered on, sorted by
+    stored = {"Id"} | {p[0][1] if isinstance(p[0], tuple) else p[0] for p in read}
     keys = [resolver.index_key(where) for where in prepared]
     pools = _pools(resolver, keys, stored)
     every = None
@@ -96,11 +99,14 @@ def select_many(txn, sobject, fields, requests):
         else:
             pool = pools[key[0]]
             rows = [r for _, r in sorted(hit for k in set(key[1]) for hit in pool.get(k, ()))]
-        hits = resolver.keep(where, rows)
+        hits = resolver.keep(where, rows, decided=key is not None)
         matched.update(r["Id"] for r in hits)
         hits = _sort(resolver, hits, order_by)
         results.append(hits[:limit] if limit is not None else hits)
     txn.usage.count_query(len(matched))
+    if all(len(p) == 1 and isinstance(p[0], str) for p in paths):  # no parent: plain fields
+        names = [p[0] for p in paths]
+        return [[{n: r.get(n) for n in names} for r in hits] for hits in results]
     return [[resolver.project(r, paths) for r in hits] for hits in results]
 
 
@@ -138,14 +144,25 @@ def name_value(record: dict, field: str):
     return record.get(field)
 
 
+def _plain_field(parts) -> bool:
+    """Whether checked path parts name a field of the record itself, read as `row.get(name)`
+    (`Resolver.get` answers a path ending in Type with the object's name)."""
+    return len(parts) == 1 and isinstance(parts[0], str) and parts[0] != "Type"
+
+
 def _sort(resolver, rows, order_by):
     for fpath, desc, nulls_last in reversed(order_by or []):
-        resolver.check(fpath)
+        parts = resolver.check(fpath)
         if nulls_last is None:
             nulls_last = bool(desc)
-        present = [r for r in rows if resolver.get(r, fpath) is not None]
-        absent = [r for r in rows if resolver.get(r, fpath) is None]
-        present.sort(key=lambda r, p=fpath: fold(resolver.get(r, p)), reverse=bool(desc))
+        if _plain_field(parts):
+            valued = [(r.get(parts[0]), r) for r in rows]
+        else:
+            valued = [(resolver.get(r, parts), r) for r in rows]
+        present = [(fold(v), r) for v, r in valued if v is not None]
+        absent = [r for v, r in valued if v is None]
+        present.sort(key=lambda pair: pair[0], reverse=bool(desc))
+        present = [r for _, r in present]
         rows = present + absent if nulls_last else absent + present
     return rows
 
@@ -175,23 +192,59 @@ class Resolver:
             self.check(f)
         return self.normalise_condition(txn, where)
 
-    def keep(self, where, rows) -> list:
-        """The rows that satisfy a prepared condition."""
-        return [r for r in rows if evaluate(where, lambda f, r=r: self.get(r, f))]
+    def keep(self, where, rows, decided=False) -> list:
+        """The rows that satisfy a prepared condition. `decided`: the rows are those whose
+        folded field equals one of its index keys (`index_key`), so that comparison holds."""
+        tests = self._plain(where)
+        if tests is None:
+            return [r for r in rows if evaluate(where, lambda f, r=r: self.get(r, f))]
+        if decided:
+            index_cond = self._index_cond(where)
+            tests = [t for t, c in zip(tests, self._conds(where), strict=True)
+                     if c is not index_cond]
+        if not tests:
+            return list(rows)
+        return [r for r in rows if all(evaluate(t, r.get) for t in tests)]
+
+    def _plain(self, where):
+        """A Cmp or an And of Cmps on plain fields (no parent): its comparisons with each
+        field's canonical name, to test against a row's own values; else None."""
+        tests = []
+        for cond in self._conds(where):
+            if not isinstance(cond, Cmp):
+                return None
+            parts = self.check(cond.field)
+            if not _plain_field(parts):
+                return None
+            tests.append(cond if cond.field == parts[0] else Cmp(parts[0], cond.op, cond.value))
+        return tests
+
+    @staticmethod
+    def _conds(where):
+        return where.conds if isinstance(where, And) else (where,)
 
     def index_key(self, where):
         """(field, [folded text]) when a prepared `where` holds only for rows whose plain field
         equals one of those texts (so an index can narrow the rows first), else None."""
-        if not hasattr(self.catalog, "matching_rows"):
+        cond = self._index_cond(where)
+        if cond is None:
             return None
-        for cond in where.conds if isinstance(where, And) else (where,):
+        values = [cond.value] if cond.op == "=" else list(cond.value)
+        return self.check(cond.field)[0], [v.lower() for v in values]
+
+    def _index_cond(self, where):
+        """The first `=` or `IN` of `where` (alone or in its top-level And) on a plain,
+        indexable field with text values, or None."""
+        if not hasattr(self.catalog, "matching_rows") or where is None:
+            return None
+        for cond in self._conds(where):
             if not isinstance(cond, Cmp) or cond.op not in ("=", "IN"):
                 continue
             parts = self.check(cond.field)
             values = [cond.value] if cond.op == "=" else list(cond.value)
             if (len(parts) == 1 and all(isinstance(v, str) for v in values)
                     and self.catalog.indexable(self.odef.name, parts[0])):
-                return parts[0], [v.lower() for v in values]
+                return cond
         return None
 
     def check(self, path: str) -> list:
