@@ -384,6 +384,7 @@ class Transaction:
         full.update(values)
         self._check(odef, rules, full, values)
         self.org.db.write(odef.name, full, new=True)
+        self._existing.add(full["Id"])  # an Event's own WhoId relation names it next
         rules.after_insert(self, full)
         return full
 
