@@ -102,17 +102,6 @@ def fresh_org(home: Path, name: str = ORG_NAME):
             os.environ["LOCALORG_HOME"] = previous
 
 
-def deploy_project_flows(env: dict, name: str = ORG_NAME) -> None:
-    """The booking fields the flows write their outcome to, then flows/ (stock deploy), then
-    CreateEventTemplate activated: what the API tests need without a whole dev_org."""
-    cci = str(Path(sys.executable).parent / "cci")
-    run([cci, "task", "run", "calendly_deploy_sync_fields", "--org", name], env=env,
-        capture=True)
-    run([cci, "task", "run", "deploy", "--org", name, "-o", "path", "flows"], env=env,
-        capture=True)
-    run([cci, "task", "run", "calendly_activate_flow", "--org", name], env=env, capture=True)
-
-
 def org_config(env: dict) -> dict:
     """instance_url and access_token of the running local org (from its folder)."""
     from localorg.cli import read_state, read_token

@@ -8,6 +8,7 @@ project config, and live local orgs served over HTTPS.
 - `live`: one fresh local org per test module, served on a free port (`live.url`, `live.token`,
   `live.org`);
 - `serve_org`: serve an `Org` of the test's own making the same way: `live = serve_org(org)`;
+  `serve_module_org` the same for a module-scoped fixture;
 - `local_org`: `with local_org("2.4") as live:` a fresh org with that Calendly package version
   (None: without the package), served;
 - `cci_org`: `cci_org(live)`, the cci org config of a served local org (token, never refreshed);
@@ -32,12 +33,11 @@ from unittest import mock
 
 import pytest
 from cumulusci.core.config import OrgConfig
-from cumulusci.salesforce_api.metadata import ApiDeploy, ApiListMetadata, ApiRetrieveUnpackaged
 from simple_salesforce import Salesforce
 
 from localorg import calendly
 from localorg.server.inprocess import running_server
-from tests.fixtures import flows_org
+from tests.fixtures import flows_org, inprocess
 from tests.fixtures.tasks import task_fake_org
 
 
@@ -50,8 +50,7 @@ def _writes(server) -> int:
 def _served(org, folder):
     with pytest.MonkeyPatch.context() as patch, running_server(org, folder) as server:
         patch.setenv("REQUESTS_CA_BUNDLE", str(server.bundle))
-        for api in (ApiDeploy, ApiRetrieveUnpackaged, ApiListMetadata):
-            patch.setattr(api, "check_interval", 0)  # no sleeping between status polls
+        inprocess.no_poll_sleeps(patch)
         server.org = org
         server.writes = lambda: _writes(server)
         yield server
@@ -83,6 +82,12 @@ def live(tmp_path_factory):
 def serve_org(tmp_path):
     with ExitStack() as stack:
         yield lambda org: stack.enter_context(_served(org, tmp_path))
+
+
+@pytest.fixture(scope="module")
+def serve_module_org(tmp_path_factory):
+    with ExitStack() as stack:
+        yield lambda org: stack.enter_context(_served(org, tmp_path_factory.mktemp("tls")))
 
 
 @pytest.fixture
@@ -151,3 +156,4 @@ def dev_org_turn(tmp_path_factory):
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
             yield
     return turn
+

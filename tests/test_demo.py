@@ -12,7 +12,6 @@ import yaml
 from localorg.demo import (
     BOOKINGS,
     CONVERSIONS,
-    ORG_NAME,
     DemoFailure,
     compare,
     connect,
@@ -22,6 +21,7 @@ from localorg.demo import (
     stop_org,
 )
 from localorg.lead_conversion import convert_listed
+from tests.fixtures import inprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
@@ -75,18 +75,20 @@ def test_demo_refuses_to_use_the_developers_own_org_folder(tmp_path):
 
 @pytest.mark.e2e
 def test_sample_data_loads_the_local_set_and_reloads_without_duplicates(tmp_path, monkeypatch):
-    """Stock load_sample_data picks datasets/local/ (config_name local); a second load upserts."""
+    """Stock load_sample_data picks datasets/local/ (config_name local); a second load upserts.
+    The task runs in this process (tests/fixtures/inprocess.py): its command line runs in
+    `make demo`'s dev_org."""
     monkeypatch.setenv("LOCALORG_HOME", str(tmp_path / "localorg"))
     run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
     try:
         env = register_env()
         counts = []
-        for _ in range(2):
-            run([str(Path(sys.executable).parent / "cci"), "task", "run", "load_sample_data",
-                 "--org", ORG_NAME], env=env, capture=True)
-            sf = connect(env)
-            counts.append({o: sf.query(f"SELECT COUNT() FROM {o}")["totalSize"]
-                           for o in ("User", "Contact", "Lead")})
+        with inprocess.cci(env) as (project, org):
+            for _ in range(2):
+                inprocess.run_task(project, org, "load_sample_data")
+                sf = connect(env)
+                counts.append({o: sf.query(f"SELECT COUNT() FROM {o}")["totalSize"]
+                               for o in ("User", "Contact", "Lead")})
         convert_listed(sf, CONVERSIONS)
         assert convert_listed(sf, CONVERSIONS) == []  # converted Leads are skipped
         converted = sf.query("SELECT Email, ConvertedContactId FROM Lead "

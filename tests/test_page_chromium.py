@@ -15,13 +15,13 @@ import requests
 from lxml import etree
 
 from localorg.calendly import local_org
-from localorg.demo import ORG_NAME, connect, org_config, register_env, run, stop_org
+from localorg.demo import connect, org_config, register_env, run, stop_org
 from localorg.page import EVENT_LAYOUT_NAME, EventPageError, render_event_page
 from localorg.schema import MD_NS
 from localorg.users import complete_users
+from tests.fixtures import inprocess
 
 ROOT = Path(__file__).resolve().parents[1]
-CCI = str(Path(sys.executable).parent / "cci")
 PATCHED_LAYOUT = ROOT / "force-app" / "main" / "default" / "layouts" / (
     EVENT_LAYOUT_NAME + ".layout-meta.xml")
 
@@ -156,15 +156,16 @@ def _served():
 
 
 def deploy_stock_layout(env, folder: Path) -> None:
-    """Deploys the stock layout with cci's stock deploy task (Metadata API format folder)."""
+    """Deploys the stock layout with cci's stock deploy task (Metadata API format folder), in
+    this process (tests/fixtures/inprocess.py), as the layout patch below."""
     (folder / "layouts").mkdir()
     (folder / "layouts" / f"{EVENT_LAYOUT_NAME}.layout").write_bytes(stock_layout())
     (folder / "package.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<Package xmlns="{MD_NS}"><types><members>{EVENT_LAYOUT_NAME}</members>'
         "<name>Layout</name></types><version>63.0</version></Package>\n")
-    run([CCI, "task", "run", "deploy", "--org", ORG_NAME, "-o", "path", str(folder)], env=env,
-        capture=True)
+    with inprocess.cci(env) as (project, org):
+        inprocess.run_task(project, org, "deploy", path=str(folder))
 
 
 def dump_dom(env, event_id: str) -> etree._Element:
@@ -191,8 +192,8 @@ def test_attendees_appear_only_after_the_layout_patch(served):
     assert before.xpath("//div[@data-field='Subject']")
     assert before.xpath("//div[@data-field='Attendees']") == []
 
-    run([CCI, "task", "run", "calendly_patch_event_layout", "--org", ORG_NAME], env=env,
-        capture=True)
+    with inprocess.cci(env) as (project, org):
+        inprocess.run_task(project, org, "calendly_patch_event_layout")
     after = dump_dom(env, event)
     (attendees,) = after.xpath("//div[@data-field='Attendees']")
     assert [li.xpath("string()") for li in attendees.iter("li")] == [

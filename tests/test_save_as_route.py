@@ -1,26 +1,35 @@
-"""The "Save As" route end to end on the local org: `bin/cci flow run calendly_setup_clone`
-copies the stand-in package's template Calendly__CreateEventTemplate, activates the copy, and a
-booking then gets its Event with every participant."""
+"""The "Save As" route end to end on the local org: `calendly_setup_clone` copies the stand-in
+package's template Calendly__CreateEventTemplate, activates the copy, and a booking then gets
+its Event with every participant.
 
-import subprocess
-from pathlib import Path
+The route's commands (`bin/cci task run calendly_deploy_sync_fields`, `bin/cci flow run
+calendly_setup_clone`) run as commands in the README's test; here they run in this process
+(tests/fixtures/inprocess.py) on a fresh served org."""
 
 import pytest
+from simple_salesforce import Salesforce
 
-from localorg.demo import connect, fresh_org
+from localorg import calendly
+from localorg.standin import install_flows
+from tests.fixtures import inprocess
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def org_env(tmp_path_factory):
-    with fresh_org(tmp_path_factory.mktemp("localorg"), "local") as env:
-        yield env
+def live(serve_module_org):
+    """A fresh org as `python -m localorg start` makes it: the stand-in with its flows."""
+    org = calendly.local_org()
+    install_flows(org)
+    return serve_module_org(org)
 
 
-def test_the_local_org_ships_the_template_inactive_and_its_subflows_active(org_env):
-    sf = connect(org_env)
+@pytest.fixture
+def sf(live):
+    return Salesforce(instance=f"127.0.0.1:{live.port}", session_id=live.token, version="63.0")
+
+
+def test_the_local_org_ships_the_template_inactive_and_its_subflows_active(sf):
     rows = sf.toolingexecute(
         "query/?q=SELECT+DeveloperName,NamespacePrefix,ActiveVersionId+FROM+FlowDefinition"
         "+WHERE+NamespacePrefix='Calendly'")["records"]
@@ -29,19 +38,16 @@ def test_the_local_org_ships_the_template_inactive_and_its_subflows_active(org_e
                       "Create_Event_Participant_Template": True}
 
 
-def test_save_as_route_clones_activates_and_books_with_participants(org_env):
+def test_save_as_route_clones_activates_and_books_with_participants(live, sf, project_config,
+                                                                    cci_org, monkeypatch):
     # The stand-in template is this project's flow under the package namespace: it writes the
     # booking's sync outcome to the project's fields, so the local org needs them first.
-    fields = subprocess.run(
-        [str(ROOT / "bin" / "cci"), "task", "run", "calendly_deploy_sync_fields", "--org",
-         "local"], cwd=ROOT, env=org_env, text=True, capture_output=True, timeout=600)
-    assert fields.returncode == 0, fields.stdout[-4000:] + fields.stderr[-2000:]
-    result = subprocess.run(
-        [str(ROOT / "bin" / "cci"), "flow", "run", "calendly_setup_clone", "--org", "local",
-         "-o", "calendly_clone_flow__target", "Calendly_Sync_Test"],
-        cwd=ROOT, env=org_env, text=True, capture_output=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    sf = connect(org_env)
+    org = cci_org(live)
+    inprocess.no_poll_sleeps(monkeypatch)
+    fields = inprocess.run_task(project_config, org, "calendly_deploy_sync_fields")
+    assert fields["missing"] and fields["deployed"]
+    inprocess.run_flow(project_config, org, "calendly_setup_clone",
+                       {"calendly_clone_flow": {"target": "Calendly_Sync_Test"}})
     flows = sf.toolingexecute(
         "query/?q=SELECT+DeveloperName,ActiveVersionId+FROM+FlowDefinition"
         "+WHERE+DeveloperName='Calendly_Sync_Test'")["records"]

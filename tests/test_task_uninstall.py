@@ -12,6 +12,7 @@ from cumulusci.core.flowrunner import FlowCoordinator
 from cumulusci.salesforce_api.metadata import ApiListMetadata, ApiRetrieveUnpackaged
 
 from tasks.uninstall import DeleteProjectMetadata
+from tests.fixtures import inprocess
 from tests.fixtures.tasks import task_fake_org
 
 FLOWS = ["CreateEventTemplate", "Create_Event_Participant_Template", "Create_Event_Template"]
@@ -121,35 +122,38 @@ def _fields(layout: str) -> list:
 
 
 @pytest.mark.e2e
-def test_cli_uninstall_after_dev_org_twice(tmp_path, monkeypatch, project_config, make_task,
-                                         dev_org_turn):
+def test_cli_uninstall_after_dev_org_twice(tmp_path, monkeypatch, make_task):
     """The commands an admin runs: `cci flow run dev_org`, then `cci flow run calendly_uninstall`
-    twice, on a fresh local org started in a temporary LOCALORG_HOME."""
-    from cumulusci.core.config import OrgConfig
-
+    twice, on a fresh local org started in a temporary LOCALORG_HOME. The first uninstall runs
+    as the `cci` command; dev_org (whose command line the README's test and `make demo` run)
+    and the second uninstall run in this process, dev_org with its converted source in tmp_path
+    rather than the checkout's src/, so no other test's dev_org waits for it."""
     from localorg import demo
 
     monkeypatch.setenv("LOCALORG_HOME", str(tmp_path / "localorg"))
     demo.localorg("start", "--fresh")
     try:
         env = demo.register_env()
-        for key in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
-            if key in env:
-                monkeypatch.setenv(key, env[key])
-        org = OrgConfig(demo.org_config(env), "local", keychain=project_config.keychain)
-        flows_before, layout_before = org_metadata(org, make_task)
-        cci = [str(demo.ROOT / ".venv" / "bin" / "cci"), "flow", "run"]
-        with dev_org_turn():
-            demo.run([*cci, "dev_org", "--org", "local"], env=env)
-        assert org_metadata(org, make_task)[0] == FLOWS
-        for _ in range(2):
-            demo.run([*cci, "calendly_uninstall", "--org", "local"], env=env)
-            flows, layout = org_metadata(org, make_task)
-            assert flows == flows_before == []
-            assert _fields(layout) == _fields(layout_before)
-            assert "<field>Attendees</field>" not in layout
-            describe = org.salesforce_client.restful(f"sobjects/{FIELDS[0].split('.')[0]}/describe")
-            assert not {f["name"] for f in describe["fields"]} & set(SYNC_FIELDS)
+        with inprocess.cci(env) as (project, org):
+            flows_before, layout_before = org_metadata(org, make_task)
+            src = str(tmp_path / "src")
+            inprocess.run_flow(project, org, "dev_org", {
+                "dx_convert_from": {"src_dir": src}, "update_package_xml": {"path": src},
+                "deploy": {"path": src}, "uninstall_packaged_incremental": {"path": src}})
+            assert org_metadata(org, make_task)[0] == FLOWS
+            cci = [str(demo.ROOT / ".venv" / "bin" / "cci"), "flow", "run"]
+            for run in range(2):
+                if run == 0:
+                    demo.run([*cci, "calendly_uninstall", "--org", "local"], env=env)
+                else:
+                    inprocess.run_flow(project, org, "calendly_uninstall")
+                flows, layout = org_metadata(org, make_task)
+                assert flows == flows_before == []
+                assert _fields(layout) == _fields(layout_before)
+                assert "<field>Attendees</field>" not in layout
+                describe = org.salesforce_client.restful(
+                    f"sobjects/{FIELDS[0].split('.')[0]}/describe")
+                assert not {f["name"] for f in describe["fields"]} & set(SYNC_FIELDS)
     finally:
         demo.stop_org()
 
