@@ -157,3 +157,42 @@ def dev_org_turn(tmp_path_factory):
             yield
     return turn
 
+
+# --- pytest-xdist (make test: -n auto --dist loadscope): what runs together, and when ----------
+
+# The longest end-to-end chains, started first and on separate workers (--durations shows them).
+LONGEST = ("tests/test_readme.py", "tests/test_demo.py", "tests/test_task_uninstall.py")
+# Tests whose cases are units of work of their own, not their module's: each README block.
+OWN_UNITS = ("tests/test_readme.py::test_runnable_block_passes_in_a_new_shell[",)
+
+
+def pytest_collection_modifyitems(items):
+    """Modules with end-to-end tests first, LONGEST at their head: xdist hands the modules out
+    in this order, so the long chains start at once instead of last (its own reorder, by test
+    count, would put these few-test modules at the end)."""
+    e2e = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("e2e")}
+
+    def rank(item):
+        module = item.nodeid.split("::")[0]
+        if module in LONGEST:
+            return LONGEST.index(module)
+        return len(LONGEST) + (module not in e2e)
+
+    items.sort(key=rank)  # stable: each module's tests stay together and in order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        """loadscope (one module at a time per worker, so module fixtures are set up once), in
+        collection order, with OWN_UNITS split out of their module."""
+
+        def _split_scope(self, nodeid):
+            return nodeid if nodeid.startswith(OWN_UNITS) else super()._split_scope(nodeid)
+
+    if config.getvalue("dist") != "loadscope":
+        return None
+    config.option.loadscopereorder = False  # keep the order pytest_collection_modifyitems set
+    return Scheduling(config, log)

@@ -22,16 +22,17 @@ from localorg.demo import (
 )
 from localorg.lead_conversion import convert_listed
 from tests.fixtures import inprocess
+from tests.fixtures.checkout import copy_of_checkout
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
 
 
 @pytest.mark.e2e
-def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path, dev_org_turn):
+def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path):
     """The demo runs its org in its own folder, as cci org local_demo: the developer's running
     local org (and its registration as `local`) is untouched (issue 10: it was stopped and
-    wiped)."""
+    wiped). It runs in a copy of the checkout, so its dev_org's src/ is its own."""
     own = {**os.environ, "LOCALORG_HOME": str(tmp_path / "own")}
     subprocess.run([sys.executable, "-m", "localorg", "start"], env=own, check=True,
                    capture_output=True)
@@ -40,9 +41,9 @@ def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path,
                        check=True, capture_output=True)
         before = (tmp_path / "own" / "server.json").read_text()
         env = dict(own, LOCALORG_DEMO_HOME=str(tmp_path / "demo"))
-        with dev_org_turn():
-            result = subprocess.run([sys.executable, "-m", "localorg.demo"], cwd=ROOT, env=env,
-                                    text=True, capture_output=True, timeout=600)
+        result = subprocess.run([sys.executable, "-m", "localorg.demo"],
+                                cwd=copy_of_checkout(tmp_path / "checkout"), env=env,
+                                text=True, capture_output=True, timeout=600)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert (tmp_path / "own" / "server.json").read_text() == before  # still running
         from localorg.server import ccireg

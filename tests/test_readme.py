@@ -1,6 +1,8 @@
-"""The README's commands run as written: every shell block is marked, and the runnable ones
-pass, in order, in a new shell (plain PATH, nothing exported) against a fresh local org in a
-temporary home.
+"""The README's commands run as written: every shell block is marked, and each runnable one
+passes in a new shell (plain PATH, nothing exported) against a fresh local org in a temporary
+home, after the `python -m localorg` commands of the runnable blocks before it (the org they
+start and register, which a later block may count on; their cci commands are their own
+block's test). Each block is a test of its own, so pytest-xdist runs them side by side.
 
 A block is marked by an HTML comment on the line before its fence:
     <!-- readme-test: run -->                  run by this test
@@ -91,11 +93,32 @@ def new_shell(tmp_path):
                    env=env, capture_output=True)
 
 
+RUNNABLE = [b for b in blocks(README.read_text()) if b.marker == "run"]
+LOCALORG = re.compile(r"^\S*python -m localorg .*$", re.MULTILINE)
+
+
+def test_blocks_before_another_leave_it_their_localorg_commands_only():
+    earlier = Block(1, "", "python -m localorg start  # a comment\nbin/cci flow run x\n"
+                    ".venv/bin/python -m localorg register\n", "run", None)
+    assert LOCALORG.findall(earlier.code) == [
+        "python -m localorg start  # a comment", ".venv/bin/python -m localorg register"]
+
+
 @pytest.mark.e2e
-def test_runnable_blocks_pass_in_order_in_a_new_shell(new_shell, dev_org_turn):
-    for block in (b for b in blocks(README.read_text()) if b.marker == "run"):
-        with dev_org_turn() if "dev_org" in block.code else nullcontext():
-            result = run_block(block, new_shell)
+@pytest.mark.parametrize("index", range(len(RUNNABLE)),
+                         ids=[f"README.md:{b.line}" for b in RUNNABLE])
+def test_runnable_block_passes_in_a_new_shell(index, new_shell, dev_org_turn):
+    block = RUNNABLE[index]
+    for earlier in RUNNABLE[:index]:
+        commands = Block(earlier.line, earlier.info,
+                         "\n".join(LOCALORG.findall(earlier.code)) + "\n", "run", None)
+        result = run_block(commands, new_shell)
         assert result.returncode == 0, (
-            f"README.md:{block.line}: the block failed (exit {result.returncode}):\n"
-            f"{result.stdout[-3000:]}\n{result.stderr[-4000:]}")
+            f"README.md:{earlier.line}: its localorg commands failed before README.md:"
+            f"{block.line} (exit {result.returncode}):\n{result.stdout[-3000:]}\n"
+            f"{result.stderr[-4000:]}")
+    with dev_org_turn() if "dev_org" in block.code else nullcontext():
+        result = run_block(block, new_shell)
+    assert result.returncode == 0, (
+        f"README.md:{block.line}: the block failed (exit {result.returncode}):\n"
+        f"{result.stdout[-3000:]}\n{result.stderr[-4000:]}")
