@@ -7,6 +7,7 @@ a Get Records or Create Records result, an alias of a list or record, the clock,
 reads it again: a stale memo gives the first value twice.
 """
 
+import uuid
 from itertools import count
 
 import pytest
@@ -26,6 +27,12 @@ def formula_xml(name, expression, dtype="String"):
                   .replace("<", "&lt;").replace(">", "&gt;"))
     return (f"<formulas><name>{name}</name><dataType>{dtype}</dataType>"
             f"<expression>{expression}</expression></formulas>")
+
+
+def unique(prefix):
+    """A flow name no other test deploys: formulas bind their functions when compiled, and a
+    program is compiled once per flow name and XML in a process."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
 
 
 def loop(name, collection, item, body, done=None):
@@ -151,8 +158,8 @@ def test_now_and_today_are_read_again_at_each_element(org, monkeypatch, function
             + formula_xml("f", f'{{!x}} & TEXT({function}()) & ";"')
             + assign("First", [("seen", "Add", ref("f"))], "Two")
             + assign("Two", [("seen", "Add", ref("f"))]))
-    assert run(org, flow(body, name=f"Clock{function}"), name=f"Clock{function}") == {
-        "seen": "same1;same2;"}
+    name = unique("Clock")  # its own program, compiled with this test's clock
+    assert run(org, flow(body, name=name), name=name) == {"seen": "same1;same2;"}
 
 
 def test_global_variables_are_read_again_at_each_element(org):
@@ -174,4 +181,5 @@ def test_now_is_read_once_per_element_in_decisions_too(org, monkeypatch):
                                                ("f", "EqualTo", s("1"))], "Second")])
             + decision("Second", [("R", "and", [("f", "EqualTo", s("2"))], "Yes")])
             + assign("Yes", [("ok", "Assign", "<booleanValue>true</booleanValue>")]))
-    assert run(org, flow(body, name="ClockDecisions"), name="ClockDecisions") == {"ok": True}
+    name = unique("Clock")
+    assert run(org, flow(body, name=name), name=name) == {"ok": True}

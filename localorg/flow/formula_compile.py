@@ -32,7 +32,7 @@ def _by_name(name):
 def compile_formula(node, ref=_by_name):
     """A function run(resolve) evaluating the parsed formula `node`; with `ref`, run(context)
     where `ref(name)(context)` is a merge field's value."""
-    source = _Source(ref)
+    source = Source(ref)
     try:
         code = compile(f"def run(r):\n    return {source.expr(node)}\n", "<formula>", "exec")
     except (SyntaxError, RecursionError, MemoryError):  # nested deeper than Python parses
@@ -223,11 +223,16 @@ def _fail(message):
 _COMPARE = {"=": True, "==": True, "!=": False, "<>": False}
 
 
-class _Source:
-    """The Python expression of a parsed formula; `names` binds what the expression uses."""
+class Source:
+    """The Python expression of a parsed formula; `names` binds what the expression uses.
 
-    def __init__(self, ref):
-        self.ref = ref
+    `inline(name, bind)` may give a merge field's value as an expression instead of a call of
+    its accessor. With `direct`, functions are called as they are, not through a wrapper naming
+    them in a FormulaError: the caller catches their TypeError and evaluates again through the
+    wrappers."""
+
+    def __init__(self, ref, inline=None, direct=False):
+        self.ref, self.inline, self.direct = ref, inline, direct
         self.names = {"T": text, "CE": compare_equal, "CO": compare_order, "AR": _arith,
                       "NEG": _neg, "NOT": _not, "BLANK": is_blank}
 
@@ -241,7 +246,8 @@ class _Source:
         if kind == "lit":
             return self.bind(node[1])
         if kind == "ref":
-            return f"{self.bind(self.ref(node[1]))}(r)"
+            code = self.inline(node[1], self.bind) if self.inline else None
+            return code or f"{self.bind(self.ref(node[1]))}(r)"
         if kind == "pos":
             return self.expr(node[1])
         if kind in ("neg", "not"):
@@ -289,7 +295,8 @@ class _Source:
         if name == "CASE":
             return None
         values = ", ".join(self.expr(a) for a in args)
-        return f"{self.bind(_checked(name, FUNCTIONS[name], len(args)))}({values})"
+        function = FUNCTIONS[name] if self.direct else _checked(name, FUNCTIONS[name], len(args))
+        return f"{self.bind(function)}({values})"
 
 
 def _checked(name, function, count):

@@ -17,6 +17,7 @@ from localorg.flow import formula
 from localorg.flow.compare import typed
 from localorg.flow.data import compile_data
 from localorg.flow.faults import FlowCustomError, FlowFault
+from localorg.flow.fused import formula_maker
 from localorg.flow.model import child, children, connector_target, text
 from localorg.flow.operators import IN_PLACE, combiner
 from localorg.flow.references import References, check, combine_conditions, comparer, constant
@@ -47,6 +48,7 @@ class Program(References):
     """Steps, variable set-up and accessors of one flow version."""
 
     def __init__(self, flow):
+        self._makers = {}  # formula name -> make(element, slow) of its generated accessor
         super().__init__(flow)
         self.inits = [(var.name.lower(), None if var.value is None else self.value(var.value, ""),
                        var.is_collection) for var in flow.variables.values()]
@@ -77,6 +79,16 @@ class Program(References):
                     return None, None
         lists = [low for low, value in values.items() if value is new_list]
         return {low: None if low in lists else v for low, v in values.items()}, lists
+
+    def fused_formula(self, fname, element, value):
+        """The formula's generated accessor (fused.py), `value` serving what it cannot. A formula
+        read while its own accessor is being generated (a cycle) keeps `value`."""
+        makers = self._makers
+        if fname not in makers:
+            makers[fname] = None  # while generating
+            makers[fname] = formula_maker(self, fname) or (lambda element, slow: slow)
+        make = makers[fname]
+        return value if make is None else make(element, value)
 
     # ----- steps ------------------------------------------------------------------------
 

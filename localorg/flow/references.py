@@ -143,6 +143,14 @@ class References:
 
     def _formula(self, fname, element):
         """A formula's value, remembered in the interview's memo until something changes."""
+        return self.fused_formula(fname, element, self._formula_closure(fname, element))
+
+    def fused_formula(self, fname, element, value):
+        """The accessor of formula `fname` read at `element`: here `value`, the closure below;
+        a Program generates one Python function instead (fused.py)."""
+        return value
+
+    def _formula_closure(self, fname, element):
         runs, stable = self._runs, self.stable(fname)
 
         def value(iv):
@@ -162,6 +170,19 @@ class References:
         dtype, parsed, scale = self.flow.formulas[fname]
         compiled = self._runs[fname] = (self.formula_run(parsed, fname), caster(dtype, scale))
         return compiled
+
+    def inline(self, ref, bind, element):
+        """A reference to a variable of this flow (`var`, `var.Field`) as a Python expression
+        reading `V` (the interview's variables) and `r` (the interview), else None."""
+        if not isinstance(ref, str):
+            return None
+        parts = ref.strip().split(".")
+        low = parts[0].lower()
+        if low not in self.var_lows or len(parts) > 2:
+            return None
+        if len(parts) == 1:
+            return f"V[{low!r}]"
+        return f"{bind(field_of)}(r, V[{low!r}], {bind(parts[1])}, {bind(element)})"
 
     def formula_run(self, parsed, element):
         """run(interview) of a formula given as text (an entry formula)."""

@@ -1,0 +1,112 @@
+"""The generated Python of a flow version (flow/fused.py) gives what the closures it replaces
+give: the same values, flow outputs and rows for the project's flows, and the same errors when
+a formula's function gets wrong arguments or a formula reads a variable not yet set up."""
+
+import pytest
+from test_flow_program_memo import formula_xml
+from test_runtime import assign, flow, ref, run, var
+
+from bench.governor import setup
+from localorg.calendly import local_org
+from localorg.flow.interpreter import FlowFault
+from localorg.flow.program import Program
+from localorg.flow.references import References
+
+
+@pytest.fixture
+def org():
+    return local_org()
+
+
+@pytest.fixture(params=["generated", "closures"])
+def generated(request, monkeypatch):
+    """Each test runs with the generated accessors and with the closures alone."""
+    if request.param == "closures":
+        monkeypatch.setattr(Program, "fused_formula", References.fused_formula)
+    return request.param
+
+
+def test_wrong_arguments_name_the_function(org, generated):
+    body = (var("x", value="<stringValue>abc</stringValue>") + var("out", out=True)
+            + formula_xml("bad", 'LEN({!x}, 2) & "!"')
+            + assign("First", [("out", "Assign", ref("bad"))]))
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body))
+    assert exc.value.message == ("Flow F, element First: formula bad: LEN(): wrong arguments "
+                                 "(<lambda>() takes 1 positional argument but 2 were given)")
+
+
+def test_wrong_arguments_in_a_formula_another_reads(org, generated):
+    body = (var("x", value="<stringValue>abc</stringValue>") + var("out", out=True)
+            + formula_xml("inner", "FIND({!x})", "Number")
+            + formula_xml("outer", 'TEXT({!inner}) & "!"')
+            + assign("First", [("out", "Assign", ref("outer"))]))
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body))
+    assert exc.value.message.startswith(
+        "Flow F, element outer: formula inner: FIND(): wrong arguments (")
+
+
+def test_a_variable_read_before_it_is_set_up(org, generated):
+    body = (var("early", value=ref("f")) + var("x") + var("out", out=True)
+            + formula_xml("f", '{!x} & "!"')
+            + assign("First", [("out", "Assign", ref("f"))]))
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body))
+    assert exc.value.message == "Flow F, element f: unknown resource 'x'"
+
+
+def test_cast_errors_name_the_element(org, generated):
+    body = (var("x", value="<stringValue>abc</stringValue>") + var("n", "Number")
+            + formula_xml("bad", '{!x} & "1"', "Number")
+            + assign("First", [("n", "Assign", ref("bad"))]))
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body))
+    assert exc.value.message == "Flow F, element First: expected a number, got 'abc1'"
+
+
+GUESTS = ['Ann Smith <g{b}-0@bench.test>, "Bob" <G{b}-1@Bench.test>; g{b}-0@bench.test',
+          "not-an-email, g{b}-2@bench.test\tx{b}@nowhere.test\n ann@acme.test", ""]
+
+
+def project_run():
+    """The flow log and the rows of one batch through the project's flows (display names,
+    duplicates, a bad token, a host among the guests, unknown guests, no guests)."""
+    org, records = setup(3, 3, naive=False)
+    for b, record in enumerate(records):
+        record["Calendly__EventGuestEmails__c"] = GUESTS[b].format(b=b)
+    records[1]["Calendly__EventTypeKind__c"] = "Collective"
+    records[1]["Calendly__EventHostEmails__c"] = "ann@acme.test, cy@nowhere.test"
+    with org.transaction() as txn:
+        txn.insert("Calendly__CalendlyAction__c", records)
+    runs = org.flow_trigger.async_paths.runs
+    logs = [(item["flow"], unstamped(item["inputs"]), unstamped(item["outputs"]))
+            for entry in runs for item in entry["flow_log"]]
+    rows = {sobject: unstamped(org.db.rows(sobject))
+            for sobject in ("Calendly__CalendlyAction__c", "Event", "EventRelation")}
+    return [entry["error"] for entry in runs], logs, rows
+
+
+def unstamped(value):
+    """`value` without what differs between two runs: record timestamps, and the order of
+    EventRelations (a Get Records without a sort returns records in no set order), hence
+    their Ids."""
+    if isinstance(value, list):
+        items = [unstamped(item) for item in value]
+        if items and all(isinstance(item, dict) and "RelationId" in item for item in items):
+            items = sorted(({k: v for k, v in item.items() if k != "Id"} for item in items),
+                           key=lambda item: (item.get("EventId"), item["RelationId"]))
+        return items
+    if isinstance(value, dict):
+        return {k: unstamped(v) for k, v in value.items()
+                if k not in ("CreatedDate", "LastModifiedDate", "SystemModstamp")}
+    return value
+
+
+def test_project_flows_give_the_same_outputs_and_rows(monkeypatch):
+    generated = project_run()
+    monkeypatch.setattr(Program, "fused_formula", References.fused_formula)
+    closures = project_run()
+    assert generated[0] == [None]
+    assert len(generated[1]) == 9 and len(generated[2]["EventRelation"]) == 3
+    assert generated == closures
