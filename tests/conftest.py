@@ -18,7 +18,8 @@ project config, and live local orgs served over HTTPS.
   run (tests/fixtures/flows_org.py); `running_copy(flows_org_home, folder)` serves a copy of it;
 - `dev_org_turn`: `with dev_org_turn():` around `cci flow run dev_org`, one at a time across
   xdist workers;
-- `own_cci_keychain` (every test): HOME with a cci keychain of this pytest process's own.
+- `own_cci_keychain` (every test): HOME with a cci keychain of this pytest process's own;
+- `sf_convert_once` (every test): cci's in-process deploys convert each distinct source once.
 
 A served org has `REQUESTS_CA_BUNDLE` set for the test so requests, simple-salesforce and cci
 trust it, the Metadata API polls of cci without sleeps, and `live.writes()`: the PATCHes and
@@ -32,12 +33,13 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from cumulusci.core import sfdx
 from cumulusci.core.config import OrgConfig
 from simple_salesforce import Salesforce
 
 from localorg import calendly
 from localorg.server.inprocess import running_server
-from tests.fixtures import flows_org, inprocess
+from tests.fixtures import flows_org, inprocess, sf_convert
 from tests.fixtures.tasks import task_fake_org
 
 
@@ -132,6 +134,15 @@ def own_cci_keychain(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
         yield home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sf_convert_once(tmp_path_factory):
+    """cci's in-process deploys convert each distinct source folder once (sf_convert.py)."""
+    store = tmp_path_factory.mktemp("sf-convert")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sfdx, "sfdx", sf_convert.remembering(sfdx.sfdx, store))
+        yield
 
 
 def _run_folder(tmp_path_factory):
