@@ -114,11 +114,10 @@ class LoopbackServer(ThreadedWSGIServer):
         self.tls = tls
 
     def serve_forever(self, poll_interval=0.5):
-        """Serve until `shutdown`, with the garbage collector tuned for a server: what was
-        loaded at start (schemas, compiled flows) is frozen out of the collections, and the
-        youngest generation is collected every 100,000 allocations instead of 700, which a
-        flow transaction reaches hundreds of times (docs/performance.md)."""
-        gc.freeze()
+        """Serve until `shutdown`, with the garbage collector tuned for a server: the youngest
+        generation is collected every 100,000 allocations instead of 700, which one flow
+        transaction reached hundreds of times (docs/performance.md). Process-wide, as every
+        collector setting is; memory is still freed by reference counting as before."""
         gc.set_threshold(100_000, *gc.get_threshold()[1:])
         super().serve_forever(poll_interval)
 
