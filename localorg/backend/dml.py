@@ -143,8 +143,10 @@ class Transaction:
         return text
 
     def _reference(self, fdef, value, check):
+        existing = self._existing
         try:
-            rid = _to18(value)
+            # a stored id is already in its canonical 18-character form
+            rid = value if isinstance(value, str) and value in existing else _to18(value)
         except ValueError:
             raise DmlError("MALFORMED_ID", f"{fdef.label}: id value of incorrect type: {value}",
                            [fdef.name]) from None
@@ -154,7 +156,7 @@ class Transaction:
         if fdef.reference_to and (target is None or target.name not in fdef.reference_to):
             raise DmlError("FIELD_INTEGRITY_EXCEPTION",
                            f"{fdef.label}: id value of incorrect type: {value}", [fdef.name])
-        if rid not in self._existing and not self.org.db.exists(rid):
+        if rid not in existing and not self.org.db.exists(rid):
             raise DmlError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
                            [fdef.name])
         return rid

@@ -60,6 +60,7 @@ class Database:
         # exact by `write` and dropped by every delete and rollback.
         self._values = {}  # record id -> {field: value}
         self._relations = {}  # Event id -> [[Id, RelationId, IsParent]]
+        self._seq = None  # the id sequence's value, as `next_ids` last wrote it
         with self.lock:
             self._db.executescript(_SCHEMA)
 
@@ -94,10 +95,11 @@ class Database:
         self.forget()
 
     def forget(self):
-        """Drop what `value` and `relation_keys` remembered (at the start of a transaction:
-        another connection may have written since)."""
+        """Drop what this connection remembered (`value`, `relation_keys`, the id sequence)
+        at the start of a transaction: another connection may have written since."""
         self._values.clear()
         self._relations.clear()
+        self._seq = None
 
     # ----- meta values and ids -----------------------------------------------------------
 
@@ -106,6 +108,8 @@ class Database:
         return json.loads(row[0]) if row else default
 
     def set_meta(self, key, value):
+        if key == "seq":
+            self._seq = None
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                          (key, json.dumps(value)))
 
@@ -114,8 +118,9 @@ class Database:
 
     def next_ids(self, key_prefix, count):
         """`count` new ids, reserved by one write of the sequence."""
-        seq = self.meta("seq", 1)
+        seq = self._seq if self._seq is not None else self.meta("seq", 1)
         self.set_meta("seq", seq + count)
+        self._seq = seq + count
         return [ids.make_id(key_prefix, n) for n in range(seq + 1, seq + count + 1)]
 
     def exists(self, record_id) -> bool:
@@ -141,6 +146,8 @@ class Database:
                 (sobject, json.dumps(record), record["Id"]))
         self._db.execute(sql, args)
         self._values.pop(record["Id"], None)
+        if sobject == "Event" and new:
+            self._relations[record["Id"]] = []  # a new Event has no relations yet
         if sobject == "EventRelation":
             known = self._relations.get(record.get("EventId")) if new else None
             if known is not None:  # a new row comes last in storage order
