@@ -8,9 +8,9 @@ from test_runtime import assign, flow, ref, run, var
 
 from bench.governor import setup
 from localorg.calendly import local_org
+from localorg.flow import model
 from localorg.flow.interpreter import FlowFault
 from localorg.flow.program import Program
-from localorg.flow.references import References
 
 
 @pytest.fixture
@@ -22,8 +22,15 @@ def org():
 def generated(request, monkeypatch):
     """Each test runs with the generated accessors and with the closures alone."""
     if request.param == "closures":
-        monkeypatch.setattr(Program, "fused_formula", References.fused_formula)
+        closures_only(monkeypatch)
     return request.param
+
+
+def closures_only(monkeypatch):
+    """Programs made from now on use closures alone; none made before is reused."""
+    monkeypatch.setattr(Program, "GENERATED", False)
+    model.load_shared.cache_clear()
+    monkeypatch.setattr(model, "load_shared", lambda xml, name: model.load(xml, name))
 
 
 def test_wrong_arguments_name_the_function(org, generated):
@@ -105,7 +112,7 @@ def unstamped(value):
 
 def test_project_flows_give_the_same_outputs_and_rows(monkeypatch):
     generated = project_run()
-    monkeypatch.setattr(Program, "fused_formula", References.fused_formula)
+    closures_only(monkeypatch)
     closures = project_run()
     assert generated[0] == [None]
     assert len(generated[1]) == 9 and len(generated[2]["EventRelation"]) == 3

@@ -12,9 +12,14 @@ again gives the same value or error.
 
 from decimal import Decimal
 
+from localorg.conditions import And, Or
+from localorg.errors import SalesforceError
 from localorg.flow import formula
+from localorg.flow.compare import flow_equal, parse_logic
 from localorg.flow.formula_compile import Source
-from localorg.flow.references import caster
+from localorg.flow.model import child, children, connector_target, text
+from localorg.flow.operators import IN_PLACE, combiner
+from localorg.flow.references import IMMUTABLE, caster, comparer
 
 MISS = object()
 _CASTS = {  # data type -> statement making `v` that type, as references.caster does
@@ -68,3 +73,118 @@ def make(EL, SLOW):
     except (SyntaxError, RecursionError, MemoryError):  # nested deeper than Python parses
         return None
     return names["make"]
+
+
+class _Step:
+    """The Python source of one element's step function `run(r)`, `r` the interview, `V` its
+    variables, `M` its memo of the current step; `names` binds what the source uses."""
+
+    def __init__(self, prog, element):
+        self.prog, self.element = prog, element
+        self.names = {"IN_PLACE": IN_PLACE, "IMMUTABLE": IMMUTABLE, "FE": flow_equal}
+        self.lines = []
+
+    def bind(self, value):
+        name = f"b{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def read(self, ref):
+        """A reference's value (as `prog.getter(ref)` gives it)."""
+        return self.prog.inline(ref, self.bind, self.element) or (
+            f"{self.bind(self.prog.getter(ref, self.element))}(r)")
+
+    def value(self, node):
+        """A <value> element's value (as `prog.value(node)` gives it); a literal read once."""
+        spec = next(((kid.tag, kid.text) for kid in node), None) if node is not None else None
+        if spec is not None and spec[0] == "elementReference":
+            return self.read(spec[1])
+        get = self.prog.value(node, self.element)
+        if self.prog.literal(node):
+            try:
+                return self.bind(get(None))
+            except Exception:  # noqa: BLE001 - raised again, when the step runs
+                pass
+        return f"{self.bind(get)}(r)"
+
+    def store(self, ref, indent):
+        """Lines setting `ref` to `new` (as `prog.setter(ref)` does)."""
+        pad = " " * indent
+        low = ref.strip().lower() if isinstance(ref, str) else None
+        if low is None or low not in self.prog.var_lows:
+            return [f"{pad}{self.bind(self.prog.setter(ref, self.element))}(r, new)"]
+        lines = [f"{pad}M.clear()", f"{pad}V[{low!r}] = new"]
+        readers = self.prog.dependents.get(low)
+        if readers:
+            lines.append(f"{pad}S = r.stable")
+            lines += [f"{pad}S.pop({fname!r}, None)" for fname in readers]
+            lines += [f"{pad}if new.__class__ not in IMMUTABLE:", f"{pad}    r.stable = M"]
+        return lines
+
+    def function(self):
+        source = "def run(r):\n    V = r.vars\n    M = r.memo\n" + "\n".join(
+            f"    {line}" for line in self.lines) + "\n"
+        exec(compile(source, f"<element {self.element}>", "exec"), self.names)  # noqa: S102
+        return self.names["run"]
+
+
+def assignment_step(prog, el):
+    """`run(interview)` of an Assignment element: its items in order, as Program.assignment."""
+    code = _Step(prog, el.name)
+    for item in children(el.node, "assignmentItems"):
+        ref, op = text(item, "assignToReference"), text(item, "operator")
+        code.lines.append(f"new = {code.value(child(item, 'value'))}")
+        code.lines.append("M.clear()")
+        plain = isinstance(ref, str) and ref.strip().lower() in prog.var_lows
+        if op == "Assign" and plain:
+            code.lines += code.store(ref, 0)
+            continue
+        var = prog.flow.variable(ref) if isinstance(ref, str) else None
+        combine = combiner(op, bool(var and var.is_collection), el.name)
+        code.lines.append(f"new = {code.bind(combine)}(r, {code.read(ref)}, new)")
+        code.lines.append("if new is not IN_PLACE:")
+        code.lines += code.store(ref, 4)
+    code.lines.append(f"return {code.bind(connector_target(el.node))}")
+    return code.function()
+
+
+def decision_step(prog, el):
+    """`run(interview)` of a Decision element: each rule's conditions all evaluated in order,
+    then its logic, until a rule holds (as Program's closures)."""
+    code = _Step(prog, el.name)
+    for rule in children(el.node, "rules"):
+        conds, logic = children(rule, "conditions"), text(rule, "conditionLogic")
+        target = code.bind(connector_target(rule))
+        tree = _plain_logic(logic, len(conds))
+        if tree is None:
+            holds = prog.conditions(conds, logic, el.name)
+            code.lines += [f"if {code.bind(holds)}(r):", f"    return {target}"]
+            continue
+        truths = []
+        for i, cond in enumerate(conds):
+            left = code.read(text(cond, "leftValueReference"))
+            right = code.value(child(cond, "rightValue"))
+            op = text(cond, "operator")
+            if op == "EqualTo":
+                test = f"FE({left}, {right})"
+            elif op == "NotEqualTo":
+                test = f"not FE({left}, {right})"
+            else:
+                test = f"{code.bind(comparer(op, prog.flow.name, el.name))}({left}, {right})"
+            code.lines.append(f"c{i} = {test}")
+            truths.append(f"c{i}")
+        joined = f" {tree} ".join(truths) or "True"
+        code.lines += [f"if {joined}:", f"    return {target}"]
+    code.lines.append(f"return {code.bind(connector_target(el.node, 'defaultConnector'))}")
+    return code.function()
+
+
+def _plain_logic(logic, count):
+    """"and" or "or" when a rule's logic combines all its conditions that way, else None."""
+    try:
+        tree = parse_logic(logic, list(range(count)))
+    except SalesforceError:
+        return None
+    if type(tree) not in (And, Or) or list(tree.conds) != list(range(count)):
+        return None
+    return "and" if type(tree) is And else "or"

@@ -17,7 +17,7 @@ from localorg.flow import formula
 from localorg.flow.compare import typed
 from localorg.flow.data import compile_data
 from localorg.flow.faults import FlowCustomError, FlowFault
-from localorg.flow.fused import formula_maker
+from localorg.flow.fused import assignment_step, decision_step, formula_maker
 from localorg.flow.model import child, children, connector_target, text
 from localorg.flow.operators import IN_PLACE, combiner
 from localorg.flow.references import References, check, combine_conditions, comparer, constant
@@ -46,6 +46,10 @@ class Step:
 
 class Program(References):
     """Steps, variable set-up and accessors of one flow version."""
+
+    # Formula accessors, assignments and decisions as generated Python (fused.py); the
+    # closures below otherwise (what the generated code is tested against).
+    GENERATED = True
 
     def __init__(self, flow):
         self._makers = {}  # formula name -> make(element, slow) of its generated accessor
@@ -84,6 +88,8 @@ class Program(References):
         """The formula's generated accessor (fused.py), `value` serving what it cannot. A formula
         read while its own accessor is being generated (a cycle) keeps `value`."""
         makers = self._makers
+        if not self.GENERATED:
+            return value
         if fname not in makers:
             makers[fname] = None  # while generating
             makers[fname] = formula_maker(self, fname) or (lambda element, slow: slow)
@@ -103,6 +109,8 @@ class Program(References):
         return Step(el.name, lambda iv: iv.unsupported(el.name, what))
 
     def _step_assignments(self, el):
+        if self.GENERATED:
+            return Step(el.name, assignment_step(self, el))
         items = [self.assignment(item, el.name) for item in children(el.node, "assignmentItems")]
         target = connector_target(el.node)
 
@@ -135,6 +143,8 @@ class Program(References):
         return run
 
     def _step_decisions(self, el):
+        if self.GENERATED:
+            return Step(el.name, decision_step(self, el))
         rules = [(self.conditions(children(rule, "conditions"), text(rule, "conditionLogic"),
                                   el.name), connector_target(rule))
                  for rule in children(el.node, "rules")]
