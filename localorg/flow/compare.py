@@ -130,6 +130,10 @@ def compare(op, left, right, flow, element):
     raise NotImplementedInLocalOrg(f"the condition operator {op} (flow {flow}, element {element})")
 
 
+# Field types whose stored text typed() converts; any other text is returned as it is.
+TYPED = frozenset({"datetime", "date", "double", "int", "currency", "percent"})
+
+
 def typed(value, ftype):
     """A stored field value as a flow value: datetimes, dates and numbers become typed."""
     if value is None or not isinstance(value, str | int | float):

@@ -206,6 +206,8 @@ def _cmp_values(a, b):
 def _arith(op, a, b):
     if a is None or b is None:
         return None
+    if a.__class__ is Decimal and b.__class__ is Decimal and op in _PLAIN_ARITH:
+        return _PLAIN_ARITH[op](a, b)  # what the general path below does with two numbers
     if op == "+" and isinstance(a, str) and isinstance(b, str):
         return a + b
     if isinstance(a, date | datetime) and op in ("+", "-") and not isinstance(b, date):
@@ -342,6 +344,7 @@ FUNCTIONS = {
 
 
 _SAME = (str, Decimal, bool)  # two values of one of these classes compare as they are
+_PLAIN_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _ORDER = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 
 
@@ -362,6 +365,8 @@ def compare_order(op, a, b):
     """`a < b` and the like: false when either is null."""
     if a is None or b is None:
         return False
+    if a.__class__ is b.__class__ and a.__class__ in _SAME:
+        return _ORDER[op](a, b)  # what _cmp_values leaves them as
     x, y = _cmp_values(a, b)
     return _ORDER[op](x, y)
 

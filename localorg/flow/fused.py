@@ -10,7 +10,7 @@ function evaluate again through `slow`. Formula functions have no side effects, 
 again gives the same value or error.
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from localorg.conditions import And, Or
 from localorg.errors import SalesforceError
@@ -45,6 +45,9 @@ def formula_maker(refs, fname):
         cast = _CASTS[dtype]
     elif dtype in ("Number", "Currency") and not scale:
         cast = "if v is not None and v.__class__ is not Decimal:\n            v = NUM(v)"
+    elif dtype in ("Number", "Currency") and _quantum(scale) is not None:
+        names.update(Q=_quantum(scale), HALF_UP=ROUND_HALF_UP)  # as formula._round does
+        cast = "if v is not None:\n            v = NUM(v).quantize(Q, rounding=HALF_UP)"
     else:
         names["CAST"] = caster(dtype, scale)
         cast = "v = CAST(v)"
@@ -73,6 +76,15 @@ def make(EL, SLOW):
     except (SyntaxError, RecursionError, MemoryError):  # nested deeper than Python parses
         return None
     return names["make"]
+
+
+def _quantum(scale):
+    """The exponent formula._round quantizes a Number of `scale` digits to, or None when the
+    scale is not a number (then the caster raises the error)."""
+    try:
+        return Decimal(1).scaleb(-int(formula.num(Decimal(int(scale)))))
+    except Exception:  # noqa: BLE001 - the caster raises it when a value is cast
+        return None
 
 
 class _Step:
@@ -110,9 +122,17 @@ class _Step:
     def store(self, ref, indent):
         """Lines setting `ref` to `new` (as `prog.setter(ref)` does)."""
         pad = " " * indent
-        low = ref.strip().lower() if isinstance(ref, str) else None
-        if low is None or low not in self.prog.var_lows:
-            return [f"{pad}{self.bind(self.prog.setter(ref, self.element))}(r, new)"]
+        parts = ref.strip().split(".") if isinstance(ref, str) else [None]
+        low = parts[0].lower() if parts[0] else None
+        setter = self.prog.setter(ref, self.element)
+        if low not in self.prog.var_lows or len(parts) > 2:
+            return [f"{pad}{self.bind(setter)}(r, new)"]
+        if len(parts) == 2:  # var.Field of a record already there, else the setter
+            return [f"{pad}M.clear()", f"{pad}target = V[{low!r}]",
+                    f"{pad}if target.__class__ is dict:",
+                    f"{pad}    target[r.rt.field(target['attributes']['type'], "
+                    f"{self.bind(parts[1])}).name] = new",
+                    f"{pad}else:", f"{pad}    {self.bind(setter)}(r, new)"]
         lines = [f"{pad}M.clear()", f"{pad}V[{low!r}] = new"]
         readers = self.prog.dependents.get(low)
         if readers:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from localorg.conditions import And, holds
 from localorg.errors import SalesforceError
 from localorg.flow import formula
-from localorg.flow.compare import compare, flow_equal, parse_logic, typed
+from localorg.flow.compare import TYPED, compare, flow_equal, parse_logic, typed
 from localorg.flow.formula_compile import compile_formula
 from localorg.flow.model import child, text
 from localorg.values import parse_datetime
@@ -368,6 +368,14 @@ def field_of(iv, value, part, element):
     """`value.part`: a record field (typed), a parent record, or a subflow's stored output."""
     if value is None:
         return None
+    if value.__class__ is dict and "attributes" in value:  # a record's own field, known
+        found = iv.rt.fields.get((value["attributes"]["type"], part))
+        if found is not None and found[1]:
+            fdef = found[0]
+            got = value.get(fdef.name)
+            if got is None or (got.__class__ is str and fdef.type not in TYPED):
+                return got  # what typed() returns
+            return typed(got, fdef.type)
     if not isinstance(value, dict):
         iv.fail(element, f"can't read .{part} of a {type(value).__name__} value")
     if "attributes" not in value:  # subflow outputs stored automatically
