@@ -169,27 +169,35 @@ def dev_org_turn(tmp_path_factory):
     return turn
 
 
-# --- pytest-xdist (make test: -n auto --dist loadscope): what runs together, and when ----------
 
-# The longest end-to-end chains, started first and on separate workers (--durations shows them).
-LONGEST = ("tests/test_readme.py", "tests/test_demo.py", "tests/test_task_uninstall.py")
-# Tests whose cases are units of work of their own, not their module's: each README block.
-OWN_UNITS = ("tests/test_readme.py::test_runnable_block_passes_in_a_new_shell[",)
+# --- pytest-xdist (make test: --dist loadscope): what runs together, and when --------------
+
+# The longest tests, about 20-35 s each, mostly waiting on cci commands and their Metadata API
+# polls: each is a unit of work of its own, started first, in this order (--durations shows
+# them). Everything else goes by module, so module fixtures are set up once.
+LONGEST = (
+    "tests/test_readme.py::test_runnable_block_passes_in_a_new_shell[",  # each README block
+    "tests/test_demo.py::test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone",
+    "tests/test_task_uninstall.py::test_cli_uninstall_after_dev_org_twice",
+)
+
+
+def _longest(nodeid: str) -> int | None:
+    return next((n for n, prefix in enumerate(LONGEST) if nodeid.startswith(prefix)), None)
 
 
 def pytest_collection_modifyitems(items):
-    """Modules with end-to-end tests first, LONGEST at their head: xdist hands the modules out
-    in this order, so the long chains start at once instead of last (its own reorder, by test
-    count, would put these few-test modules at the end)."""
+    """LONGEST first, then the other modules with end-to-end tests, then the rest: xdist hands
+    the units out in this order (its own reorder, by test count, put these last)."""
     e2e = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("e2e")}
 
     def rank(item):
-        module = item.nodeid.split("::")[0]
-        if module in LONGEST:
-            return LONGEST.index(module)
-        return len(LONGEST) + (module not in e2e)
+        longest = _longest(item.nodeid)
+        if longest is not None:
+            return (0, longest)
+        return (1, item.nodeid.split("::")[0] not in e2e)
 
-    items.sort(key=rank)  # stable: each module's tests stay together and in order
+    items.sort(key=rank)  # stable: each module's other tests stay together and in order
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -197,11 +205,22 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
-        """loadscope (one module at a time per worker, so module fixtures are set up once), in
-        collection order, with OWN_UNITS split out of their module."""
+        """loadscope in collection order, LONGEST tests as units of their own. A worker holds
+        one unit beyond the one it runs (it needs the next test to finish the current one),
+        so a worker with a LONGEST test still to finish is given the first other unit: a long
+        test never waits behind another while a worker that could start it idles."""
 
         def _split_scope(self, nodeid):
-            return nodeid if nodeid.startswith(OWN_UNITS) else super()._split_scope(nodeid)
+            return nodeid if _longest(nodeid) is not None else super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node):
+            pending = [nodeid for unit in self.assigned_work.get(node, {}).values()
+                       for nodeid, done in unit.items() if not done]
+            if any(_longest(nodeid) is not None for nodeid in pending):
+                other = next((unit for unit in self.workqueue if _longest(unit) is None), None)
+                if other is not None:
+                    self.workqueue.move_to_end(other, last=False)
+            super()._assign_work_unit(node)
 
     if config.getvalue("dist") != "loadscope":
         return None
