@@ -181,18 +181,29 @@ def _records_of(prog, node, element):
 
 def writable(rt, record, creating):
     """The fields of `record` a create (or update) may write."""
-    odef = rt.org.describe(record["attributes"]["type"])
+    sobject, plans = record["attributes"]["type"], rt.writable
     out = {}
     for key, value in record.items():
-        if key == "attributes" or not odef.has(key):
-            continue
-        fdef = odef.field(key)
-        if key == "Id" and not creating:
-            out["Id"] = value
-        elif (fdef.createable if creating else fdef.updateable) and (
-                value is not None or not creating):
-            out[fdef.name] = value
+        plan = plans.get((sobject, key, creating), False)
+        if plan is False:
+            plan = plans[(sobject, key, creating)] = _plan(rt, sobject, key, creating)
+        if plan is not None and (value is not None or not plan[1]):
+            out[plan[0]] = value
     return out
+
+
+def _plan(rt, sobject, key, creating):
+    """(the field name written, whether a null is left out) of a record's key, None when the
+    key is not written."""
+    odef = rt.org.describe(sobject)
+    if key == "attributes" or not odef.has(key):
+        return None
+    fdef = odef.field(key)
+    if key == "Id" and not creating:
+        return ("Id", False)
+    if fdef.createable if creating else fdef.updateable:
+        return (fdef.name, creating)
+    return None
 
 
 def _field_values(prog, node, element):

@@ -93,18 +93,18 @@ class Interview:
         return self.program.value(node, element)(self)
 
     def run(self):
-        steps, memo = self.program.steps, self.memo
+        plain, steps, memo = self.program.plain, self.program.steps, self.memo
         current = self.start
         while current:
-            step = steps[current]
             memo.clear()
             try:
-                if step.gen:
-                    current = yield from step.fn(self)
-                else:
-                    current = step.fn(self)
+                fn = plain.get(current)
+                if fn is not None:
+                    current = fn(self)
+                else:  # a data element or subflow: a generator of Requests
+                    current = yield from steps[current].fn(self)
             except formula.FormulaError as exc:  # e.g. a Number formula that yields text
-                self.fail(step.name, exc.message)
+                self.fail(current, exc.message)  # `current` is still the failing step's name
         prog, values = self.program, self.vars
         outputs = {name: values[low] for name, low in prog.outputs}
         self.rt.log.append({"flow": self.flow.name, "outputs": outputs,

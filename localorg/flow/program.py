@@ -63,6 +63,7 @@ class Program(References):
             self.output_keys.setdefault(low, name)
         self.inputs = [(v.name, v.name.lower()) for v in flow.variables.values() if v.is_input]
         self.steps = {name: self.step(el) for name, el in flow.elements.items()}
+        self.plain = {name: step.fn for name, step in self.steps.items() if not step.gen}
         self._entry = None
 
     def _template(self):

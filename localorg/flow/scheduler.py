@@ -34,6 +34,7 @@ class Runtime:
         # the schema can't change inside a transaction.
         self.fields = {}
         self._defs = {}
+        self.writable = {}  # (object, key, creating) -> how data.writable copies that key
 
     def lookup(self, sobject, name):
         """(FieldDef, True) of a field, (reference FieldDef, False) of a relationship name such
