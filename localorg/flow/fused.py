@@ -7,7 +7,13 @@ closure it replaces (`slow`, references.py), which raises exactly what it raised
 a KeyError (a variable read while the interview sets its variables up) or a TypeError (a
 function given wrong arguments, which the closure names in a FormulaError) makes the generated
 function evaluate again through `slow`. Formula functions have no side effects, so evaluating
-again gives the same value or error.
+again gives the same value or error (NOW and TODAY read the clock again).
+
+An Assignment or Decision element is one generated function too (`assignment_step`,
+`decision_step`): its items or rules in order, variables read and written in the interview's
+dict, a stable formula's remembered value dropped where its variable is assigned, as the
+closures of program.py and references.py do; anything else (a var.Field target not yet a
+record, an operator other than Assign, custom filter logic) through those closures.
 """
 
 from decimal import ROUND_HALF_UP, Decimal

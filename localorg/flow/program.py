@@ -1,10 +1,12 @@
 """A flow version compiled once into closures: what an interview (interpreter.py) runs.
 
 `program_of(flow)` compiles a loaded flow the first time it runs. `model.load_cached` keeps one
-`Flow` per name and XML, so a deploy or an activation (another XML runs) gets a new program.
-Every element becomes a step function with its connectors resolved; every reference
-(`var.Field`, `{!merge}` field, formula reference) an accessor `get(interview)` split once;
-every value, condition, filter logic and assignment a closure. Running a flow reads no XML and
+`Flow` per name and XML (for every org of the process), so a deploy or an activation (another
+XML runs) gets a new program. Every element becomes a step function with its connectors
+resolved; every reference (`var.Field`, `{!merge}` field, formula reference) an accessor
+`get(interview)` split once; every value, condition, filter logic and assignment a closure.
+Formula accessors, assignments and decisions are then generated as Python (fused.py), with
+these closures serving what the generated code does not. Running a flow reads no XML and
 parses no reference.
 
 Compiling never fails: anything the flow cannot run (an unknown resource, value kind, operator,
