@@ -210,6 +210,27 @@ def test_who_exposes_only_the_name_objects_fields(fresh_live, fresh_sf):
     assert error_of(exc)["errorCode"] == "INVALID_FIELD"
 
 
+def test_type_is_the_object_only_through_a_polymorphic_relationship(fresh_sf):
+    """Account.Type is a picklist field; What.Type (the Name object's) is the object's name."""
+    account_id = fresh_sf.Account.create({"Name": "Acme", "Type": "Prospect"})["id"]
+    fresh_sf.Account.create({"Name": "Other", "Type": "Customer"})
+    fresh_sf.Contact.create({"LastName": "Client", "AccountId": account_id})
+    fresh_sf.Event.create({"Subject": "Call", "StartDateTime": START, "EndDateTime": END,
+                           "WhatId": account_id})
+    where = fresh_sf.query("SELECT Name, Type FROM Account WHERE Type = 'Prospect'")["records"]
+    assert [(r["Name"], r["Type"]) for r in where] == [("Acme", "Prospect")]
+    ordered = fresh_sf.query("SELECT Name FROM Account ORDER BY Type DESC")["records"]
+    assert [r["Name"] for r in ordered] == ["Acme", "Other"]
+    [contact] = fresh_sf.query("SELECT Account.Type FROM Contact "
+                               "WHERE Account.Type = 'Prospect'")["records"]
+    assert contact["Account"]["Type"] == "Prospect"
+    [event] = fresh_sf.query("SELECT What.Type FROM Event WHERE What.Type = 'Account'")["records"]
+    assert event["What"]["Type"] == "Account"
+    with pytest.raises(SalesforceMalformedRequest) as exc:  # User has no Type field
+        fresh_sf.query("SELECT Owner.Type FROM Contact")
+    assert "No such column 'Type' on entity 'User'." in error_of(exc)["message"]
+
+
 def test_upsert_keys_are_the_describes_id_lookup_fields(fresh_live):
     """Contact Name is not idLookup on Salesforce (recorded describe): no upsert on it."""
     headers = {"Authorization": f"Bearer {fresh_live.token}"}

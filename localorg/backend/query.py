@@ -145,9 +145,14 @@ def name_value(record: dict, field: str):
 
 
 def _plain_field(parts) -> bool:
-    """Whether checked path parts name a field of the record itself, read as `row.get(name)`
-    (`Resolver.get` answers a path ending in Type with the object's name)."""
-    return len(parts) == 1 and isinstance(parts[0], str) and parts[0] != "Type"
+    """Whether checked path parts name a field of the record itself, read as `row.get(name)`."""
+    return len(parts) == 1 and isinstance(parts[0], str)
+
+
+def _object_type(parts) -> bool:
+    """Whether checked path parts end on `Type` through a polymorphic relationship (`Who.Type`):
+    the Name object's Type is the related record's object, not a field of that record."""
+    return len(parts) > 1 and parts[-1] == "Type" and parts[-2][2]
 
 
 def _sort(resolver, rows, order_by):
@@ -259,7 +264,7 @@ class Resolver:
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if last:
-                if part.lower() == "type" and i > 0:
+                if part.lower() == "type" and i > 0 and out[-1][2]:
                     out.append("Type")
                     break
                 hits = [o.field(part) for o in odefs if o.has(part)]
@@ -300,7 +305,7 @@ class Resolver:
             if isinstance(part, tuple):
                 rid = current.get(part[1])
                 sobject, current = self._parent(rid) if rid else (None, None)
-            elif part == "Type":
+            elif _object_type(parts):
                 return sobject
             else:
                 return name_value(current, part) if parts[-2:-1] and parts[-2][2] \
@@ -332,7 +337,7 @@ class Resolver:
                 node = node.setdefault(part[0], {"attributes": attributes})
             else:
                 last = parts[-1]
-                if last == "Type" and len(parts) > 1:
+                if _object_type(parts):
                     node[last] = sobject
                 elif len(parts) > 1 and parts[-2][2]:
                     node[last] = name_value(current, last)
@@ -373,12 +378,12 @@ class Resolver:
         return Cmp(cond.field, cond.op, conv(cond.value))
 
     def target(self, path):
-        """(object, field) a field path ends on; field None for `Type` or a field that the
-        path's object lacks (the Name object's)."""
+        """(object, field) a field path ends on; field None for the Name object's `Type` or a
+        field that the path's object lacks (the Name object's)."""
         if path not in self._targets:
             parts = self.check(path)
             odef, fdef = self.odef, None
-            if parts[-1] != "Type":
+            if not _object_type(parts):
                 for part in parts[:-1]:
                     targets = odef.field(part[1]).reference_to
                     odef = (NAME_OBJECT if part[2] else self.catalog.describe(targets[0])
