@@ -14,16 +14,18 @@ _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _ID_RE = re.compile(r"^[0-9A-Za-z]{15}([0-9A-Za-z]{3})?$")
 
 
+# Each character as "1" when it is an upper-case letter, else "0"; a chunk's five such marks
+# (its first character's first) name its suffix character.
+_UPPER_BITS = str.maketrans({c: "1" for c in string.ascii_uppercase}
+                            | {c: "0" for c in string.digits + string.ascii_lowercase})
+_SUFFIX_OF_BITS = {format(bits, "05b")[::-1]: char for bits, char in enumerate(_SUFFIX_CHARS)}
+
+
 def checksum(id15: str) -> str:
-    """The 3-character case-safe suffix of a 15-character id."""
-    out = ""
-    for chunk in range(3):
-        bits = 0
-        for pos in range(5):
-            if id15[chunk * 5 + pos] in string.ascii_uppercase:
-                bits |= 1 << pos
-        out += _SUFFIX_CHARS[bits]
-    return out
+    """The 3-character case-safe suffix of a 15-character id (letters and digits)."""
+    bits = id15[:15].translate(_UPPER_BITS)
+    suffix = _SUFFIX_OF_BITS
+    return suffix[bits[:5]] + suffix[bits[5:10]] + suffix[bits[10:15]]
 
 
 def to18(value: str) -> str:

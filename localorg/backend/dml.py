@@ -7,6 +7,7 @@ Queries are run by `query` on the transaction's behalf.
 
 import functools
 import re
+import time
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
@@ -40,12 +41,19 @@ _last_stamp = (None, "")
 def _now() -> str:
     """`now_iso()`, formatted once per millisecond (a statement stamps many rows in one)."""
     global _last_stamp
-    now = datetime.now(UTC)
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    ms = time.time_ns() // 1_000_000  # the clock `datetime.now` reads
     last = _last_stamp
-    if last[0] != now:
-        last = _last_stamp = (now, format_datetime(now))
+    if last[0] != ms:
+        seconds, millis = divmod(ms, 1000)
+        now = datetime.fromtimestamp(seconds, UTC).replace(microsecond=millis * 1000)
+        last = _last_stamp = (ms, format_datetime(now))
     return last[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _datetime_text(value: str) -> str:
+    """A datetime given as text in its stored form (a flow's rows repeat the same few)."""
+    return format_datetime(parse_datetime(value))
 
 
 def _wrong_type(fdef, value) -> DmlError:
@@ -111,6 +119,8 @@ class Transaction:
             return int(num) if t == "int" or num.is_integer() else num
         if t == "datetime":
             try:
+                if isinstance(value, str):
+                    return _datetime_text(value)
                 return format_datetime(parse_datetime(value))
             except (TypeError, ValueError):
                 raise _wrong_type(fdef, value) from None
@@ -351,8 +361,8 @@ class Transaction:
         Fields the describe says are not createable (insert) / updateable (update) are refused
         together, in one INVALID_FIELD_FOR_INSERT_UPDATE naming each; `system` (the platform's
         own writes, e.g. lead conversion) skips that check only."""
-        fdefs = [(odef.field(key), value) for key, value in record.items()
-                 if key != "attributes"]
+        field = self._table(odef).field
+        fdefs = [(field(key), value) for key, value in record.items() if key != "attributes"]
         # fidelity: DML / fields the describe says are not createable or updateable; audit
         # fields are set on insert only, never by an upsert (Create Audit Fields)
         refused = [f.name for f, _ in fdefs if f.name != "Id" and not system and not (

@@ -21,3 +21,12 @@ class FieldTable:
                          if f.type == "boolean" and not f.nillable]
         self.unique = [f for f in fields if f.unique and f.custom]
         self.has_owner = odef.has("OwnerId")
+        self._odef = odef
+        self._by_key = {}  # a field's name as a statement's records spell it -> FieldDef
+
+    def field(self, key):
+        """`ObjectDef.field(key)` (INVALID_FIELD when there is none), remembered per key."""
+        fdef = self._by_key.get(key)
+        if fdef is None:
+            fdef = self._by_key[key] = self._odef.field(key)
+        return fdef

@@ -60,7 +60,9 @@ class Database:
         # exact by `write` and dropped by every delete and rollback.
         self._values = {}  # record id -> {field: value}
         self._relations = {}  # Event id -> [[Id, RelationId, IsParent]]
-        self._seq = None  # the id sequence's value, as `next_ids` last wrote it
+        self._seq = None  # the id sequence's value, as `next_ids` last reserved it
+        self._seq_unsaved = False  # reserved inside savepoints, written when the outer ends
+        self._depth = 0  # open savepoints
         with self.lock:
             self._db.executescript(_SCHEMA)
 
@@ -79,14 +81,22 @@ class Database:
 
     def savepoint(self, name):
         self._db.execute(f"SAVEPOINT {name}")
+        self._depth += 1
 
     def release(self, name):
+        if self._depth == 1 and self._seq_unsaved:  # the outer savepoint: its ids are kept
+            self._save_seq()
         self._db.execute(f"RELEASE {name}")
+        self._depth -= 1
 
     def rollback_to(self, name):
-        """Undo everything since the savepoint and end it."""
+        """Undo everything since the savepoint and end it. Ids reserved since stay reserved
+        until the outer savepoint is undone too (an id is never given twice)."""
         self._db.execute(f"ROLLBACK TO {name}")
         self._db.execute(f"RELEASE {name}")
+        self._depth -= 1
+        if self._depth == 0:
+            self._seq_unsaved = False
         self._removed()
         self._indexed.clear()
 
@@ -99,7 +109,8 @@ class Database:
         at the start of a transaction: another connection may have written since."""
         self._values.clear()
         self._relations.clear()
-        self._seq = None
+        if not self._seq_unsaved:
+            self._seq = None
 
     # ----- meta values and ids -----------------------------------------------------------
 
@@ -109,7 +120,7 @@ class Database:
 
     def set_meta(self, key, value):
         if key == "seq":
-            self._seq = None
+            self._seq, self._seq_unsaved = None, False
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                          (key, json.dumps(value)))
 
@@ -119,9 +130,16 @@ class Database:
     def next_ids(self, key_prefix, count):
         """`count` new ids, reserved by one write of the sequence."""
         seq = self._seq if self._seq is not None else self.meta("seq", 1)
-        self.set_meta("seq", seq + count)
         self._seq = seq + count
+        self._seq_unsaved = True
+        if not self._depth:
+            self._save_seq()
         return [ids.make_id(key_prefix, n) for n in range(seq + 1, seq + count + 1)]
+
+    def _save_seq(self):
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)",
+                         (json.dumps(self._seq),))
+        self._seq_unsaved = False
 
     def exists(self, record_id) -> bool:
         return self._db.execute("SELECT 1 FROM records WHERE id = ?",
@@ -148,6 +166,10 @@ class Database:
         self._values.pop(record["Id"], None)
         if sobject == "Event" and new:
             self._relations[record["Id"]] = []  # a new Event has no relations yet
+            # as `value` reads it from the JSON: a boolean as 0 or 1
+            is_child = record.get("IsChild")
+            self._values[record["Id"]] = {
+                "IsChild": int(is_child) if isinstance(is_child, bool) else is_child}
         if sobject == "EventRelation":
             known = self._relations.get(record.get("EventId")) if new else None
             if known is not None:  # a new row comes last in storage order
@@ -228,10 +250,10 @@ class Database:
 
     def value(self, record_id, field):
         """One field of a stored record (None when the record or the field is absent)."""
-        if not _NAME.match(field):
-            raise ValueError(f"not a field name: {field}")
         known = self._values.setdefault(record_id, {})
         if field not in known:
+            if not _NAME.match(field):
+                raise ValueError(f"not a field name: {field}")
             row = self._db.execute(f"SELECT json_extract(data, '$.{field}') FROM records "
                                    "WHERE id = ?", (record_id,)).fetchone()
             known[field] = row[0] if row else None
