@@ -18,7 +18,7 @@ from localorg.backend.rules import rules_for
 from localorg.conditions import fold
 from localorg.errors import DmlError, SalesforceError
 from localorg.limits import Usage
-from localorg.schema import AUDIT_FIELDS, FieldDef, ObjectDef
+from localorg.schema import FieldDef, ObjectDef
 from localorg.values import format_datetime, now_iso, parse_datetime
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -333,13 +333,13 @@ class Transaction:
     def _look_up_references(self, odef, records):
         """Which ids the statement's reference fields name exist: one query for all rows."""
         wanted = set()
+        is_reference = self._table(odef).is_reference
         for record in records:
             for key, value in record.items():
-                if isinstance(value, str) and key.lower() in odef.fields and key != "Id":
-                    if odef.fields[key.lower()].type in ("reference", "id"):
-                        # as given: a 15-character or odd-case id is looked up again by its
-                        # row, a malformed one refused there (MALFORMED_ID)
-                        wanted.add(value)
+                if isinstance(value, str) and key != "Id" and is_reference(key):
+                    # as given: a 15-character or odd-case id is looked up again by its row, a
+                    # malformed one refused there (MALFORMED_ID)
+                    wanted.add(value)
         self._existing.update(self.org.db.existing(wanted - self._existing))
 
     def _after(self, op, sobject, records):
@@ -361,20 +361,19 @@ class Transaction:
         Fields the describe says are not createable (insert) / updateable (update) are refused
         together, in one INVALID_FIELD_FOR_INSERT_UPDATE naming each; `system` (the platform's
         own writes, e.g. lead conversion) skips that check only."""
-        field = self._table(odef).field
+        table = self._table(odef)
+        field = table.field
         fdefs = [(field(key), value) for key, value in record.items() if key != "attributes"]
-        # fidelity: DML / fields the describe says are not createable or updateable; audit
-        # fields are set on insert only, never by an upsert (Create Audit Fields)
-        refused = [f.name for f, _ in fdefs if f.name != "Id" and not system and not (
-            (f.createable and not (self._upserting and f.name in AUDIT_FIELDS)) if creating
-            else f.updateable)]
+        not_writable = table.refused(creating, self._upserting)
+        refused = [] if system else [f.name for f, _ in fdefs if f.name in not_writable]
         if refused:
             raise SalesforceError(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
                 f"Unable to create/update fields: {', '.join(refused)}. Please check the "
                 "security settings of this field and verify that it is read/write for your "
                 "profile or permission set.", refused)
-        return {f.name: self.normalise(odef, f, value) for f, value in fdefs if f.name != "Id"}
+        normalise = self.normalise
+        return {f.name: normalise(odef, f, value) for f, value in fdefs if f.name != "Id"}
 
     def insert_one(self, odef, record, record_id=None):
         """Write one new record (no DML charged: the statement is counted by the caller),
@@ -384,13 +383,11 @@ class Transaction:
         rules.before_write(self, values, None)
         stamp = _now()
         table = self._table(odef)
-        full = dict(table.blank)
-        full.update({
-            "Id": record_id or self.org.db.next_id(odef.key_prefix), "IsDeleted": False,
-            "CreatedDate": stamp,
-            "LastModifiedDate": stamp, "SystemModstamp": stamp,
-            "CreatedById": self.user_id, "LastModifiedById": self.user_id,
-        })
+        full = table.blank.copy()
+        full["Id"] = record_id or self.org.db.next_id(odef.key_prefix)
+        full["IsDeleted"] = False
+        full["CreatedDate"] = full["LastModifiedDate"] = full["SystemModstamp"] = stamp
+        full["CreatedById"] = full["LastModifiedById"] = self.user_id
         if table.has_owner:
             full["OwnerId"] = self.user_id
         full.update(values)

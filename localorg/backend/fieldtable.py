@@ -4,6 +4,8 @@
 cannot change inside one), so a row's insert and checks do not walk every field of the object.
 """
 
+from localorg.schema import AUDIT_FIELDS
+
 
 class FieldTable:
     """One object's fields as the per-row DML checks use them."""
@@ -23,6 +25,29 @@ class FieldTable:
         self.has_owner = odef.has("OwnerId")
         self._odef = odef
         self._by_key = {}  # a field's name as a statement's records spell it -> FieldDef
+        self._refused = {}  # (creating, upserting) -> names
+        self._references = {}  # key -> whether it names a reference or id field
+
+    def refused(self, creating: bool, upserting: bool) -> frozenset:
+        """Names of the fields an insert (`creating`; audit fields not by an upsert) or an
+        update may not set, as `dml.Transaction._clean` refuses them."""
+        names = self._refused.get((creating, upserting))
+        if names is None:
+            # fidelity: DML / fields the describe says are not createable or updateable; audit
+            # fields are set on insert only, never by an upsert (Create Audit Fields)
+            names = self._refused[creating, upserting] = frozenset(
+                f.name for f in self._odef.fields.values() if f.name != "Id" and not (
+                    (f.createable and not (upserting and f.name in AUDIT_FIELDS)) if creating
+                    else f.updateable))
+        return names
+
+    def is_reference(self, key) -> bool:
+        """Whether `key` names a reference or id field (False when it names no field)."""
+        found = self._references.get(key)
+        if found is None:
+            fdef = self._odef.fields.get(key.lower())
+            found = self._references[key] = fdef is not None and fdef.type in ("reference", "id")
+        return found
 
     def field(self, key):
         """`ObjectDef.field(key)` (INVALID_FIELD when there is none), remembered per key."""

@@ -51,7 +51,7 @@ class Org:
         self._txn = None
         self._handlers = {"insert": [], "update": [], "delete": []}
         self._objects = standard_objects()
-        self._by_prefix = None  # {first 3 characters of a key prefix: [ObjectDef]}
+        self._by_prefix = None  # ({first 3 characters of a key prefix: [ObjectDef]}, {…: first})
         with self.db.lock:
             self._load_custom_schema()
             if self.db.meta("org_id") is None:
@@ -185,8 +185,14 @@ class Org:
                 by_prefix = {}
                 for odef in self._objects.values():
                     by_prefix.setdefault(odef.key_prefix[:3], []).append(odef)
-                self._by_prefix = by_prefix
-        for odef in by_prefix.get(record_id[:3], ()):
+                # a prefix whose objects all have 3-character key prefixes: the first
+                self._by_prefix = by_prefix = (by_prefix, {
+                    prefix: odefs[0] for prefix, odefs in by_prefix.items()
+                    if all(len(o.key_prefix) == 3 for o in odefs)})
+        found = by_prefix[1].get(record_id[:3])
+        if found is not None:
+            return found
+        for odef in by_prefix[0].get(record_id[:3], ()):
             if record_id.startswith(odef.key_prefix):
                 return odef
         return None
