@@ -45,7 +45,10 @@ demo: setup
 	$(PY) -m metacheck
 	$(PY) -m localorg.demo $(DEMO_OPTIONS)
 
-# One pytest worker per core (-n auto), each test module on one worker so its module-scoped
-# org is set up once (--dist loadscope); the ten slowest tests are listed at the end.
+# pytest-xdist with one worker more than there are cores: the longest tests mostly wait on
+# cci commands (Metadata API polls), so a spare worker keeps the cores busy meanwhile. Each
+# test module runs on one worker so its module-scoped org is set up once (--dist loadscope;
+# tests/conftest.py starts the longest tests first, each on its own). The 15 slowest tests
+# are listed at the end.
 test: setup browser lint
-	$(PY) -m pytest -n auto --dist loadscope --durations=10
+	$(PY) -m pytest -n $$(( $$(nproc) + 1 )) --dist loadscope --durations=15
