@@ -11,7 +11,7 @@ import pytest
 from simple_salesforce import Salesforce
 
 from localorg.calendly import local_org
-from localorg.errors import DmlError
+from localorg.errors import DmlError, SalesforceError
 
 V = "63.0"
 START, END = "2026-03-02T10:00:00Z", "2026-03-02T10:30:00Z"
@@ -84,3 +84,29 @@ def test_a_caught_failed_event_insert_leaves_no_event_and_no_relation(org):
         assert txn.query("EventRelation", ["Id"]) == []
     with org.transaction() as txn:
         assert txn.query("Event", ["Id"]) == [] and names(txn, "Contact") == ["Invitee"]
+
+
+def test_partial_events_whose_relation_fails_after_the_write_leave_nothing(org, monkeypatch):
+    """Partial success: an Event is written before its WhoId relation is checked, so a
+    refused relation must take its Event along (its own savepoint), and only that one."""
+    from localorg.backend.rules.eventrelation import EventRelation
+
+    with org.transaction() as txn:
+        kept, refused = txn.insert("Contact", [{"LastName": "Kept"}, {"LastName": "Refused"}])
+    check = EventRelation.validate
+
+    def validate(self, txn, rel):
+        if rel["RelationId"] == refused:
+            raise SalesforceError("FIELD_INTEGRITY_EXCEPTION", "refused in this test", [])
+        check(self, txn, rel)
+
+    monkeypatch.setattr(EventRelation, "validate", validate)
+    with org.transaction() as txn:
+        results = txn.insert("Event", [
+            {"Subject": "A", "StartDateTime": START, "EndDateTime": END, "whoid": kept},
+            {"Subject": "B", "StartDateTime": START, "EndDateTime": END, "WhoId": refused},
+            {"Subject": "C", "StartDateTime": START, "EndDateTime": END}], all_or_none=False)
+    assert [r["success"] for r in results] == [True, False, True]
+    with org.transaction() as txn:
+        assert names(txn, "Event", "Subject") == ["A", "C"]
+        assert [r["RelationId"] for r in txn.query("EventRelation", ["RelationId"])] == [kept]

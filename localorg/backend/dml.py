@@ -51,8 +51,9 @@ def _now() -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _datetime_text(value: str) -> str:
-    """A datetime given as text in its stored form (a flow's rows repeat the same few)."""
+def _datetime_text(value) -> str:
+    """A datetime given as text, datetime or date, in its stored form (a statement's rows
+    repeat the same few). Equal datetimes in other time zones have the same UTC form."""
     return format_datetime(parse_datetime(value))
 
 
@@ -119,7 +120,7 @@ class Transaction:
             return int(num) if t == "int" or num.is_integer() else num
         if t == "datetime":
             try:
-                if isinstance(value, str):
+                if isinstance(value, (str, date)):  # a datetime is a date
                     return _datetime_text(value)
                 return format_datetime(parse_datetime(value))
             except (TypeError, ValueError):
@@ -306,7 +307,8 @@ class Transaction:
             write = lambda odef, record: self.insert_one(odef, record, next(fresh))  # noqa: E731
         if op != "delete":
             self._look_up_references(odef, records)
-        own_savepoint = not all_or_none and rules_for(odef.name).after_write_may_fail
+        rules = rules_for(odef.name)
+        own_savepoint = not all_or_none and rules.after_write_may_fail
         for index, record in enumerate(records):
             if index in failed:
                 results.append("failed")
@@ -314,7 +316,8 @@ class Transaction:
             # A record that fails leaves nothing: all or none, the caller rolls the whole
             # statement back; in partial mode its checks fail before it is written, or else
             # (`after_write_may_fail`) its own savepoint undoes it.
-            name = self._savepoint() if own_savepoint else None
+            name = (self._savepoint() if own_savepoint and rules.may_fail_after_write(op, record)
+                    else None)
             try:
                 stored = write(odef, record)
             except SalesforceError as exc:

@@ -11,6 +11,12 @@ class Rules:
 
     after_write_may_fail = False
 
+    def may_fail_after_write(self, op: str, given: dict) -> bool:
+        """Whether this record's after_* hook may refuse it (`op` "insert", "update", ...;
+        `given` the record as the caller wrote it); never when `after_write_may_fail` is
+        false."""
+        return self.after_write_may_fail
+
     def before_write(self, txn, given: dict, before: dict | None) -> None:
         """Refuse a write of `given` fields (before is None on insert, else the stored record)."""
 

@@ -12,6 +12,11 @@ from localorg.values import format_datetime, parse_datetime
 class Event(Rules):
     after_write_may_fail = True  # the WhoId's EventRelation is checked after the Event's write
 
+    def may_fail_after_write(self, op, given):
+        # a new Event checks and writes an EventRelation after its write only for a WhoId
+        return op != "insert" or any(key.lower() == "whoid" and value
+                                     for key, value in given.items())
+
     def derive(self, txn, full, given):
         childevents.check_update(full, given)
         start, end = full.get("StartDateTime"), full.get("EndDateTime")
