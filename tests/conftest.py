@@ -139,7 +139,8 @@ def own_cci_keychain(tmp_path_factory):
 @pytest.fixture(scope="session", autouse=True)
 def sf_convert_once(tmp_path_factory):
     """cci's in-process deploys convert each distinct source folder once (sf_convert.py)."""
-    store = tmp_path_factory.mktemp("sf-convert")
+    store = _run_folder(tmp_path_factory) / "sf-convert"
+    store.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sfdx, "sfdx", sf_convert.remembering(sfdx.sfdx, store))
         yield
