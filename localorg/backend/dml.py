@@ -425,7 +425,7 @@ class Transaction:
             raise SalesforceError("MISSING_ARGUMENT", "Id not specified in an update call",
                                   ["Id"])
         try:
-            rid = ids.to18(value)
+            rid = _to18(value)
         except ValueError:
             raise SalesforceError("MALFORMED_ID", f"malformed id {value}", ["Id"]) from None
         sobject, current = self.org.db.fetch(rid)
