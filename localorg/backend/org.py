@@ -11,7 +11,7 @@ from pathlib import Path
 from lxml import etree
 
 from localorg import ids
-from localorg.backend import settings
+from localorg.backend import collector, settings
 from localorg.backend.dml import Transaction
 from localorg.backend.packages import Package
 from localorg.backend.persistence import Database
@@ -348,7 +348,7 @@ class Org:
     @contextmanager
     def transaction(self, user_id=None):
         """All-or-none unit of work; see `localorg.backend`."""
-        with self.db.lock:
+        with self.db.lock, collector.paused():
             if self._txn is not None:
                 raise RuntimeError("a transaction is already open on this thread; use it")
             txn = Transaction(self, user_id or self.default_user_id)
