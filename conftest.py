@@ -1,5 +1,5 @@
-"""Make the project's ``tasks`` package importable in tests; skip corpus tests without it;
-give the session its own HOME.
+"""Make the project's ``tasks`` package importable in tests; skip corpus tests without it.
+(The session's own HOME: `own_cci_keychain` in tests/conftest.py.)
 
 CumulusCI replaces ``sys.modules["tasks"]`` with a synthetic package whose
 ``__path__`` starts empty and is filled with the project's ``tasks/`` folder only
@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import cumulusci.core.config.project_config  # noqa: F401  (installs the synthetic package)
-import pytest
 
 ROOT = Path(__file__).resolve().parent
 _tasks_dir = str(ROOT / "tasks")
@@ -35,13 +34,3 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "corpus" in item.keywords:
             item.add_marker(skip)
-
-@pytest.fixture(scope="session", autouse=True)
-def own_cci_keychain(tmp_path_factory):
-    """A HOME of the test session's own: `python -m localorg register` saves the local org in
-    cci's keychain under ~/.cumulusci/<project>/, which must be neither the developer's (their
-    own org `local`) nor that of another test run on the same machine."""
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOME", str(home))
-        yield home
