@@ -1,6 +1,9 @@
 """The Robot Framework API suites, run by CumulusCI's stock `robot` task against the local org.
 
     cci task run robot --org local    (suites and `exclude: browser` come from cumulusci.yml)
+
+The command itself runs in a clone (the last test) and in the README's first block; the suites'
+pass and fail cases run the same task in the test process (tests/fixtures/inprocess.py).
 """
 
 import shutil
@@ -9,9 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from cumulusci.core.exceptions import RobotTestFailure
 from robot.api import ExecutionResult
 
 from localorg.demo import ORG_NAME
+from tests.fixtures import inprocess
 from tests.fixtures.flows_org import running_copy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,20 +33,25 @@ def org_env(flows_org_home, tmp_path_factory):
 
 
 def robot(env, suites, outputdir) -> tuple:
-    result = subprocess.run(
-        [CCI, "task", "run", "robot", "--org", ORG_NAME, "-o", "suites", str(suites),
-         "-o", "options", f"outputdir:{outputdir}"],
-        cwd=ROOT, env=env, text=True, capture_output=True, timeout=600)
+    """`cci task run robot --org local -o suites SUITES -o options outputdir:OUTPUTDIR`, in
+    this process: (the RobotTestFailure the task raised, on which cci exits 1, or None; the
+    results)."""
+    failure = None
+    with inprocess.cci(env) as (project, org):
+        try:
+            inprocess.run_task(project, org, "robot", suites=str(suites),
+                               options={"outputdir": str(outputdir)})
+        except RobotTestFailure as error:
+            failure = error
     output = outputdir / "output.xml"
-    log = result.stdout[-4000:] + result.stderr[-4000:]
-    assert output.exists(), f"robot wrote no output.xml:\n{log}"
-    return result, ExecutionResult(str(output))
+    assert output.exists(), f"robot wrote no output.xml ({failure})"
+    return failure, ExecutionResult(str(output))
 
 
 def test_api_suites_pass(org_env, tmp_path):
-    result, execution = robot(org_env, API_SUITES, tmp_path)
+    failure, execution = robot(org_env, API_SUITES, tmp_path)
     stats = execution.statistics.total
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert failure is None, failure
     assert (stats.passed, stats.failed) == (5, 0)
 
 
@@ -59,8 +69,8 @@ One Booking Is Not Two Events
     @{{events}}=  Events For Invitee  wrong-${{run}}
     Length Should Be  ${{events}}  2
 """)
-    result, execution = robot(org_env, suite, tmp_path / "out")
-    assert result.returncode != 0
+    failure, execution = robot(org_env, suite, tmp_path / "out")
+    assert failure is not None  # cci exits 1 on it
     assert (execution.statistics.total.passed, execution.statistics.total.failed) == (0, 1)
     assert execution.suite.tests[0].message.endswith("should be 2 but is 1.")
 
