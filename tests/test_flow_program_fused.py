@@ -117,3 +117,21 @@ def test_project_flows_give_the_same_outputs_and_rows(monkeypatch):
     assert generated[0] == [None]
     assert len(generated[1]) == 9 and len(generated[2]["EventRelation"]) == 3
     assert generated == closures
+
+
+
+CODE = "'); __import__('os')._exit(3) #"
+
+
+def test_flow_text_stays_data_in_the_generated_python(org, generated):
+    """Literals and merge text reach the generated source as bound values, never as code: a
+    flow's text can't run Python in the local org (the process would exit with status 3)."""
+    literal = '"\n' + CODE.replace("'", "&apos;")
+    body = (var("x", value="<stringValue>abc</stringValue>") + var("out", out=True)
+            + var("lit", out=True)
+            + formula_xml("f", '"' + CODE + '" & {!x}')
+            + assign("First", [("out", "Assign", ref("f")),
+                               ("lit", "Assign", f"<stringValue>{literal}</stringValue>")]))
+    outputs = run(org, flow(body))
+    assert outputs["out"] == CODE + "abc"
+    assert outputs["lit"] == '"\n' + CODE
