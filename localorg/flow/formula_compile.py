@@ -138,49 +138,14 @@ def _call(name, args):
         return fallback
     if name == "CASE":
         return _case(args)
-    function = FUNCTIONS[name]
-
-    def wrong(exc):
-        return FormulaError(f"{name}(): wrong arguments ({exc})")
+    checked = _checked(name, FUNCTIONS[name], len(args))
     if len(args) == 1:
         (first,) = args
-
-        def call1(r):
-            value = first(r)
-            try:
-                return function(value)
-            except TypeError as exc:
-                raise wrong(exc) from None
-        return call1
+        return lambda r: checked(first(r))
     if len(args) == 2:
         first, second = args
-
-        def call2(r):
-            a, b = first(r), second(r)
-            try:
-                return function(a, b)
-            except TypeError as exc:
-                raise wrong(exc) from None
-        return call2
-
-    if len(args) == 3:
-        first, second, third = args
-
-        def call3(r):
-            a, b, c = first(r), second(r), third(r)
-            try:
-                return function(a, b, c)
-            except TypeError as exc:
-                raise wrong(exc) from None
-        return call3
-
-    def call(r):
-        values = [a(r) for a in args]
-        try:
-            return function(*values)
-        except TypeError as exc:
-            raise wrong(exc) from None
-    return call
+        return lambda r: checked(first(r), second(r))
+    return lambda r: checked(*[a(r) for a in args])
 
 
 def _logical(conjunction, args):
