@@ -67,11 +67,7 @@ class References:
 
     def getter(self, ref, element):
         """`get(interview)`: the value of a reference such as var, var.Field, $Record.Field."""
-        key = (ref, element)
-        get = self._getters.get(key)
-        if get is None:
-            get = self._getters[key] = self._reference(ref, element)
-        return get
+        return _cached(self._getters, self._reference, ref, element)
 
     def _reference(self, ref, element):
         if not isinstance(ref, str):
@@ -192,11 +188,7 @@ class References:
 
     def value(self, node, element):
         """`get(interview)` of a <value>/<rightValue> element (FlowElementReferenceOrValue)."""
-        key = (node, element)
-        get = self._values.get(key)
-        if get is None:
-            get = self._values[key] = self._value(node, element)
-        return get
+        return _cached(self._values, self._value, node, element)
 
     def _value(self, node, element):
         if node is None:
@@ -333,6 +325,15 @@ class References:
             elif self.flow.resource(low, "formula") is not None:
                 lows |= self._reads(self.flow.resource(low, "formula"), seen)
         return lows
+
+
+def _cached(cache, make, what, element):
+    """`make(what, element)`, made once per (what, element) and kept in `cache`."""
+    key = (what, element)
+    get = cache.get(key)
+    if get is None:
+        get = cache[key] = make(what, element)
+    return get
 
 
 def _assign_read(low, readers):
