@@ -84,14 +84,6 @@ class Interview:
         a flow's fault path could catch."""
         raise NotImplementedInLocalOrg(f"{what} (flow {self.flow.name}, element {element})")
 
-    def resolve(self, ref, element=""):
-        """Value of a reference such as var, var.Field, $Record.Field, $Flow.FaultMessage."""
-        return self.program.getter(ref, element)(self)
-
-    def value(self, node, element=""):
-        """The value of a <value>/<rightValue> element (FlowElementReferenceOrValue)."""
-        return self.program.value(node, element)(self)
-
     def run(self):
         plain, steps, memo = self.program.plain, self.program.steps, self.memo
         current = self.start
