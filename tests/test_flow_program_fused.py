@@ -135,3 +135,15 @@ def test_flow_text_stays_data_in_the_generated_python(org, generated):
     outputs = run(org, flow(body))
     assert outputs["out"] == CODE + "abc"
     assert outputs["lit"] == '"\n' + CODE
+
+
+def test_the_generated_code_is_what_runs(org):
+    """The generated functions, not the closures, run a flow by default (else the tests above
+    would compare the closures with themselves)."""
+    xml = flow(var("x", value="<stringValue>abc</stringValue>") + var("out", out=True)
+               + formula_xml("f", '{!x} & "!"')
+               + assign("First", [("out", "Assign", ref("f"))]))
+    assert run(org, xml)["out"] == "abc!"
+    program = model.load_shared(xml, "F").program
+    assert program.steps["First"].fn.__code__.co_filename == "<element First>"
+    assert program._makers["f"].__code__.co_filename == "<formula>"
