@@ -33,7 +33,6 @@ class Runtime:
         # (object, name) -> (FieldDef, is a field, not a relationship), for field references;
         # the schema can't change inside a transaction.
         self.fields = {}
-        self._defs = {}
         self.writable = {}  # (object, key, creating) -> how data.writable copies that key
 
     def lookup(self, sobject, name):
@@ -52,11 +51,10 @@ class Runtime:
 
     def field(self, sobject, name):
         """The FieldDef of field `name` (INVALID_FIELD when there is none)."""
-        key = (sobject, name)
-        fdef = self._defs.get(key)
-        if fdef is None:
-            fdef = self._defs[key] = self.org.describe(sobject).field(name)
-        return fdef
+        found = self.fields.get((sobject, name)) or self.lookup(sobject, name)
+        if found is None or not found[1]:
+            return self.org.describe(sobject).field(name)  # what it says of a non-field
+        return found[0]
 
     def load(self, name):
         """The version of flow `name` that runs: active, else latest (as a subflow call does)."""
