@@ -62,7 +62,7 @@ class Database:
         self._relations = {}  # Event id -> [[Id, RelationId, IsParent]]
         self._seq = None  # the id sequence's value, as `next_ids` last reserved it
         self._seq_unsaved = False  # reserved inside savepoints, written when the outer ends
-        self._depth = 0  # open savepoints
+        self._open = []  # names of the open savepoints, outermost first
         with self.lock:
             self._db.executescript(_SCHEMA)
 
@@ -76,29 +76,36 @@ class Database:
 
     def rollback(self):
         self._db.execute("ROLLBACK")
+        self._open.clear()  # a ROLLBACK ends every savepoint
+        self._seq_unsaved = False
         self._removed()
         self._indexed.clear()  # an index made inside the transaction is gone
 
     def savepoint(self, name):
         self._db.execute(f"SAVEPOINT {name}")
-        self._depth += 1
+        self._open.append(name)
 
     def release(self, name):
-        if self._depth == 1 and self._seq_unsaved:  # the outer savepoint: its ids are kept
+        if self._seq_unsaved and self._open[:1] == [name]:  # the outer one: its ids are kept
             self._save_seq()
         self._db.execute(f"RELEASE {name}")
-        self._depth -= 1
+        self._end(name)
 
     def rollback_to(self, name):
         """Undo everything since the savepoint and end it. Ids reserved since stay reserved
         until the outer savepoint is undone too (an id is never given twice)."""
         self._db.execute(f"ROLLBACK TO {name}")
         self._db.execute(f"RELEASE {name}")
-        self._depth -= 1
-        if self._depth == 0:
+        self._end(name)
+        if not self._open:
             self._seq_unsaved = False
         self._removed()
         self._indexed.clear()
+
+    def _end(self, name):
+        """Forget `name` and the savepoints opened inside it, as SQLite ends them (one left
+        open by an exception that skipped its own rollback included)."""
+        del self._open[len(self._open) - 1 - self._open[::-1].index(name):]
 
     def _removed(self):
         self.removals += 1
@@ -132,7 +139,7 @@ class Database:
         seq = self._seq if self._seq is not None else self.meta("seq", 1)
         self._seq = seq + count
         self._seq_unsaved = True
-        if not self._depth:
+        if not self._open:
             self._save_seq()
         return [ids.make_id(key_prefix, n) for n in range(seq + 1, seq + count + 1)]
 
