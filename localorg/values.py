@@ -5,11 +5,23 @@
     now_iso() -> the current time in that form
 """
 
+import time
 from datetime import UTC, date, datetime
+
+_last_stamp = (None, "")
 
 
 def now_iso() -> str:
-    return format_datetime(datetime.now(UTC))
+    """The current time, formatted once per millisecond (a statement stamps many rows in
+    one)."""
+    global _last_stamp
+    ms = time.time_ns() // 1_000_000  # the clock `datetime.now` reads
+    last = _last_stamp
+    if last[0] != ms:
+        seconds, millis = divmod(ms, 1000)
+        now = datetime.fromtimestamp(seconds, UTC).replace(microsecond=millis * 1000)
+        last = _last_stamp = (ms, format_datetime(now))
+    return last[1]
 
 
 def format_datetime(value: datetime) -> str:

@@ -7,9 +7,8 @@ Queries are run by `query` on the transaction's behalf.
 
 import functools
 import re
-import time
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from localorg import ids
 from localorg.backend import query
@@ -33,21 +32,6 @@ _canonical = functools.lru_cache(maxsize=1 << 16)(ids.to18)  # the ids a stateme
 def _to18(value) -> str:
     """`ids.to18`, remembered for text (a flow's rows name the same Event, Contact, User)."""
     return _canonical(value) if isinstance(value, str) else ids.to18(value)
-
-
-_last_stamp = (None, "")
-
-
-def _now() -> str:
-    """`now_iso()`, formatted once per millisecond (a statement stamps many rows in one)."""
-    global _last_stamp
-    ms = time.time_ns() // 1_000_000  # the clock `datetime.now` reads
-    last = _last_stamp
-    if last[0] != ms:
-        seconds, millis = divmod(ms, 1000)
-        now = datetime.fromtimestamp(seconds, UTC).replace(microsecond=millis * 1000)
-        last = _last_stamp = (ms, format_datetime(now))
-    return last[1]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -125,16 +109,14 @@ class Transaction:
                 return format_datetime(parse_datetime(value))
             except (TypeError, ValueError):
                 raise _wrong_type(fdef, value) from None
-        if t == "date":
-            try:
-                if isinstance(value, date) and not isinstance(value, datetime):
-                    return value.isoformat()
-                if isinstance(value, str) and len(value) == 10:
-                    return date.fromisoformat(value).isoformat()
-                return parse_datetime(value).date().isoformat()
-            except (TypeError, ValueError):
-                raise _wrong_type(fdef, value) from None
-        return None  # not reached: every type of _CONVERTED is handled above
+        try:  # "date", the last type of _CONVERTED
+            if isinstance(value, date) and not isinstance(value, datetime):
+                return value.isoformat()
+            if isinstance(value, str) and len(value) == 10:
+                return date.fromisoformat(value).isoformat()
+            return parse_datetime(value).date().isoformat()
+        except (TypeError, ValueError):
+            raise _wrong_type(fdef, value) from None
 
     @staticmethod
     def _text(fdef, text, check_refs):
@@ -384,7 +366,7 @@ class Transaction:
         values = self._clean(odef, record, creating=True)
         rules = rules_for(odef.name)
         rules.before_write(self, values, None)
-        stamp = _now()
+        stamp = now_iso()
         table = self._table(odef)
         full = table.blank.copy()
         full["Id"] = record_id or self.org.db.next_id(odef.key_prefix)
@@ -406,7 +388,7 @@ class Transaction:
         rules = rules_for(odef.name)
         rules.before_write(self, values, current)
         full = {**current, **values}
-        full["LastModifiedDate"] = full["SystemModstamp"] = _now()
+        full["LastModifiedDate"] = full["SystemModstamp"] = now_iso()
         full["LastModifiedById"] = self.user_id
         self._check(odef, rules, full, values)
         self.org.db.write(odef.name, full, new=False)
