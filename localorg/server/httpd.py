@@ -117,9 +117,14 @@ class LoopbackServer(ThreadedWSGIServer):
         """Serve until `shutdown`, with the garbage collector tuned for a server: the youngest
         generation is collected every 100,000 allocations instead of 700, which one flow
         transaction reached hundreds of times (docs/performance.md). Process-wide, as every
-        collector setting is; memory is still freed by reference counting as before."""
-        gc.set_threshold(100_000, *gc.get_threshold()[1:])
-        super().serve_forever(poll_interval)
+        collector setting is; memory is still freed by reference counting as before. The
+        thresholds found are put back when serving ends (a server inside a test process)."""
+        found = gc.get_threshold()
+        gc.set_threshold(100_000, *found[1:])
+        try:
+            super().serve_forever(poll_interval)
+        finally:
+            gc.set_threshold(*found)
 
     def get_request(self):
         sock, addr = self.socket.accept()
