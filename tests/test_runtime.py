@@ -596,3 +596,21 @@ def test_all_or_none_names_the_failing_record(org):
     assert exc.value.index == 1 and exc.value.message == "No Bad allowed"
     with org.transaction() as txn:
         assert txn.count("Lead") == 0
+
+
+def test_a_parent_records_field_through_a_lookup_is_not_implemented(org):
+    """{!c.Account.Name}: Salesforce reads the Account with a query; with no source for its
+    governor charge, the runtime says NOT_IMPLEMENTED instead of reading it for free."""
+    with org.transaction() as txn:
+        [account_id] = txn.insert("Account", [{"Name": "Acme"}])
+        [contact_id] = txn.insert("Contact", [{"LastName": "Client", "AccountId": account_id}])
+    body = (var("contactId", inp=True) + var("c", "SObject", obj="Contact")
+            + var("out", out=True)
+            + lookup("First", "Contact", [filt("Id", "EqualTo", ref("contactId"))], out="c",
+                     nxt="Read_Parent")
+            + assign("Read_Parent", [("out", "Assign", ref("c.Account.Name"))]))
+    with pytest.raises(NotImplementedInLocalOrg) as exc:
+        run(org, flow(body), {"contactId": contact_id})
+    assert exc.value.code == "NOT_IMPLEMENTED"
+    assert "the cross-object reference Contact.Account" in exc.value.message
+    assert "element Read_Parent" in exc.value.message

@@ -397,11 +397,9 @@ def field_of(iv, value, part, element):
     rid = value.get(fdef.name)
     if rid is None:
         return None
-    parent_type = rt.org.object_for_id(rid).name
-    # A parent-field reference: read through without a SOQL charge (a divergence from
-    # Salesforce, which counts a query for cross-object references).
-    parent = rt.txn.retrieve(parent_type, rid)
-    return {**parent, "attributes": {"type": parent_type}} if parent else None
+    # A parent record through a lookup ({!var.Account.Name}): Salesforce reads it with a query
+    # whose governor charge no source here states, so the runtime does not fake it.
+    iv.unsupported(element, f"the cross-object reference {sobject}.{part}")
 
 
 def caster(dtype, scale):
