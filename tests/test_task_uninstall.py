@@ -8,7 +8,6 @@ import re
 import pytest
 from cumulusci.core.config import TaskConfig
 from cumulusci.core.exceptions import TaskOptionsError
-from cumulusci.core.flowrunner import FlowCoordinator
 from cumulusci.salesforce_api.metadata import ApiListMetadata, ApiRetrieveUnpackaged
 
 from tasks.uninstall import DeleteProjectMetadata
@@ -38,10 +37,7 @@ def local(local_org):
 
 
 def run_flow(project_config, cci_org, live, name, options=None):
-    coordinator = FlowCoordinator(project_config, project_config.get_flow(name),
-                                  options=options or {})
-    coordinator.run(cci_org(live))
-    return [(r.task_name, r.return_values) for r in coordinator.results]
+    return inprocess.run_flow(project_config, cci_org(live), name, options)
 
 
 def org_metadata(org_config, make_task):
