@@ -6,7 +6,6 @@ The command itself runs in a clone (the last test) and in the README's first blo
 pass and fail cases run the same task in the test process (tests/fixtures/inprocess.py).
 """
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from robot.api import ExecutionResult
 
 from localorg.demo import ORG_NAME
 from tests.fixtures import inprocess
+from tests.fixtures.checkout import copy_of_checkout
 from tests.fixtures.flows_org import running_copy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,15 +79,7 @@ def test_robot_task_runs_in_a_clone_with_a_local_origin(org_env, tmp_path):
     """`cci task run robot --org local` as the README shows it, in a clone whose origin is a
     local path (stock CumulusCI failed there with "list index out of range"): the suites pass
     and the results land in robot/CalendlySync/results/, not in the checkout's root."""
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    for part in ("cumulusci.yml", "tasks", "robot"):  # this checkout's state, committed or not
-        source, target = ROOT / part, clone / part
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("results", "__pycache__"))
-        else:
-            shutil.copy2(source, target)
+    clone = copy_of_checkout(tmp_path / "clone")  # this checkout's state, committed or not
     # A short local path, as a clone of a clone on a build machine has (never fetched here).
     subprocess.run(["git", "remote", "set-url", "origin", "/srv/calendly"], cwd=clone, check=True)
     result = subprocess.run([CCI, "task", "run", "robot", "--org", ORG_NAME], cwd=clone,
