@@ -11,7 +11,7 @@ import string
 
 _SUFFIX_CHARS = string.ascii_uppercase + "012345"
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
-_ID_RE = re.compile(r"^[0-9A-Za-z]{15}([0-9A-Za-z]{3})?$")
+_ID_RE = re.compile(r"[0-9A-Za-z]{15}([0-9A-Za-z]{3})?")
 
 
 # Each character as "1" when it is an upper-case letter, else "0"; a chunk's five such marks
@@ -33,7 +33,7 @@ def to18(value: str) -> str:
 
     An 18-character id whose suffix does not match its body is malformed, as on Salesforce.
     """
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         raise ValueError(f"malformed id: {value!r}")
     body = value[:15]
     suffix = checksum(body)

@@ -48,7 +48,8 @@ def test_checksum_matches_salesforce_example():
 
 
 def test_malformed_ids_rejected():
-    for bad in ("a0D30000001n7Pi123", "short", "a0D30000001n7P!", None):
+    for bad in ("a0D30000001n7Pi123", "short", "a0D30000001n7P!", None,
+                "a0D30000001n7Pi\n", "a0D30000001n7PiEAI\n"):  # no line end after an id
         assert not ids.is_id(bad)
 
 
