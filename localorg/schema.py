@@ -8,7 +8,6 @@ from Salesforce source-format metadata (`objects/<Object>/<Object>.object-meta.x
 lxml.
 """
 
-import copy
 import functools
 import json
 from dataclasses import asdict, dataclass, field
@@ -190,15 +189,22 @@ def _describe_data(name: str) -> dict:
     return json.loads((DESCRIBES / f"{name}.json").read_text())
 
 
+@functools.cache
+def _fields_json(name: str) -> str:
+    """The object's describe fields, each over the attributes' zero values, as JSON text:
+    decoding it makes a fresh copy of every field far sooner than `copy.deepcopy` (each new org
+    takes one of each standard object)."""
+    zeros = _describe_data("_attributes")
+    return json.dumps([{**zeros, **trimmed} for trimmed in _describe_data(name)["fields"]])
+
+
 def object_from_data(name: str) -> ObjectDef:
     """The object `name` as described by `localorg/describes/<name>.json` (a fresh copy)."""
-    zeros = _describe_data("_attributes")
-    data = _describe_data(name)
-    flags = data["object"]
+    flags = _describe_data(name)["object"]
     odef = ObjectDef(name, flags.get("keyPrefix") or "", flags.get("label", name),
                      flags.get("labelPlural", ""), flags=dict(flags))
-    for trimmed in data["fields"]:
-        odef.add(field_from_describe({**copy.deepcopy(zeros), **copy.deepcopy(trimmed)}))
+    for attrs in json.loads(_fields_json(name)):
+        odef.add(field_from_describe(attrs))
     return odef
 
 
