@@ -11,6 +11,9 @@ a real org, so every shell sees it and cci refreshes its token as for any org (t
 answers the refresh token flow: `oauth`). The server keeps its port across restarts when it is
 free; `start` updates the registration when the port or token changed. The token and the refresh
 token are never printed or logged.
+
+requests, the backend and cci's keychain are imported by the commands that use them: `stop` and
+`status` of a stopped org need none of them, and the server does not need requests.
 """
 
 import argparse
@@ -24,9 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import requests
-
-from localorg.backend.packages import VERSION_RE
 from localorg.server import ccireg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,6 +80,8 @@ def read_token(folder: Path | None = None) -> str:
 
 
 def healthy(state: dict, token: str, folder: Path | None = None) -> bool:
+    import requests
+
     try:
         response = requests.get(f"{state['url']}/services/data",
                                 headers={"Authorization": f"Bearer {token}"},
@@ -96,6 +98,8 @@ def calendly_version(state: dict, token: str) -> str | None:
              "SubscriberPackageVersion.MinorVersion, SubscriberPackageVersion.PatchVersion, "
              "SubscriberPackageVersion.BuildNumber, SubscriberPackageVersion.IsBeta "
              "FROM InstalledSubscriberPackage")
+    import requests
+
     try:
         response = requests.get(f"{state['url']}/services/data/v63.0/tooling/query",
                                 params={"q": query}, headers={"Authorization": f"Bearer {token}"},
@@ -196,6 +200,8 @@ def org_config(state: dict, folder: Path | None = None) -> dict:
     """The cci org config of the running org. It already holds what cci adds when it loads the
     org (userinfo, org_type, is_sandbox, instance_name, namespace: OrgConfig._load_userinfo and
     _load_orginfo) and the refresh token cci renews the access token with."""
+    import requests
+
     folder = folder or home()
     token = read_token(folder)
     verify = str(folder / "cert.pem")  # the org's own certificate: quicker than the bundle
@@ -357,6 +363,8 @@ def org_name(text: str) -> str:
 def package_version(text: str) -> str:
     """--calendly-version: MAJOR.MINOR[.PATCH][bBETA] as the org's package rows report it, or
     'none' for an org without the package."""
+    from localorg.backend.packages import VERSION_RE
+
     if text.lower() == "none" or VERSION_RE.match(text):
         return text.lower() if text.lower() == "none" else text
     raise argparse.ArgumentTypeError(

@@ -275,3 +275,20 @@ def test_the_wrapper_finds_the_org_a_command_line_uses(monkeypatch):
 
     monkeypatch.setattr(ccirun.ccireg, "project_keychain", Keychain)
     assert ccirun.org_name(["flow", "run", "dev_org"]) == "my_default"
+
+
+# The modules a command imports, printed after it ran (`python -m localorg ARGS` in-process).
+IMPORTED = ("import sys\nfrom localorg.__main__ import main\ncode = main(sys.argv[1:])\n"
+            "print(sorted(m for m in ('requests', 'cumulusci', 'localorg.backend') "
+            "if m in sys.modules))\nsys.exit(code)\n")
+
+
+@pytest.mark.parametrize("command, code", [("stop", 0), ("status", 3)])
+def test_stop_and_status_of_a_stopped_org_import_no_client_nor_backend(tmp_path, command, code):
+    """They only read server.json: requests, cci and the record store are left unimported
+    (each costs 20-300 ms of start-up), as `localorg.cli` promises."""
+    env = {**os.environ, "LOCALORG_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", IMPORTED, command], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == code and "not running" in result.stderr
+    assert result.stdout.strip() == "[]", result.stderr
