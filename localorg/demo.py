@@ -28,6 +28,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from localorg.lead_conversion import ConversionError, convert_listed
+from localorg.server.ccirun import SF_DEFAULTS
 from localorg.server.tls import CERT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,10 +74,10 @@ def local_home() -> Path:
 
 def register_env(name: str = ORG_NAME) -> dict:
     """Registers the running org as cci org `name` (saved in cci's keychain) and returns the
-    environment cci runs in: the checkout's tools first on PATH and the org's certificate
-    trusted, as `bin/cci` sets them."""
+    environment cci runs in: the checkout's tools first on PATH, the org's certificate
+    trusted and sf's telemetry and update checks off, as `bin/cci` sets them."""
     localorg("register", "--name", name, "--no-verify", capture=True)
-    env = dict(os.environ)
+    env = {**SF_DEFAULTS, **os.environ}
     tools = [str(ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent)]
     env["PATH"] = os.pathsep.join(tools + [env.get("PATH", "")])
     env["REQUESTS_CA_BUNDLE"] = str(local_home() / "ca-bundle.pem")

@@ -277,6 +277,19 @@ def test_the_wrapper_finds_the_org_a_command_line_uses(monkeypatch):
     assert ccirun.org_name(["flow", "run", "dev_org"]) == "my_default"
 
 
+def test_the_wrapper_runs_sf_without_telemetry_or_update_checks_unless_told():
+    """bin/cci's sf is the checkout's pinned one: no upload nor version check behind each
+    command (two background Node processes), as `make` runs it; a shell's own value stays."""
+    from localorg.server import ccirun
+
+    env = ccirun.cci_env({"PATH": "/usr/bin:/bin", "SF_DISABLE_TELEMETRY": "false"})
+    assert env["PATH"].split(os.pathsep) == [str(ROOT / "node_modules" / ".bin"),
+                                             str(ROOT / ".venv" / "bin"), "/usr/bin", "/bin"]
+    assert (env["SF_DISABLE_TELEMETRY"], env["SF_DISABLE_AUTOUPDATE"],
+            env["SF_AUTOUPDATE_DISABLE"], env["SF_SKIP_NEW_VERSION_CHECK"]) == (
+        "false", "true", "true", "true")
+
+
 # The modules a command imports, printed after it ran (`python -m localorg ARGS` in-process).
 IMPORTED = ("import sys\nfrom localorg.__main__ import main\ncode = main(sys.argv[1:])\n"
             "print(sorted(m for m in ('requests', 'cumulusci', 'localorg.backend') "

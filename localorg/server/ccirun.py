@@ -8,6 +8,12 @@ org's bundle (public roots plus its certificate) when the org named by --org is 
 (ccireg.HOME_KEY in its config). For such an org it also checks the server first: not running
 is said plainly, with the command that starts it (cci would say "We encountered an error with
 your internet connection"); running at another address updates the registration.
+
+The sf that cci runs is the checkout's, pinned in package-lock.json, so the wrapper turns off
+what would change or report on it, as `make` and metacheck do: its autoupdate and update
+check (a background Node process asking the npm registry for a newer version) and its
+telemetry upload (a background Node process after each command). A shell that sets any of
+these variables keeps its own value.
 """
 
 import os
@@ -18,6 +24,12 @@ from localorg import cli
 from localorg.server import ccireg
 
 ROOT = ccireg.ROOT
+SF_DEFAULTS = {
+    "SF_DISABLE_TELEMETRY": "true",
+    "SF_AUTOUPDATE_DISABLE": "true",
+    "SF_DISABLE_AUTOUPDATE": "true",  # the variable sf's update hook reads
+    "SF_SKIP_NEW_VERSION_CHECK": "true",
+}
 
 
 def org_name(argv: list) -> str | None:
@@ -58,10 +70,16 @@ def check_local_org(name: str, env: dict) -> str | None:
     return None
 
 
-def main(argv: list) -> int:
-    env = dict(os.environ)
+def cci_env(environ: dict) -> dict:
+    """`environ` with the checkout's tools first on PATH and SF_DEFAULTS where it has none."""
+    env = {**SF_DEFAULTS, **environ}
     tools = [str(ROOT / "node_modules" / ".bin"), str(ROOT / ".venv" / "bin")]
-    env["PATH"] = os.pathsep.join(tools + [env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join(tools + [environ.get("PATH", "")])
+    return env
+
+
+def main(argv: list) -> int:
+    env = cci_env(dict(os.environ))
     name = org_name(argv)
     if name:
         problem = check_local_org(name, env)
