@@ -39,19 +39,19 @@ def test_wrong_arguments_name_the_function(org, generated):
             + assign("First", [("out", "Assign", ref("bad"))]))
     with pytest.raises(FlowFault) as exc:
         run(org, flow(body))
-    assert exc.value.message == ("Flow F, element First: formula bad: LEN(): wrong arguments "
-                                 "(<lambda>() takes 1 positional argument but 2 were given)")
+    assert exc.value.message == ("Flow F, element First: formula bad: Incorrect number of "
+                                 "parameters for function 'LEN()'. Expected 1, received 2")
 
 
 def test_wrong_arguments_in_a_formula_another_reads(org, generated):
     body = (var("x", value="<stringValue>abc</stringValue>") + var("out", out=True)
-            + formula_xml("inner", "FIND({!x})", "Number")
+            + formula_xml("inner", "FIND({!x}, 5)", "Number")
             + formula_xml("outer", 'TEXT({!inner}) & "!"')
             + assign("First", [("out", "Assign", ref("outer"))]))
     with pytest.raises(FlowFault) as exc:
         run(org, flow(body))
-    assert exc.value.message.startswith(
-        "Flow F, element outer: formula inner: FIND(): wrong arguments (")
+    assert exc.value.message == (
+        "Flow F, element outer: formula inner: Incorrect parameter type for function 'FIND()'")
 
 
 def test_a_variable_read_before_it_is_set_up(org, generated):

@@ -7,6 +7,7 @@ from test_runtime import assign, b, decision, filt, flow, leads, lookup, ref, ru
 from localorg.calendly import local_org
 from localorg.conditions import Cmp
 from localorg.flow import formula
+from localorg.flow.interpreter import FlowFault
 from localorg.flow.trigger import run_flow
 
 
@@ -137,3 +138,27 @@ def test_bulkified_per_element_and_per_call_site(org):
     assert leads(org, 30)["soql"] == 1  # one call site only
     with org.transaction() as txn:
         assert txn.count("Lead", Cmp("Company", "=", "Acme")) == 45
+
+
+@pytest.mark.parametrize("expression, message", [
+    # stored before the deploy check refused it (org.deploy_flow stores without checks)
+    ("LEN({!x}, {!x})",
+     "Incorrect number of parameters for function 'LEN()'. Expected 1, received 2"),
+    ("BLANKVALUE({!x})",
+     "Incorrect number of parameters for function 'BLANKVALUE()'. Expected 2, received 1"),
+    ("IF(TRUE, {!x})",
+     "Incorrect number of parameters for function 'IF()'. Expected 3, received 2"),
+    ("CASE({!x}, &quot;a&quot;, &quot;b&quot;, &quot;c&quot;, &quot;d&quot;)",
+     "Incorrect number of parameters for function 'CASE()'. Expected 6, received 5"),
+    # a value of a type the function does not take
+    ("LEN(5)", "Incorrect parameter type for function 'LEN()'"),
+    ("LOWER(5)", "Incorrect parameter type for function 'LOWER()'"),
+])
+def test_a_bad_formula_call_fails_the_interview_in_salesforce_words(org, expression, message):
+    body = (var("x", value=s("a")) + var("out")
+            + "<formulas><name>bad</name><dataType>String</dataType>"
+            f"<expression>{expression}</expression></formulas>"
+            + assign("First", [("out", "Assign", ref("bad"))]))
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body))
+    assert exc.value.message == f"Flow F, element First: formula bad: {message}"

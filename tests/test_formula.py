@@ -131,3 +131,26 @@ def test_bad_arguments_are_errors():
 
 def test_references_listed():
     assert formula.references(formula.parse("IF({!a}, {!b.C}, LEN({!d}))")) == ["a", "b.C", "d"]
+
+
+def test_every_function_has_a_signature():
+    """The arity table (formula_signatures.py) covers exactly the functions the engine runs."""
+    from localorg.flow.formula_signatures import SIGNATURES
+    assert sorted(SIGNATURES) == sorted(formula.FUNCTIONS)
+
+
+@pytest.mark.parametrize("expr, message", [
+    ("LEN(1, 2)", "Incorrect number of parameters for function 'LEN()'. Expected 1, received 2"),
+    ("now(1)", "Incorrect number of parameters for function 'NOW()'. Expected 0, received 1"),
+    ("AND()", "Incorrect number of parameters for function 'AND()'. Expected 1, received 0"),
+    ("LPAD(1)", "Incorrect number of parameters for function 'LPAD()'. Expected 2, received 1"),
+    ("CASE(1, 2, 3, 4, 5)",
+     "Incorrect number of parameters for function 'CASE()'. Expected 6, received 5"),
+])
+def test_a_call_with_the_wrong_number_of_arguments_fails_to_parse(expr, message):
+    with pytest.raises(formula.FormulaError) as exc:
+        formula.parse(expr)
+    assert exc.value.message == message
+    with pytest.raises(formula.FormulaError) as exc:  # parsed unchecked: evaluating it fails
+        engine["run"](formula.parse(expr, check_arity=False), {}.__getitem__)
+    assert exc.value.message == message

@@ -3,7 +3,9 @@
 Why our own: no Python library evaluates Salesforce's formula language. Supported: literals
 (numbers, "text"/'text', TRUE/FALSE/NULL), merge fields `{!var.Field}` (resolved by the caller),
 operators `& + - * / ^ = == != <> < > <= >= && || !` and the functions in FUNCTIONS. An unknown
-function is an error naming it, raised when the formula is parsed (i.e. when the flow loads).
+function is an error naming it, raised when the formula is parsed (i.e. when the flow loads); so
+is a call with a number of arguments its signature (formula_signatures.py) does not allow, unless
+the caller parses with `check_arity=False` (a flow stored before: evaluating that call fails).
 
 Null semantics follow Flow's "treat blanks as blanks": arithmetic with null gives null, `&`
 treats null as ""; a blank text compares as "" (so null <> "x" is true); any other comparison
@@ -19,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from localorg.errors import SalesforceError
+from localorg.flow.formula_signatures import arity_problem
 from localorg.values import parse_datetime
 
 
@@ -27,6 +30,11 @@ class FormulaError(SalesforceError):
 
     def __init__(self, message):
         super().__init__("FORMULA_ERROR", message)
+
+
+class UnknownFunction(FormulaError):
+    """A function this engine does not implement (Salesforce may: the deploy check lets it
+    pass, the flow fails to load here)."""
 
 
 _TOKEN = re.compile(r"""
@@ -67,9 +75,10 @@ class Parser:
     LEVELS = [("||",), ("&&",), ("=", "==", "!=", "<>"), ("<", ">", "<=", ">="),
               ("+", "-", "&"), ("*", "/"), ("^",)]
 
-    def __init__(self, text):
+    def __init__(self, text, check_arity=True):
         self.tokens = tokenize(text)
         self.i = 0
+        self.check_arity = check_arity
 
     def peek(self):
         return self.tokens[self.i]
@@ -127,8 +136,10 @@ class Parser:
                         args.append(self.binary(0))
                 self.take(")")
                 if upper not in FUNCTIONS:
-                    raise FormulaError(f"unknown function {value}() (not implemented by the "
-                                       "local org's formula engine)")
+                    raise UnknownFunction(f"unknown function {value}() (not implemented by the "
+                                          "local org's formula engine)")
+                if self.check_arity and arity_problem(upper, len(args)):
+                    raise FormulaError(arity_problem(upper, len(args)))
                 return ("call", upper, args)
             if upper in ("TRUE", "FALSE"):
                 return ("lit", upper == "TRUE")
@@ -138,9 +149,9 @@ class Parser:
         raise FormulaError(f"unexpected {value or 'end of formula'!r}")
 
 
-def parse(text: str):
+def parse(text: str, check_arity=True):
     """Parse a formula; raise FormulaError naming the problem."""
-    return Parser(text or "").parse()
+    return Parser(text or "", check_arity).parse()
 
 
 def references(node) -> list:
@@ -401,9 +412,9 @@ def evaluate(node, resolve):
             return compare_order(op, a, b)
         return _arith(op, a, b)
     name, args = node[1], node[2]
+    if arity_problem(name, len(args)):
+        raise FormulaError(arity_problem(name, len(args)))
     if name == "IF":
-        if len(args) != 3:
-            raise FormulaError("IF takes 3 arguments")
         return evaluate(args[1] if evaluate(args[0], resolve) else args[2], resolve)
     if name == "AND":
         return all(bool(evaluate(a, resolve)) for a in args)
@@ -420,11 +431,15 @@ def evaluate(node, resolve):
             candidate = evaluate(pairs[i], resolve)
             if evaluate(("op", "=", ("lit", subject), ("lit", candidate)), resolve):
                 return evaluate(pairs[i + 1], resolve)
-        if len(pairs) % 2 == 0:
-            raise FormulaError("CASE needs an else value as its last argument")
         return evaluate(pairs[-1], resolve)
     values = [evaluate(a, resolve) for a in args]
     try:
         return FUNCTIONS[name](*values)
-    except TypeError as exc:
-        raise FormulaError(f"{name}(): wrong arguments ({exc})") from None
+    except (TypeError, AttributeError):
+        raise wrong_type(name) from None
+
+
+def wrong_type(name):
+    """A function given a value of a type it does not take (e.g. LEN of a number): Salesforce
+    refuses such a formula when it is saved; the runtime says so without Python's words."""
+    return FormulaError(f"Incorrect parameter type for function '{name}()'")

@@ -8,9 +8,10 @@ whatever `run` is given (the flow runtime gives the interview), instead of `reso
 
 `run` is one generated Python function: the formula as one Python expression (IF as `x if c
 else y`, AND as `and`, a `&` chain as `+` of texts, each function call through a wrapper that
-turns its TypeError into FormulaError), so an evaluation makes one call per function instead of
-one per node. Whatever has no such expression (CASE, an IF without 3 arguments) is a closure the
-expression calls; a formula Python can't compile (nested too deep) is closures throughout.
+turns a value of a wrong type into FormulaError), so an evaluation makes one call per function
+instead of one per node. Whatever has no such expression (CASE, a call with a number of
+arguments its signature does not allow) is a closure the expression calls; a formula Python
+can't compile (nested too deep) is closures throughout.
 """
 
 from localorg.flow.formula import (
@@ -22,7 +23,9 @@ from localorg.flow.formula import (
     is_blank,
     num,
     text,
+    wrong_type,
 )
+from localorg.flow.formula_signatures import arity_problem
 
 
 def _by_name(name):
@@ -122,9 +125,9 @@ def _operator(op, a, b):
 
 
 def _call(name, args):
+    if arity_problem(name, len(args)):  # a formula parsed with check_arity=False
+        return _fail(arity_problem(name, len(args)))
     if name == "IF":
-        if len(args) != 3:
-            return _fail("IF takes 3 arguments")
         test, then, other = args
         return lambda r: then(r) if test(r) else other(r)
     if name in ("AND", "OR"):
@@ -173,8 +176,6 @@ def _case(args):
         for i in range(0, len(pairs) - 1, 2):
             if compare_equal(value, pairs[i](r), True):
                 return pairs[i + 1](r)
-        if len(pairs) % 2 == 0:
-            raise FormulaError("CASE needs an else value as its last argument")
         return pairs[-1](r)
     return case
 
@@ -193,8 +194,8 @@ class Source:
 
     `inline(name, bind)` may give a merge field's value as an expression instead of a call of
     its accessor. With `direct`, functions are called as they are, not through a wrapper naming
-    them in a FormulaError: the caller catches their TypeError and evaluates again through the
-    wrappers."""
+    them in a FormulaError: the caller catches their TypeError or AttributeError and evaluates
+    again through the wrappers."""
 
     def __init__(self, ref, inline=None, direct=False):
         self.ref, self.inline, self.direct = ref, inline, direct
@@ -238,9 +239,9 @@ class Source:
 
     def call(self, name, args):
         """The expression of a function call, or None for a closure to do it."""
+        if arity_problem(name, len(args)):
+            return None
         if name == "IF":
-            if len(args) != 3:
-                return None
             test, then, other = (self.expr(a) for a in args)
             return f"({then} if {test} else {other})"
         if name in ("AND", "OR"):
@@ -249,8 +250,6 @@ class Source:
             joined = f" {name.lower()} ".join(f"bool({self.expr(a)})" for a in args)
             return f"({joined})"
         if name in ("BLANKVALUE", "NULLVALUE"):
-            if len(args) != 2:
-                return None
             value, fallback = self.expr(args[0]), self.expr(args[1])
             slot = f"t{len(self.names)}"
             self.names[slot] = None  # keeps the temporary's name unique
@@ -265,28 +264,26 @@ class Source:
 
 
 def _checked(name, function, count):
-    """`function` of `count` arguments, its TypeError (wrong arguments) raised as FormulaError
-    naming it."""
-    def wrong(exc):
-        return FormulaError(f"{name}(): wrong arguments ({exc})")
+    """`function` of `count` arguments (a count its signature allows), a value of a type it
+    does not take (TypeError, AttributeError) raised as FormulaError naming it."""
     if count == 1:
         def call1(a):
             try:
                 return function(a)
-            except TypeError as exc:
-                raise wrong(exc) from None
+            except (TypeError, AttributeError):
+                raise wrong_type(name) from None
         return call1
     if count == 2:
         def call2(a, b):
             try:
                 return function(a, b)
-            except TypeError as exc:
-                raise wrong(exc) from None
+            except (TypeError, AttributeError):
+                raise wrong_type(name) from None
         return call2
 
     def call(*values):
         try:
             return function(*values)
-        except TypeError as exc:
-            raise wrong(exc) from None
+        except (TypeError, AttributeError):
+            raise wrong_type(name) from None
     return call

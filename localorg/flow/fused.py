@@ -4,10 +4,11 @@ A formula's accessor is one generated function: the memo check, the formula as o
 expression (variables read from the interview's dict, functions called directly) and the cast
 to the formula's data type. Whatever that fast path cannot decide alone is decided by the
 closure it replaces (`slow`, references.py), which raises exactly what it raised before:
-a KeyError (a variable read while the interview sets its variables up) or a TypeError (a
-function given wrong arguments, which the closure names in a FormulaError) makes the generated
-function evaluate again through `slow`. Formula functions have no side effects, so evaluating
-again gives the same value or error (NOW and TODAY read the clock again).
+a KeyError (a variable read while the interview sets its variables up), a TypeError or an
+AttributeError (a function given a value of a type it does not take, which the closure names in
+a FormulaError) makes the generated function evaluate again through `slow`. Formula functions
+have no side effects, so evaluating again gives the same value or error (NOW and TODAY read the
+clock again).
 
 An Assignment or Decision element is one generated function too (`assignment_step`,
 `decision_step`): its items or rules in order, variables read and written in the interview's
@@ -70,7 +71,7 @@ def make(EL, SLOW):
             v = {expr}
         except FormulaError as exc:
             r.fail(EL, f"formula {{KEY}}: {{exc.message}}")
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, AttributeError):
             return SLOW(r)
         {cast}
         memo[KEY] = v
