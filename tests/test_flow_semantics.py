@@ -1,5 +1,6 @@
 """Flow runtime semantics Salesforce documents: null versus "", IsNull/IsBlank, subflow text
-inputs, TRIM, and bulkification per element and call path (docs/fidelity.md, Flow runtime)."""
+inputs, TRIM, bulkification per element and call path, formula calls and Get Records limits a
+stored flow gets wrong, $Flow.CurrentDate's time zone (docs/fidelity.md, Flow runtime)."""
 
 import pytest
 from test_runtime import assign, b, decision, filt, flow, leads, lookup, ref, run, s, var
@@ -162,3 +163,30 @@ def test_a_bad_formula_call_fails_the_interview_in_salesforce_words(org, express
     with pytest.raises(FlowFault) as exc:
         run(org, flow(body))
     assert exc.value.message == f"Flow F, element First: formula bad: {message}"
+
+
+@pytest.mark.parametrize("limit, shown", [
+    # stored before the deploy check refused it (org.deploy_flow stores without checks)
+    ("<numberValue>2.5</numberValue>", "2.5"),
+    ("<numberValue>0</numberValue>", "0"),
+    # a reference whose value at run time is no count of records
+    ("<elementReference>how_many</elementReference>", "abc"),
+])
+def test_a_get_records_limit_that_is_no_count_fails_the_interview(org, limit, shown):
+    body = (var("how_many", value=s("abc")) + var("found", "SObject", coll=True, obj="Contact")
+            + lookup("First", "Contact", [], out="found", first=False,
+                     extra=f"<limit>{limit}</limit>"))
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body))
+    assert exc.value.message == ("Flow F, element First: the limit of records to get must be a "
+                                 f"whole number of at least 1, got {shown}")
+
+
+def test_a_whole_limit_limits_the_records(org):
+    body = (var("found", "SObject", coll=True, obj="Contact", out=True)
+            + lookup("First", "Contact", [], out="found", first=False,
+                     extra="<limit><numberValue>2.0</numberValue></limit>"))
+    with org.transaction() as txn:
+        txn.insert("Contact", [{"LastName": f"C{i}"} for i in range(3)])
+    assert len(run(org, flow(body))["found"]) == 2
+

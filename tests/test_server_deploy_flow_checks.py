@@ -1,10 +1,11 @@
 """Flow deploy checks Salesforce makes that the local org makes too: a flow formula calling a
-function with the wrong number of arguments fails the Flow component and deploys nothing."""
+function with the wrong number of arguments, or a Get Records limit that is no count of records,
+fails the Flow component and deploys nothing."""
 
 import pytest
 
 from localorg.calendly import local_org
-from tests.test_server_metadata import NS, REJECT_FLOW, deploy, failures
+from tests.test_server_metadata import LOOKUP_FLOW, NS, REJECT_FLOW, deploy, failures
 
 INVALID = "field integrity exception: unknown (The formula expression is invalid: {})"
 
@@ -65,3 +66,48 @@ def test_an_entry_formula_is_checked_too(live):
     [failure] = failures(doc)
     assert failure["problem"] == INVALID.format(
         "Incorrect number of parameters for function 'NOT()'. Expected 1, received 0")
+
+
+def with_limit(limit: str) -> str:
+    """LOOKUP_FLOW (a Get Records of Contact, Draft) with a <limit> and a Text and a Number
+    variable to reference."""
+    xml = LOOKUP_FLOW.format(field="Email", record_field="Calendly__InviteeEmail__c")
+    xml = xml.replace("        <object>Contact</object>",
+                      f"        <limit>{limit}</limit>\n        <object>Contact</object>")
+    variables = "".join(
+        f"    <variables>\n        <name>{name}</name>\n        <dataType>{dtype}</dataType>\n"
+        "        <isCollection>false</isCollection>\n        <isInput>false</isInput>\n"
+        "        <isOutput>false</isOutput>\n    </variables>\n"
+        for name, dtype in (("Label_Text", "String"), ("How_Many", "Number")))
+    return xml.replace("</Flow>", variables + "</Flow>")
+
+
+@pytest.mark.parametrize("limit, shown", [
+    ("<numberValue>0</numberValue>", "numberValue 0"),
+    ("<numberValue>2.5</numberValue>", "numberValue 2.5"),
+    ("<numberValue>-3</numberValue>", "numberValue -3"),
+    ("<stringValue>ten</stringValue>", "stringValue ten"),
+    ("<elementReference>Label_Text</elementReference>", "elementReference Label_Text"),
+])
+def test_a_get_records_limit_that_is_no_count_of_records_fails(live, limit, shown):
+    doc = deploy(live, {"flows/Look_Up.flow": with_limit(limit)})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Failed"
+    [failure] = failures(doc)
+    assert failure["componentType"] == "Flow" and failure["problemType"] == "Error"
+    assert failure["problem"] == (
+        "field integrity exception: unknown (The limit of Get Records element Get_Contacts "
+        f"must be a whole number of at least 1 or a Number resource, not {shown})")
+    assert not [f for f in live.org.flows() if f["name"] == "Look_Up"]
+
+
+def test_a_non_numeric_limit_is_refused_by_the_schema(live):
+    doc = deploy(live, {"flows/Look_Up.flow": with_limit("<numberValue>ten</numberValue>")})
+    [failure] = failures(doc)
+    assert "'ten' is not a valid number for <numberValue>" in failure["problem"]
+
+
+@pytest.mark.parametrize("limit", ["<numberValue>10.0</numberValue>",
+                                   "<elementReference>How_Many</elementReference>"])
+def test_a_whole_limit_or_a_number_resource_deploys(live, limit):
+    doc = deploy(live, {"flows/Look_Up.flow": with_limit(limit)})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)

@@ -63,7 +63,7 @@ Modules, by job (the HTTP layer, `localorg.server`, only parses requests and sha
 - queries: `query` (the one query engine), `soql_run` (a SOQL text run, query locators),
   `tooling` and `setup_views` (read-only virtual objects queried by the same engine);
 - metadata: `deploy`, `retrieve`, `jobs` (their async ids), `metadata_types`, `flow_refs`,
-  `flow_checks` (flow formulas a deploy refuses),
+  `flow_checks` (flow formulas and Get Records limits a deploy refuses),
   `package_deploy` (InstalledPackage upgrades); `api_usage` (Sforce-Limit-Info).
 """
 

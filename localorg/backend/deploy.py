@@ -1,8 +1,8 @@
 """Metadata API deploys: read the zip, check each component, apply all or none.
 
 Checks: Salesforce's Metadata API schema (`metacheck.schema`) per component, unsupported types
-named in a component failure, never a silent success; a Flow's field references (`flow_refs`)
-and formulas (`flow_checks`). Applying, in one all-or-none step
+named in a component failure, never a silent success; a Flow's field references (`flow_refs`),
+formulas and Get Records limits (`flow_checks`). Applying, in one all-or-none step
 (rollbackOnError, as CumulusCI asks): Flow -> a flow version in the store (active when
 `<status>Active`); Layout, Profile, PermissionSet -> stored source for retrieve and the Event
 page; CustomObject / CustomField -> the org's schema; InstalledPackage -> nothing for the installed
@@ -214,7 +214,7 @@ def check(comp: Component, org, added=None) -> None:
         root = etree.fromstring(comp.body)
         comp.problems += [(problem, "Error", line) for problem, line
                           in flow_refs.problems(root, lambda o, f: field_exists(org, added, o, f))
-                          + flow_checks.formula_problems(root)]
+                          + flow_checks.problems(root)]
     elif comp.kind == "CustomObject":
         try:
             org.describe(comp.full_name)

@@ -1,24 +1,36 @@
-"""Deploy checks of a Flow's formulas: what Salesforce refuses when a flow is saved.
+"""Deploy checks of a Flow's formulas and Get Records limits: what Salesforce refuses when a
+flow is saved, so the local org never stores a flow that would fail here in Python's words.
 
 A formula (`<formulas><expression>`, the start element's `<filterFormula>`) that does not parse,
 or calls a function with a number of arguments its signature does not allow, fails the Flow
-component with "field integrity exception: unknown (The formula expression is invalid: ...)"
-(docs/fidelity.md, "Metadata API"). A function the local engine does not implement is left to
-the runtime, which names it when the flow loads: Salesforce may well have it.
+component with "field integrity exception: unknown (The formula expression is invalid: ...)".
+A function the local engine does not implement is left to the runtime, which names it when the
+flow loads: Salesforce may well have it. A Get Records `<limit>` must be a whole number of at
+least 1, or a reference to a Number or Currency resource that is not a collection (the schema
+already refuses a number that is not one). docs/fidelity.md, "Metadata API".
 """
 
+from lxml import etree
+
 from localorg.flow import formula
+from localorg.flow.data import record_limit
 from localorg.schema import MD_NS
 
 FORMULA_PATHS = ("formulas/expression", "start/filterFormula")
+RESOURCES = ("variables", "constants", "formulas")
+NUMERIC = ("Number", "Currency")
 
 
 def _q(path: str) -> str:
     return "/".join(f"{{{MD_NS}}}{part}" for part in path.split("/"))
 
 
+def problems(root) -> list:
+    """(problem, line) for each formula and Get Records limit Salesforce would refuse."""
+    return formula_problems(root) + limit_problems(root)
+
+
 def formula_problems(root) -> list:
-    """(problem, line) for each formula of the flow Salesforce would refuse."""
     out = []
     for path in FORMULA_PATHS:
         for el in root.findall(_q(path)):
@@ -29,4 +41,33 @@ def formula_problems(root) -> list:
             except formula.FormulaError as exc:
                 out.append(("field integrity exception: unknown (The formula expression is "
                             f"invalid: {exc.message})", el.sourceline))
+    return out
+
+
+def _numeric_resources(root) -> dict:
+    """Lower-case name -> whether the resource is a single Number or Currency value."""
+    return {(el.findtext(_q("name")) or "").lower():
+            el.findtext(_q("dataType")) in NUMERIC and el.findtext(_q("isCollection")) != "true"
+            for kind in RESOURCES for el in root.findall(_q(kind))}
+
+
+def limit_problems(root) -> list:
+    out, numeric = [], None
+    for lookup in root.findall(_q("recordLookups")):
+        limit = lookup.find(_q("limit"))
+        value = next(iter(limit), None) if limit is not None else None
+        if value is None:
+            continue  # no limit (an empty element is nil)
+        kind, raw = etree.QName(value).localname, (value.text or "").strip()
+        if kind == "numberValue":
+            ok = record_limit(raw) is not None
+        elif kind == "elementReference" and "." not in raw and not raw.startswith("$"):
+            numeric = _numeric_resources(root) if numeric is None else numeric
+            ok = numeric.get(raw.lower(), True)  # an unknown name is another check's business
+        else:
+            ok = kind == "elementReference"  # a record field or global: typed at run time
+        if not ok:
+            out.append((f"field integrity exception: unknown (The limit of Get Records element "
+                        f"{lookup.findtext(_q('name'))} must be a whole number of at least 1 or "
+                        f"a Number resource, not {kind} {raw})", limit.sourceline))
     return out

@@ -108,6 +108,20 @@ def _handler(node, element):
     return handle
 
 
+def record_limit(value):
+    """A Get Records `limit` as a number of records: a whole number of at least 1, else None
+    (the deploy refuses other values; docs/fidelity.md, "Metadata API")."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:  # decimal.InvalidOperation: not a number
+        return None
+    if not number.is_finite() or number != number.to_integral_value() or number < 1:
+        return None
+    return int(number)
+
+
 def _limit(prog, node, element):
     limit = child(node, "limit")
     if limit is None:
@@ -116,7 +130,13 @@ def _limit(prog, node, element):
 
     def value(iv):
         found = get(iv)
-        return int(found) if found is not None else None
+        if found is None:
+            return None
+        count = record_limit(found)
+        if count is None:  # a flow stored before the deploy check, or a variable's value
+            iv.fail(element, f"the limit of records to get must be a whole number of at least "
+                             f"1, got {found}")
+        return count
     return value
 
 
