@@ -2,6 +2,9 @@
 inputs, TRIM, bulkification per element and call path, formula calls and Get Records limits a
 stored flow gets wrong, $Flow.CurrentDate's time zone (docs/fidelity.md, Flow runtime)."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from test_runtime import assign, b, decision, filt, flow, leads, lookup, ref, run, s, var
 
@@ -190,3 +193,12 @@ def test_a_whole_limit_limits_the_records(org):
         txn.insert("Contact", [{"LastName": f"C{i}"} for i in range(3)])
     assert len(run(org, flow(body))["found"]) == 2
 
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_current_date_is_today_in_the_running_users_time_zone(org, zone):
+    """UTC+14 and UTC-11: at any moment the two dates differ, and at most one is UTC's."""
+    with org.transaction() as txn:
+        txn.update("User", [{"Id": txn.user_id, "TimeZoneSidKey": zone}])
+    body = (var("today", "Date", out=True)
+            + assign("First", [("today", "Assign", ref("$Flow.CurrentDate"))]))
+    assert run(org, flow(body))["today"] == datetime.now(ZoneInfo(zone)).date()

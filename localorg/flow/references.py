@@ -18,6 +18,7 @@ text variable) forgets stable values as often as the others (`interview.stable` 
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from localorg.conditions import And, holds
 from localorg.errors import SalesforceError
@@ -84,7 +85,7 @@ class References:
             key = rest[0].lower() if rest else ""
             found = {"faultmessage": lambda iv: iv.fault_message,
                      "currentdatetime": lambda iv: datetime.now(UTC),
-                     "currentdate": lambda iv: datetime.now(UTC).date(),
+                     "currentdate": lambda iv: _user_today(iv, element),
                      "interviewguid": lambda iv: iv.guid}.get(key)
             return found or (lambda iv: iv.unsupported(element, f"the global variable {ref}"))
         if low == "$record":
@@ -347,6 +348,18 @@ def _assign_read(low, readers):
         if value.__class__ not in IMMUTABLE:
             iv.stable = iv.memo  # an alias could change it: remember nothing across steps
     return assign
+
+
+def _user_today(iv, element):
+    """$Flow.CurrentDate: today in the running user's time zone (TimeZoneSidKey), not UTC
+    (docs/fidelity.md, "Flow runtime")."""
+    txn = iv.rt.txn
+    zone = txn.retrieve("User", txn.user_id).get("TimeZoneSidKey") or "GMT"
+    try:
+        return datetime.now(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        iv.unsupported(element, f"$Flow.CurrentDate in the time zone {zone!r} (not in this "
+                                "machine's time zone database)")
 
 
 def _path(base, rest, element):
