@@ -68,7 +68,7 @@ def main() -> int:
     results = []
     try:
         localorg(env, "register", "--no-verify")
-        cci_env = {**env, "REQUESTS_CA_BUNDLE": str(home / "ca-bundle.pem")}
+        cci_env = {**env, "REQUESTS_CA_BUNDLE": str(home / "ca")}  # as bin/cci sets it
         log = home / "access.log"
         seen = read_log(log, 0)[3]  # calls made by register itself
         metadata = org_metadata(home / "org.sqlite3")

@@ -3,7 +3,7 @@
 State lives in `.localorg/` at the checkout root (git-ignored; `LOCALORG_HOME` overrides it):
 `org.sqlite3` (the org), `token` (0600, new at each start), `refresh_token` (0600, kept),
 `server.json` (pid, port, url), `port` (of the last start), `cert.pem`/`key.pem`/`ca-bundle.pem`
-(TLS, see `tls`), `access.log` (method, route, status, ms; never query strings or tokens),
+/`ca/` (TLS, see `tls`), `access.log` (method, route, status, ms; never query strings or tokens),
 `server.log`.
 
 register: saves the org in this project's cci keychain (`ccireg`), as `cci org connect` does for
@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from localorg.server import ccireg
+from localorg.server.cadir import CA_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_VERSION = "63.0"
@@ -242,7 +243,7 @@ def register(args) -> int:
     ccireg.save_org(keychain, name, org_config(state))
     if not args.no_verify:
         cci = Path(sys.executable).with_name("cci")
-        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(home() / "ca-bundle.pem")}
+        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(home() / CA_DIR)}
         result = subprocess.run([str(cci), "org", "info", name], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=120)
         if result.returncode != 0:

@@ -28,6 +28,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from localorg.lead_conversion import ConversionError, convert_listed
+from localorg.server.cadir import CA_DIR
 from localorg.server.ccirun import SF_DEFAULTS
 from localorg.server.tls import CERT
 
@@ -80,7 +81,7 @@ def register_env(name: str = ORG_NAME) -> dict:
     env = {**SF_DEFAULTS, **os.environ}
     tools = [str(ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent)]
     env["PATH"] = os.pathsep.join(tools + [env.get("PATH", "")])
-    env["REQUESTS_CA_BUNDLE"] = str(local_home() / "ca-bundle.pem")
+    env["REQUESTS_CA_BUNDLE"] = str(local_home() / CA_DIR)
     return env
 
 

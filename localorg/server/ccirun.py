@@ -4,10 +4,11 @@ cci runs `sf` (`sf project convert source` in the stock deploy) from PATH, and v
 with requests, which trusts the local org's self-signed certificate only through
 REQUESTS_CA_BUNDLE (see `tls`). A new shell has neither, so this wrapper sets them for cci's
 process only: node_modules/.bin and .venv/bin first on PATH; REQUESTS_CA_BUNDLE to the local
-org's bundle (public roots plus its certificate) when the org named by --org is a local org
-(ccireg.HOME_KEY in its config). For such an org it also checks the server first: not running
-is said plainly, with the command that starts it (cci would say "We encountered an error with
-your internet connection"); running at another address updates the registration.
+org's hashed certificate directory (public roots plus its certificate) when the org named by
+--org is a local org (ccireg.HOME_KEY in its config). For such an org it also checks the server
+first: not running is said plainly, with the command that starts it (cci would say "We
+encountered an error with your internet connection"); running at another address updates the
+registration.
 
 The sf that cci runs is the checkout's, pinned in package-lock.json, so the wrapper turns off
 what would change or report on it, as `make` and metacheck do: its autoupdate and update
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from localorg import cli
 from localorg.server import ccireg
+from localorg.server.cadir import CA_DIR
 
 ROOT = ccireg.ROOT
 SF_DEFAULTS = {
@@ -58,7 +60,7 @@ def check_local_org(name: str, env: dict) -> str | None:
     home = ccireg.local_org_home(keychain, name)
     if home is None:
         return None
-    env["REQUESTS_CA_BUNDLE"] = str(home / "ca-bundle.pem")
+    env["REQUESTS_CA_BUNDLE"] = str(home / CA_DIR)
     state = cli.read_state(home)
     if state is None or not cli.healthy(state, cli.read_token(home), home):
         url = keychain.get_org(name).instance_url

@@ -6,7 +6,9 @@ a self-signed certificate made at first start (cryptography, a CumulusCI depende
 trust it through `REQUESTS_CA_BUNDLE` pointing at `ca-bundle.pem`: certifi's public roots plus
 this certificate, so other HTTPS calls in the same shell keep working. The roots are those the
 environment already trusts (`REQUESTS_CA_BUNDLE`, else certifi's), since requests lets that
-variable override any per-session `verify`.
+variable override any per-session `verify`. The same certificates are also written as a hashed
+directory, `ca/` (see `cadir`), which `bin/cci` uses: OpenSSL reads one file of it per
+connection instead of parsing the whole bundle each time.
 
 Clients that only talk to the local org (the CLI's own calls, `demo.connect`, the in-process
 server of tests and benches) trust `cert.pem` alone: loading one certificate instead of the
@@ -24,9 +26,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from localorg.server import cadir
+
 CERT = "cert.pem"
 KEY = "key.pem"
 BUNDLE = "ca-bundle.pem"
+CA_DIR = cadir.CA_DIR
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -83,13 +88,19 @@ def ensure_certificate(folder: Path) -> tuple[Path, Path, Path]:
 def write_bundle(bundle_path: Path, pem: bytes) -> None:
     """The roots this environment trusts plus the local org's certificate.
 
-    Under bin/cci (or a shell that exports it), REQUESTS_CA_BUNDLE is this bundle itself: the
-    roots it was made from (recorded next to it) are used again."""
+    Under bin/cci (or a shell that exports it), REQUESTS_CA_BUNDLE is this bundle or its
+    hashed directory: the roots it was made from (recorded next to it) are used again. A
+    directory of the environment's own (requests accepts one) gives the certificates of its
+    files. The hashed directory `ca/` is written beside the bundle with the same content."""
     origin = bundle_path.with_name("ca-roots.txt")
     roots = Path(os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where())
-    if roots.is_file() and roots.resolve() == bundle_path.resolve():
+    own = {bundle_path.resolve(), bundle_path.with_name(CA_DIR).resolve()}
+    if roots.exists() and roots.resolve() in own:
         roots = Path(origin.read_text().strip()) if origin.is_file() else Path(certifi.where())
-    if not roots.is_file():
+    if not roots.exists():
         roots = Path(certifi.where())
     origin.write_text(f"{roots}\n")
-    bundle_path.write_bytes(roots.read_bytes() + b"\n" + pem)
+    files = sorted(p for p in roots.iterdir() if p.is_file()) if roots.is_dir() else [roots]
+    bundle = b"\n".join(p.read_bytes() for p in files) + b"\n" + pem
+    bundle_path.write_bytes(bundle)
+    cadir.write_hashed_dir(bundle_path.with_name(CA_DIR), bundle)
