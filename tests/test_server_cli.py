@@ -305,3 +305,37 @@ def test_stop_and_status_of_a_stopped_org_import_no_client_nor_backend(tmp_path,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == code and "not running" in result.stderr
     assert result.stdout.strip() == "[]", result.stderr
+
+
+FAKE_CCI = """import os, sys
+import click
+
+@click.command()
+@click.argument("words", nargs=-1)
+def cli(words):
+    name = click.get_current_context().info_name
+    print(name, *words, os.environ["MARK"], sys.path[0], sep="|")
+
+cli(standalone_mode=False)
+sys.exit(3)
+"""
+
+
+def test_the_wrapper_runs_cci_as_cci_script_would(tmp_path):
+    """`bin/cci` runs cci in its own process (`python -m localorg.server.ccirun`) as cci's
+    console script: click names the program after the script (usage and help say `cci`, not
+    `python -m ...`), with the wrapper's environment, the script's folder first on sys.path and
+    the script's exit code."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "launch.py").write_text(
+        "import sys\nfrom pathlib import Path\nfrom localorg.server.ccirun import run_cci\n"
+        "run_cci(Path(sys.argv[1]), sys.argv[2:], {'MARK': 'set'})\n")
+    (tmp_path / "bin").mkdir()
+    script = tmp_path / "bin" / "fakecci"
+    script.write_text(FAKE_CCI)
+    result = subprocess.run([sys.executable, "-m", "pkg.launch", str(script), "a", "b"],
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.strip() == f"fakecci|a|b|set|{tmp_path / 'bin'}"
