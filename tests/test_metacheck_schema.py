@@ -1,6 +1,8 @@
 """Schema check: Salesforce's Metadata API XSD (simple-salesforce's WSDL) via metacheck."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,15 @@ def test_corpus_is_beside_the_checkout():
 
 def test_schema_version_comes_from_the_wsdl():
     assert schema.SCHEMA_API_VERSION == "63.0"
+
+
+def test_the_schema_loads_without_importing_simple_salesforce():
+    """The local org's server validates deploys with this module and has no other use for
+    simple-salesforce, whose import costs more CPU than reading its WSDL."""
+    check = ("import sys; from metacheck import schema; schema.child_order('Flow'); "
+             "assert 'simple_salesforce' not in sys.modules, 'imported'")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.corpus
