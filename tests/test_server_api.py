@@ -276,6 +276,13 @@ def test_tooling_flow_metadata_json_round_trips_and_posts_new_versions(live):
     bad = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers,
                         json={"FullName": "Json_Flow", "Metadata": {**meta, "status": "Actve"}})
     assert (bad.status_code, bad.json()[0]["errorCode"]) == (400, "FIELD_INTEGRITY_EXCEPTION")
+    formula = {"name": "F", "dataType": "Number", "expression": "LEN()", "scale": 0}
+    wrong = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers, json={
+        "FullName": "Json_Flow", "Metadata": {**meta, "formulas": [formula]}})
+    assert (wrong.status_code, wrong.json()[0]["errorCode"]) == (400, "FIELD_INTEGRITY_EXCEPTION")
+    assert wrong.json()[0]["message"] == (
+        "field integrity exception: unknown (The formula expression is invalid: Incorrect number "
+        "of parameters for function 'LEN()'. Expected 1, received 0)")
     unknown = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers,
                             json={"FullName": "Json_Flow", "Metadata": {"labl": "x"}})
     assert unknown.json()[0]["errorCode"] == "JSON_PARSER_ERROR"

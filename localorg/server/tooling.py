@@ -4,8 +4,8 @@ The objects are the backend's read-only virtual objects (`localorg.backend.tooli
 the store's own engine (`localorg.backend.query`). Here: the query response, `Metadata` (the
 flow as JSON, see `mdjson`) of a one-row query, `GET`/`PATCH sobjects/FlowDefinition/<Id>`
 (`{"Metadata": {"activeVersionNumber": N}}` activates version N; 0 or null deactivates), and
-`POST sobjects/Flow` with {"FullName", "Metadata"}, which adds a flow version (schema-checked
-like a Metadata API deploy).
+`POST sobjects/Flow` with {"FullName", "Metadata"}, which adds a flow version (checked like a
+Metadata API deploy: schema, field references, formulas, Get Records limits).
 """
 
 import re
@@ -149,7 +149,19 @@ def create(app, request, version, sobject):
     if problems:
         raise HttpError(400, "FIELD_INTEGRITY_EXCEPTION", "; ".join(
             f"{p.message} ({p.element})" if p.element else p.message for p in problems))
+    found = flow_problems(app.org, element)
+    if found:
+        raise HttpError(400, "FIELD_INTEGRITY_EXCEPTION", "; ".join(found))
     number = app.org.deploy_flow(name, xml)
     new_id = tooling.stable_id("301", f"{name}#{number}")
     return json_response({"id": new_id, "success": True, "errors": [], "warnings": [],
                           "infos": []}, 201)
+
+
+def flow_problems(org, root) -> list:
+    """What a Metadata API deploy of this flow would report (unknown fields, formulas, limits)."""
+    from localorg.backend import deploy, flow_checks, flow_refs
+
+    return [problem for problem, _ in flow_refs.problems(
+        root, lambda obj, field: deploy.field_exists(org, {}, obj, field))
+        + flow_checks.problems(root)]
