@@ -14,7 +14,7 @@ import pytest
 from test_runtime import assign, create, decision, filt, flow, go, lookup, n, ref, run, s, var
 
 from localorg.calendly import local_org
-from localorg.flow import formula
+from localorg.flow import formula, references
 
 
 @pytest.fixture
@@ -153,7 +153,10 @@ def test_values_read_while_the_variables_are_set_up_are_forgotten(org):
 @pytest.mark.parametrize("function", ["NOW", "TODAY"])
 def test_now_and_today_are_read_again_at_each_element(org, monkeypatch, function):
     ticks = count(1)
-    monkeypatch.setitem(formula.FUNCTIONS, function, lambda: next(ticks))
+    if function == "NOW":
+        monkeypatch.setitem(formula.FUNCTIONS, function, lambda: next(ticks))
+    else:  # TODAY() is $Flow.CurrentDate, the running user's date
+        monkeypatch.setattr(references, "_user_today", lambda iv, element: next(ticks))
     body = (var("x", value=s("same")) + var("seen", out=True)
             + formula_xml("f", f'{{!x}} & TEXT({function}()) & ";"')
             + assign("First", [("seen", "Add", ref("f"))], "Two")

@@ -195,10 +195,14 @@ def test_a_whole_limit_limits_the_records(org):
 
 
 @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
-def test_current_date_is_today_in_the_running_users_time_zone(org, zone):
+def test_current_date_and_today_are_the_running_users_date(org, zone):
     """UTC+14 and UTC-11: at any moment the two dates differ, and at most one is UTC's."""
     with org.transaction() as txn:
         txn.update("User", [{"Id": txn.user_id, "TimeZoneSidKey": zone}])
-    body = (var("today", "Date", out=True)
-            + assign("First", [("today", "Assign", ref("$Flow.CurrentDate"))]))
-    assert run(org, flow(body))["today"] == datetime.now(ZoneInfo(zone)).date()
+    body = (var("today", "Date", out=True) + var("by_formula", "Date", out=True)
+            + "<formulas><name>f</name><dataType>Date</dataType><expression>TODAY()"
+              "</expression></formulas>"
+            + assign("First", [("today", "Assign", ref("$Flow.CurrentDate")),
+                               ("by_formula", "Assign", ref("f"))]))
+    today = datetime.now(ZoneInfo(zone)).date()
+    assert run(org, flow(body)) == {"today": today, "by_formula": today}

@@ -100,9 +100,10 @@ def test_expressions(expr, expected):
     assert ev(expr) == expected
 
 
-def test_now_and_today_are_current():
+def test_now_is_current_and_today_is_the_running_users_date():
     assert abs((ev("NOW()") - datetime.now(UTC)).total_seconds()) < 60
-    assert ev("TODAY()") == datetime.now(UTC).date()
+    # TODAY() is $Flow.CurrentDate, today in the running user's time zone (the flow gives it)
+    assert ev("TODAY() + 1", **{"$Flow.CurrentDate": date(2026, 12, 31)}) == date(2027, 1, 1)
 
 
 def test_unknown_function_named_at_parse():

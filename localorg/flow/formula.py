@@ -315,8 +315,8 @@ def _substitute(t, old, new):
     return t.replace(old, new or "") if old else t
 
 
-# Eager functions: arguments evaluated first. Lazy ones (IF, CASE, AND, OR, BLANKVALUE…) are
-# handled in `evaluate`.
+# Eager functions: arguments evaluated first. Lazy ones (IF, CASE, AND, OR, BLANKVALUE…) and
+# TODAY (a date of the running user, read as a merge field) are handled in `evaluate`.
 FUNCTIONS = {
     "NOT": lambda a: None if a is None else not a,
     "ISBLANK": is_blank,
@@ -347,11 +347,12 @@ FUNCTIONS = {
     "MAX": lambda *a: max(num(x) for x in a) if None not in a else None,
     "MIN": lambda *a: min(num(x) for x in a) if None not in a else None,
     "NOW": lambda: datetime.now(UTC),
-    "TODAY": lambda: datetime.now(UTC).date(),
     "DATEVALUE": _datevalue,
     "DATETIMEVALUE": _datetimevalue,
     "IF": None, "CASE": None, "AND": None, "OR": None, "BLANKVALUE": None, "NULLVALUE": None,
+    "TODAY": None,  # today in the running user's time zone: the value of TODAY_REFERENCE
 }
+TODAY_REFERENCE = "$Flow.CurrentDate"
 
 
 _SAME = (str, Decimal, bool)  # two values of one of these classes compare as they are
@@ -414,6 +415,8 @@ def evaluate(node, resolve):
     name, args = node[1], node[2]
     if arity_problem(name, len(args)):
         raise FormulaError(arity_problem(name, len(args)))
+    if name == "TODAY":
+        return resolve(TODAY_REFERENCE)
     if name == "IF":
         return evaluate(args[1] if evaluate(args[0], resolve) else args[2], resolve)
     if name == "AND":

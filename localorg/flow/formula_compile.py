@@ -16,6 +16,7 @@ can't compile (nested too deep) is closures throughout.
 
 from localorg.flow.formula import (
     FUNCTIONS,
+    TODAY_REFERENCE,
     FormulaError,
     _arith,
     compare_equal,
@@ -64,6 +65,8 @@ def _closure(node, ref=_by_name):
                         for piece in _texts(node)])
     if kind == "op":
         return _operator(node[1], _closure(node[2], ref), _closure(node[3], ref))
+    if node[1] == "TODAY" and not node[2]:
+        return ref(TODAY_REFERENCE)
     return _call(node[1], [_closure(a, ref) for a in node[2]])
 
 
@@ -241,6 +244,8 @@ class Source:
         """The expression of a function call, or None for a closure to do it."""
         if arity_problem(name, len(args)):
             return None
+        if name == "TODAY":
+            return self.expr(("ref", TODAY_REFERENCE))
         if name == "IF":
             test, then, other = (self.expr(a) for a in args)
             return f"({then} if {test} else {other})"
