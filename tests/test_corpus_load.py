@@ -1,9 +1,12 @@
-"""Every real-world flow in the shared corpus loads; unsupported elements are listed by name."""
+"""Every real-world flow in the shared corpus loads (unsupported elements are listed by name)
+and passes the local deploy's formula and limit checks."""
 
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
+from localorg.backend import flow_checks
 from localorg.flow import model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,3 +39,10 @@ def test_flow_loads(path):
         assert sum(u.startswith("screens:") for u in flow.unsupported) == 10
     else:
         assert flow.unsupported == [], name
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("path", FLOWS, ids=lambda p: p.name)
+def test_flow_passes_the_deploy_checks_of_formulas_and_limits(path):
+    """Real flows Salesforce deployed: the local deploy's formula and limit checks accept them."""
+    assert flow_checks.problems(etree.fromstring(path.read_bytes())) == []

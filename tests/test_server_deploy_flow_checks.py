@@ -3,9 +3,10 @@ function with the wrong number of arguments, or a Get Records limit that is no c
 fails the Flow component and deploys nothing."""
 
 import pytest
+import requests
 
 from localorg.calendly import local_org
-from tests.test_server_metadata import LOOKUP_FLOW, NS, REJECT_FLOW, deploy, failures
+from tests.test_server_metadata import LOOKUP_FLOW, NS, REJECT_FLOW, V, deploy, failures
 
 INVALID = "field integrity exception: unknown (The formula expression is invalid: {})"
 
@@ -111,3 +112,22 @@ def test_a_non_numeric_limit_is_refused_by_the_schema(live):
 def test_a_whole_limit_or_a_number_resource_deploys(live, limit):
     doc = deploy(live, {"flows/Look_Up.flow": with_limit(limit)})
     assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)
+
+
+def test_a_flow_stored_before_the_check_fails_the_save_in_salesforce_words(live):
+    """A flow with such a formula that is already stored (org.deploy_flow skips the deploy's
+    checks) fails the triggering insert as a flow fault: CANNOT_EXECUTE_FLOW_TRIGGER, with
+    Salesforce's formula text and none of Python's."""
+    xml = with_formula("LEN({!$Record.Name}, {!$Record.Name})").replace(
+        "Bookings are closed", "Closed {!Checked}")
+    live.org.deploy_flow("Reject_Bookings", xml)
+    response = requests.post(
+        f"{live.url}/services/data/v{V}/sobjects/Calendly__CalendlyAction__c",
+        json={"Name": "invitee.created", "Calendly__InviteeUuid__c": "inv-1"},
+        headers={"Authorization": f"Bearer {live.token}"})
+    assert response.status_code == 400
+    [error] = response.json()
+    assert error["errorCode"] == "CANNOT_EXECUTE_FLOW_TRIGGER"
+    assert ("Incorrect number of parameters for function 'LEN()'. Expected 1, received 2"
+            in error["message"]), error["message"]
+    assert "positional" not in error["message"] and "TypeError" not in error["message"]
