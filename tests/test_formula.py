@@ -59,6 +59,9 @@ def ev(expr, **extra):
     ("MID({!name}, 5, 3)", "Lee"),
     ('FIND("Lee", {!name})', Decimal(5)),
     ('FIND("zz", {!name})', Decimal(0)),
+    ('FIND("n", {!name}, 3)', Decimal(3)),
+    ('FIND("e", {!name}, 0)', Decimal(0)),  # start_num 0 or less: 0, not a search from the end
+    ('FIND("A", {!name}, -1)', Decimal(0)),
     ('SUBSTITUTE({!name}, " ", "_")', "Ann_Lee"),
     ("TRIM({!email})", "Ann@Acme.TEST"),
     ("LOWER(TRIM({!email}))", "ann@acme.test"),

@@ -282,9 +282,11 @@ def _regex(t, pattern):
 
 
 def _find(search, t, start=Decimal(1)):
-    if not search or t is None:
+    """0 when not found, for a blank text, and for a start_num of 0 or less (FIND's page)."""
+    first = int(num(start)) if start is not None else 1
+    if not search or t is None or first < 1:
         return Decimal(0)
-    return Decimal(t.find(search, int(num(start)) - 1) + 1)
+    return Decimal(t.find(search, first - 1) + 1)
 
 
 def _mid(t, start, length):
