@@ -132,15 +132,15 @@ def start(args) -> int:
     if args.fresh and db.exists():
         db.unlink()
         say(f"Removed {db} (--fresh).")
-    log = open(home() / "server.log", "ab")
     cmd = [sys.executable, "-m", "localorg.cli", "serve", "--port", str(args.port),
            "--calendly-version", args.calendly_version]
     if args.no_shared_activities:
         cmd.append("--no-shared-activities")
     for old, new in args.rename_field:
         cmd += ["--rename-field", f"{old}={new}"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                            start_new_session=True)
+    with open(home() / "server.log", "ab") as log:  # the server writes to its own copy
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -16,10 +16,11 @@
 """
 
 import argparse
+import io
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, redirect_stderr
 from pathlib import Path
 
 import requests
@@ -59,8 +60,23 @@ def run(cmd: list, env: dict | None = None, capture: bool = False) -> str:
     return result.stdout or ""
 
 
-def localorg(*args: str, capture: bool = False) -> str:
-    return run([sys.executable, "-m", "localorg", *args], capture=capture)
+def localorg(*args: str, capture: bool = False) -> None:
+    """`python -m localorg ARGS`, run in this process (`localorg.cli.main`, with this process's
+    environment): the commands load cci's keychain, which a new process would import CumulusCI
+    and parse its configuration for again (about 0.4 s of CPU per command). A non-zero exit is
+    a DemoFailure naming the command; `capture` keeps its messages out of the output (they go
+    into the DemoFailure)."""
+    from localorg import cli
+
+    messages = io.StringIO()
+    with redirect_stderr(messages) if capture else nullcontext():
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:  # argparse refused the options
+            code = exc.code
+    if code:
+        command = " ".join([sys.executable, "-m", "localorg", *args][:4])
+        raise DemoFailure(f"`{command} …` exited with {code}. {messages.getvalue().strip()}")
 
 
 def demo_home() -> Path:
@@ -122,8 +138,11 @@ def run_dev_org(env: dict, name: str = ORG_NAME) -> None:
 
 
 def stop_org() -> None:
-    """Stops the local org; an org that is not running is fine."""
-    subprocess.run([sys.executable, "-m", "localorg", "stop"], cwd=ROOT)
+    """Stops the local org (`python -m localorg stop`, in this process); an org that is not
+    running is fine, and a failure is only said (on stderr, by the command)."""
+    from localorg import cli
+
+    cli.main(["stop"])
 
 
 def connect(env: dict) -> Salesforce:

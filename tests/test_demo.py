@@ -16,6 +16,7 @@ from localorg.demo import (
     compare,
     connect,
     load_bookings,
+    localorg,
     register_env,
     run,
     stop_org,
@@ -146,3 +147,18 @@ def test_bad_bookings_file_is_a_clear_error(tmp_path, text):
 def test_missing_bookings_file_names_it(tmp_path):
     with pytest.raises(DemoFailure, match="nowhere.yml"):
         load_bookings(tmp_path / "nowhere.yml")
+
+
+def test_a_failed_localorg_command_is_a_demo_failure_that_names_it(tmp_path, monkeypatch):
+    """The demo's `python -m localorg` commands run in its own process: a refusal, by the
+    command or by its option parser, still ends that step with the command and its message."""
+    monkeypatch.setenv("LOCALORG_HOME", str(tmp_path))
+    with pytest.raises(DemoFailure) as refused:
+        localorg("register", capture=True)
+    assert ("-m localorg register …` exited with 2. Error: localorg is not running; run "
+            "`python -m localorg start` first.") in str(refused.value)
+    with pytest.raises(DemoFailure) as bad:
+        localorg("start", "--port", "http", capture=True)
+    assert "-m localorg start …` exited with 2." in str(bad.value)
+    assert "'http' is not a TCP port" in str(bad.value)
+    assert not (tmp_path / "server.json").exists()
