@@ -4,5 +4,6 @@
   Salesforce Metadata API schema check, reused by the local org's Metadata deploy.
 - ``metacheck.scanner.scan(...)``: Lightning Flow Scanner through ``scan_flows.mjs``.
 - ``metacheck.convert.convert(project_dir)``: ``sf project convert source`` + package.xml.
+- ``metacheck.cache``: the Node tools' results kept for the same inputs (``METACHECK_CACHE``).
 - ``python -m metacheck``: all three with a text or ``--json`` report (see ``cli``).
 """

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from metacheck import cache
 from metacheck.findings import ERROR, Finding
 
 CHECK = "convert"
@@ -88,6 +89,35 @@ def convert(project_dir: Path, output_dir: Path, timeout: int = 300) -> ConvertR
     if out.exists():
         shutil.rmtree(out)  # sf refuses to write into a non-empty output dir
     out.parent.mkdir(parents=True, exist_ok=True)
+    with cache.entry(_cache_key(project_dir, sf, dirs)) as kept:
+        if kept and kept.is_dir():
+            shutil.copytree(kept, out)
+        elif not _run_sf(sf, project_dir, dirs, out, timeout, report):
+            return report
+        elif kept:
+            partial = Path(tempfile.mkdtemp(dir=kept.parent))
+            shutil.copytree(out, partial, dirs_exist_ok=True)
+            partial.rename(kept)
+    _check_manifest(project_dir, dirs, out, report)
+    return report
+
+
+def _cache_key(project_dir: Path, sf: str, dirs: list[Path]) -> str | None:
+    """The conversion's key in metacheck.cache: sf's arguments, every source file and the
+    project files sf reads; None (not kept) for an sf from PATH."""
+    if Path(sf) != project_dir / "node_modules" / ".bin" / "sf":
+        return None
+    files = [project_dir / "sfdx-project.json", project_dir / ".forceignore"]
+    return cache.key(project_dir, ["project convert source",
+                                   *(str(d.relative_to(project_dir)) for d in dirs)],
+                     files + [f for d in dirs for f in cache.tree(d)])
+
+
+def _run_sf(sf: str, project_dir: Path, dirs: list[Path], out: Path, timeout: int,
+            report: ConvertReport) -> bool:
+    """sf project convert source into ``out``; False, with the error in ``report``, when it
+    fails."""
+    sfdx = project_dir / "sfdx-project.json"
     cmd = [sf, "project", "convert", "source", "--output-dir", str(out), "--json"]
     for d in dirs:
         cmd += ["--source-dir", str(d.relative_to(project_dir))]
@@ -102,15 +132,14 @@ def convert(project_dir: Path, output_dir: Path, timeout: int = 300) -> ConvertR
         except subprocess.TimeoutExpired:
             report.findings.append(_error(sfdx, f"sf project convert source did not finish "
                                           f"in {timeout} s"))
-            return report
+            return False
     result = _sf_json(proc.stdout)
     if proc.returncode != 0 or result.get("status") != 0:
         why = result.get("message") or proc.stderr.strip()[-1500:] or proc.stdout[-1500:]
         report.findings.append(_error(sfdx, f"sf project convert source failed "
                                       f"(exit {proc.returncode}): {why}"))
-        return report
-    _check_manifest(project_dir, dirs, out, report)
-    return report
+        return False
+    return True
 
 
 def _check_manifest(project_dir: Path, dirs: list[Path], out: Path,

@@ -20,6 +20,8 @@ project config, and live local orgs served over HTTPS.
   xdist workers;
 - `own_cci_keychain` (every test): HOME with a cci keychain of this pytest process's own;
 - `sf_convert_once` (every test): cci's in-process deploys convert each distinct source once.
+- `metacheck_cache` (every test): metacheck's Node tools run once per distinct input in the run,
+  also in the `python -m metacheck` the tests start (metacheck/cache.py).
 
 A served org has `REQUESTS_CA_BUNDLE` set for the test so requests, simple-salesforce and cci
 trust it, the Metadata API polls of cci without sleeps, and `live.writes()`: the PATCHes and
@@ -39,6 +41,7 @@ from simple_salesforce import Salesforce
 
 from localorg import calendly
 from localorg.server.inprocess import running_server
+from metacheck import cache
 from tests.fixtures import flows_org, inprocess, sf_convert
 from tests.fixtures.tasks import task_fake_org
 
@@ -143,6 +146,16 @@ def sf_convert_once(tmp_path_factory):
     store.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sfdx, "sfdx", sf_convert.remembering(sfdx.sfdx, store))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def metacheck_cache(tmp_path_factory):
+    """METACHECK_CACHE for the run: sf's conversion of the project, the Apex parser on the
+    generated class and Flow Scanner on the project's flows, each asked for by an API test and
+    by the `python -m metacheck` test, run once (metacheck/cache.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(cache.ENV, str(_run_folder(tmp_path_factory) / "metacheck-cache"))
         yield
 
 
