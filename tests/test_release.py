@@ -11,6 +11,8 @@ import pytest
 import yaml
 from lxml import etree
 
+from metacheck.convert import SF_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 MD = "{http://soap.sforce.com/2006/04/metadata}"
 
@@ -53,7 +55,7 @@ def test_manifests_list_the_projects_flows_and_the_generated_test_class():
 @pytest.mark.sf_convert
 def test_sf_resolves_the_manifest_from_the_package_directories(tmp_path):
     """What `sf project deploy start --manifest manifest/package.xml` sends, built offline."""
-    env = {**os.environ, "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true",
+    env = {**os.environ, **SF_ENV,
            "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"}
     out = tmp_path / "mdapi"
     proc = subprocess.run(["sf", "project", "convert", "source", "--manifest",

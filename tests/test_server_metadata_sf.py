@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from metacheck.convert import find_sf
+from metacheck.convert import SF_ENV, find_sf
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ('<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/'
@@ -29,9 +29,8 @@ def test_sf_logs_in_with_the_session_id_and_polls_a_deploy_and_a_retrieve(serve_
     # the booking outcome fields the flow writes, as a real org needs them before the flow
     org.install_source(ROOT / "force-app" / "main" / "default")
     live = serve_org(org)
-    env = {**os.environ, "HOME": str(tmp_path), "SF_ACCESS_TOKEN": live.token,
-           "NODE_EXTRA_CA_CERTS": str(live.bundle), "SF_DISABLE_TELEMETRY": "true",
-           "SF_AUTOUPDATE_DISABLE": "true", "SF_USE_GENERIC_UNIX_KEYCHAIN": "true",
+    env = {**os.environ, **SF_ENV, "HOME": str(tmp_path), "SF_ACCESS_TOKEN": live.token,
+           "NODE_EXTRA_CA_CERTS": str(live.bundle), "SF_USE_GENERIC_UNIX_KEYCHAIN": "true",
            # sf needs the checkout's Node 22 (node_modules/.bin/node) before the system's
            "PATH": os.pathsep.join([str(Path(sf).parent), os.environ.get("PATH", "")])}
 
