@@ -9,6 +9,8 @@ export SF_DISABLE_TELEMETRY := true
 export SF_AUTOUPDATE_DISABLE := true
 # sf 2.150.6's update hook reads only this one.
 export SF_DISABLE_AUTOUPDATE := true
+# The pinned sf never asks npm for a newer version (a Node process when its cache is stale).
+export SF_SKIP_NEW_VERSION_CHECK := true
 
 .PHONY: setup demo test lint check browser
 
