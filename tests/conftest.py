@@ -19,9 +19,10 @@ project config, and live local orgs served over HTTPS.
 - `dev_org_turn`: `with dev_org_turn():` around `cci flow run dev_org`, one at a time across
   xdist workers;
 - `own_cci_keychain` (every test): HOME with a cci keychain of this pytest process's own;
-- `sf_convert_once` (every test): cci's in-process deploys convert each distinct source once.
+- `sf_convert_once` (every test): cci's in-process deploys convert each distinct source once;
 - `metacheck_cache` (every test): metacheck's Node tools run once per distinct input in the run,
-  also in the `python -m metacheck` the tests start (metacheck/cache.py).
+  also in the `python -m metacheck` the tests start (metacheck/cache.py);
+- `yaml_parsed_once` (every test): each distinct YAML text is parsed once per test process.
 
 A served org has `REQUESTS_CA_BUNDLE` set for the test so requests, simple-salesforce and cci
 trust it, the Metadata API polls of cci without sleeps, and `live.writes()`: the PATCHes and
@@ -35,6 +36,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+import yaml
 from cumulusci.core import sfdx
 from cumulusci.core.config import OrgConfig
 from simple_salesforce import Salesforce
@@ -42,7 +44,7 @@ from simple_salesforce import Salesforce
 from localorg import calendly
 from localorg.server.inprocess import running_server
 from metacheck import cache
-from tests.fixtures import flows_org, inprocess, sf_convert
+from tests.fixtures import flows_org, inprocess, sf_convert, yaml_once
 from tests.fixtures.tasks import task_fake_org
 
 
@@ -156,6 +158,15 @@ def metacheck_cache(tmp_path_factory):
     by the `python -m metacheck` test, run once (metacheck/cache.py)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(cache.ENV, str(_run_folder(tmp_path_factory) / "metacheck-cache"))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def yaml_parsed_once():
+    """`yaml.safe_load` parses each distinct text once per process (yaml_once.py): cci's
+    metadata map and cumulusci.yml, read again by every deploy and project config."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(yaml, "safe_load", yaml_once.remembering(yaml.safe_load))
         yield
 
 
