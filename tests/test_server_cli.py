@@ -207,6 +207,46 @@ def test_ca_bundle_is_not_rebuilt_from_itself(tmp_path, monkeypatch):
     assert bundle.read_bytes() == first
 
 
+def certificate_until(year: int) -> bytes:
+    """A self-signed certificate valid until 1 January `year` (from 2050 on, X.509 dates are
+    GeneralizedTime instead of UTCTime)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "until")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(datetime.datetime(1950, 1, 1))
+            .not_valid_after(datetime.datetime(year, 1, 1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.filterwarnings("ignore:Parsed a serial number")  # a certifi root, read by the check
+def test_the_certificate_expiry_is_read_as_cryptography_reads_it(tmp_path):
+    """`tls.not_valid_after` reads the DER itself (a start need not import cryptography): the
+    org's own certificate, every root of certifi's bundle and certificates ending after 2050
+    (GeneralizedTime) give the date cryptography gives."""
+    import certifi
+    from cryptography import x509
+
+    from localorg.server import cadir, tls
+
+    cert, _, _ = tls.ensure_certificate(tmp_path)
+    roots = cadir.certificates(Path(certifi.where()).read_bytes())
+    pems = [cert.read_bytes(), certificate_until(1955), certificate_until(2049),
+            certificate_until(2050), certificate_until(2120)] + [cadir.to_pem(der) for der in roots]
+    assert len(pems) > 100
+    for pem in pems:
+        expected = x509.load_pem_x509_certificate(pem).not_valid_after_utc
+        assert tls.not_valid_after(pem) == expected
+    assert [tls.not_valid_after(pem).year for pem in pems[1:5]] == [1955, 2049, 2050, 2120]
+
+
 @pytest.mark.parametrize("port", ["99999", "-1", "http"])
 def test_a_bad_port_is_refused_before_anything_starts(tmp_path, port):
     env = {**os.environ, "LOCALORG_HOME": str(tmp_path)}

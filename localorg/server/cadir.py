@@ -70,15 +70,19 @@ def canonical_value(tag: int, body: bytes) -> bytes:
     return der(UTF8, canonical_text(body.decode(TEXT_TAGS[tag])).encode("utf-8"))
 
 
-def subject(cert: bytes) -> bytes:
-    """The body of a DER certificate's subject Name (the tbsCertificate field after the
-    validity), read directly: nothing else of the certificate needs parsing."""
+def tbs_fields(cert: bytes) -> list:
+    """The (tag, body) fields of a DER certificate's tbsCertificate from its serial number on:
+    serial, signature algorithm, issuer, validity, subject, ..."""
     _, body, _ = read(cert, 0)
     _, tbs, _ = read(body, 0)
     fields = elements(tbs)
-    if fields[0][0] == 0xA0:  # [0] version
-        fields = fields[1:]
-    return fields[4][1]
+    return fields[1:] if fields[0][0] == 0xA0 else fields  # [0] version
+
+
+def subject(cert: bytes) -> bytes:
+    """The body of a DER certificate's subject Name (the tbsCertificate field after the
+    validity), read directly: nothing else of the certificate needs parsing."""
+    return tbs_fields(cert)[4][1]
 
 
 def subject_hash(cert: bytes) -> str:
