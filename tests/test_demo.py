@@ -18,7 +18,6 @@ from localorg.demo import (
     load_bookings,
     localorg,
     register_env,
-    run,
     stop_org,
 )
 from localorg.lead_conversion import convert_listed
@@ -30,18 +29,16 @@ EXPECTED = yaml.safe_load(BOOKINGS.read_text())["expect"]["events"]
 
 
 @pytest.mark.e2e
-def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path):
+def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path, monkeypatch):
     """The demo runs its org in its own folder, as cci org local_demo: the developer's running
     local org (and its registration as `local`) is untouched (issue 10: it was stopped and
     wiped). It runs in a copy of the checkout, so its dev_org's src/ is its own."""
-    own = {**os.environ, "LOCALORG_HOME": str(tmp_path / "own")}
-    subprocess.run([sys.executable, "-m", "localorg", "start"], env=own, check=True,
-                   capture_output=True)
+    monkeypatch.setenv("LOCALORG_HOME", str(tmp_path / "own"))
+    localorg("start", capture=True)
     try:
-        subprocess.run([sys.executable, "-m", "localorg", "register", "--no-verify"], env=own,
-                       check=True, capture_output=True)
+        localorg("register", "--no-verify", capture=True)
         before = (tmp_path / "own" / "server.json").read_text()
-        env = dict(own, LOCALORG_DEMO_HOME=str(tmp_path / "demo"))
+        env = dict(os.environ, LOCALORG_DEMO_HOME=str(tmp_path / "demo"))
         result = subprocess.run([sys.executable, "-m", "localorg.demo"],
                                 cwd=copy_of_checkout(tmp_path / "checkout"), env=env,
                                 text=True, capture_output=True, timeout=600)
@@ -52,7 +49,7 @@ def test_demo_books_the_sample_meetings_and_leaves_a_running_org_alone(tmp_path)
         assert (ccireg.local_org_home(ccireg.project_keychain(), "local")
                 == tmp_path / "own")
     finally:
-        subprocess.run([sys.executable, "-m", "localorg", "stop"], env=own, capture_output=True)
+        stop_org()
     participants = sum(len(e["participants"]) for e in EXPECTED)
     assert (f"DEMO PASSED: {len(EXPECTED)} events, {participants} participants as expected"
             in result.stdout)
@@ -81,7 +78,7 @@ def test_sample_data_loads_the_local_set_and_reloads_without_duplicates(tmp_path
     The task runs in this process (tests/fixtures/inprocess.py): its command line runs in
     `make demo`'s dev_org."""
     monkeypatch.setenv("LOCALORG_HOME", str(tmp_path / "localorg"))
-    run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
+    localorg("start", "--fresh", capture=True)
     try:
         env = register_env()
         counts = []

@@ -5,7 +5,6 @@ Chromium through the running local org, before and after the project's layout pa
 """
 
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
@@ -15,7 +14,7 @@ import requests
 from lxml import etree
 
 from localorg.calendly import local_org
-from localorg.demo import connect, org_config, register_env, run, stop_org
+from localorg.demo import connect, localorg, org_config, register_env, stop_org
 from localorg.page import EVENT_LAYOUT_NAME, EventPageError, render_event_page
 from localorg.schema import MD_NS
 from localorg.users import complete_users
@@ -138,7 +137,7 @@ def served(tmp_path_factory):
 
 
 def _served():
-    run([sys.executable, "-m", "localorg", "start", "--fresh"], capture=True)
+    localorg("start", "--fresh", capture=True)
     try:
         env = register_env()
         with tempfile.TemporaryDirectory() as folder:
