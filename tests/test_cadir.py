@@ -121,7 +121,8 @@ def test_the_org_folder_gets_the_bundle_and_the_same_certificates_hashed(tmp_pat
 
 def test_requests_trusts_the_local_org_through_the_directory_only(local_org, tmp_path):
     with local_org() as live:
-        folder = live.bundle.parent / CA_DIR
+        # the bundle and ca/ beside the server's certificate, as `localorg start` writes them
+        folder = ensure_certificate(live.bundle.parent)[2].with_name(CA_DIR)
         url, token = f"{live.url}/services/data", {"Authorization": f"Bearer {live.token}"}
         assert requests.get(url, verify=str(folder), headers=token, timeout=30).status_code == 200
         roots_only = cadir.write_hashed_dir(tmp_path / "roots", open(certifi.where(), "rb").read())

@@ -38,17 +38,21 @@ def write_private(path: Path, data: bytes) -> None:
     os.chmod(path, 0o600)
 
 
-def ensure_certificate(folder: Path) -> tuple[Path, Path, Path]:
-    """(cert, key, bundle) under `folder`, created when missing or expiring within a day."""
+def ensure_certificate(folder: Path, bundle: bool = True) -> tuple[Path, Path, Path]:
+    """(cert, key, bundle) under `folder`, created when missing or expiring within a day.
+    bundle=False, for a server whose clients trust its certificate alone (the in-process one
+    of tests and benches): the bundle and its hashed directory are not written."""
     cert_path, key_path, bundle_path = folder / CERT, folder / KEY, folder / BUNDLE
     if cert_path.exists() and key_path.exists():
         tomorrow = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
         if not_valid_after(cert_path.read_bytes()) > tomorrow:
-            write_bundle(bundle_path, cert_path.read_bytes())
+            if bundle:
+                write_bundle(bundle_path, cert_path.read_bytes())
             return cert_path, key_path, bundle_path
     pem = new_certificate(key_path)
     cert_path.write_bytes(pem)
-    write_bundle(bundle_path, pem)
+    if bundle:
+        write_bundle(bundle_path, pem)
     return cert_path, key_path, bundle_path
 
 
