@@ -10,6 +10,7 @@ from test_runtime import assign, b, decision, filt, flow, leads, lookup, ref, ru
 
 from localorg.calendly import local_org
 from localorg.conditions import Cmp
+from localorg.errors import NotImplementedInLocalOrg
 from localorg.flow import formula
 from localorg.flow.interpreter import FlowFault
 from localorg.flow.trigger import run_flow
@@ -157,15 +158,31 @@ def test_bulkified_per_element_and_per_call_site(org):
     # a value of a type the function does not take
     ("LEN(5)", "Incorrect parameter type for function 'LEN()'"),
     ("LOWER(5)", "Incorrect parameter type for function 'LOWER()'"),
+    # a function flows do not have (a flow stored before the deploy check: it still loads)
+    ("LENN({!x}) &amp; &quot;b&quot;", "Unknown function LENN. Check spelling."),
 ])
 def test_a_bad_formula_call_fails_the_interview_in_salesforce_words(org, expression, message):
-    body = (var("x", value=s("a")) + var("out")
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(formula_body(expression)))
+    assert exc.value.message == f"Flow F, element First: formula bad: {message}"
+
+
+def formula_body(expression):
+    return (var("x", value=s("a")) + var("out", out=True)
             + "<formulas><name>bad</name><dataType>String</dataType>"
             f"<expression>{expression}</expression></formulas>"
             + assign("First", [("out", "Assign", ref("bad"))]))
-    with pytest.raises(FlowFault) as exc:
-        run(org, flow(body))
-    assert exc.value.message == f"Flow F, element First: formula bad: {message}"
+
+
+def test_a_flow_function_the_runtime_lacks_is_not_implemented_when_evaluated(org):
+    """HYPERLINK is a flow function the runtime does not run: NOT_IMPLEMENTED naming it (no
+    fault a fault path could catch, no made-up value), only when the call is evaluated."""
+    call = "HYPERLINK(&quot;https://example.com&quot;, {!x})"
+    with pytest.raises(NotImplementedInLocalOrg) as exc:
+        run(org, flow(formula_body(call)))
+    assert exc.value.message.startswith(
+        "The local org does not implement the flow formula function HYPERLINK()")
+    assert run(org, flow(formula_body(f"IF(FALSE, {call}, {{!x}})"))) == {"out": "a"}
 
 
 @pytest.mark.parametrize("limit, shown", [

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from localorg.errors import NotImplementedInLocalOrg
 from localorg.flow import formula
 from localorg.flow.formula_compile import compile_formula
+from localorg.flow.formula_functions import FLOW_FUNCTIONS
 
 VARS = {
     "name": "Ann Lee",
@@ -109,10 +111,27 @@ def test_now_is_current_and_today_is_the_running_users_date():
     assert ev("TODAY() + 1", **{"$Flow.CurrentDate": date(2026, 12, 31)}) == date(2027, 1, 1)
 
 
-def test_unknown_function_named_at_parse():
+def test_a_function_flows_lack_parses_and_fails_in_salesforce_words_when_evaluated():
+    parsed = formula.parse('IF(FALSE, "a", lenn("b"))')
+    assert formula.called(parsed) == ["IF", "LENN"]
     with pytest.raises(formula.FormulaError) as exc:
-        formula.parse("VLOOKUP(1, 2)")
-    assert "VLOOKUP" in exc.value.message
+        engine["run"](parsed, {}.__getitem__)
+    assert exc.value.message == "Unknown function LENN. Check spelling."
+    with pytest.raises(formula.FormulaError) as exc:  # a Salesforce function flows do not allow
+        ev("VLOOKUP(1, 2, 3)")
+    assert exc.value.message == "Unknown function VLOOKUP. Check spelling."
+
+
+def test_a_flow_function_the_engine_does_not_run_is_not_implemented_never_a_typo():
+    with pytest.raises(NotImplementedInLocalOrg) as exc:
+        ev('HYPERLINK("https://example.com", "x")')
+    assert exc.value.code == "NOT_IMPLEMENTED"
+    assert "HYPERLINK()" in exc.value.message and "Unknown function" not in exc.value.message
+
+
+def test_every_function_the_engine_runs_is_a_flow_function():
+    assert set(formula.FUNCTIONS) <= FLOW_FUNCTIONS
+    assert not {"LENN", "VLOOKUP", "IMAGE", "TIMEVALUE"} & FLOW_FUNCTIONS
 
 
 @pytest.mark.parametrize("expr", ["IF(1, 2", "1 +", '"open', "1 2"])

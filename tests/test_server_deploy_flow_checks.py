@@ -1,6 +1,7 @@
 """Flow deploy checks Salesforce makes that the local org makes too: a flow formula calling a
-function with the wrong number of arguments, or a Get Records limit that is no count of records,
-fails the Flow component and deploys nothing."""
+function flows do not have or with the wrong number of arguments, or a Get Records limit that is
+no count of records, fails the Flow component and deploys nothing. A flow function the local
+runtime does not run fails it too, as NOT_IMPLEMENTED."""
 
 import pytest
 import requests
@@ -39,16 +40,26 @@ def with_formula(expression: str, data_type: str = "String") -> str:
      "Incorrect number of parameters for function 'CASE()'. Expected 4, received 3"),
     ("UPPER(LEFT({!$Record.Name}), &quot;tr&quot;)",
      "Incorrect number of parameters for function 'LEFT()'. Expected 2, received 1"),
+    # a function flows do not have: a typo, or a Salesforce function flows do not allow
+    ("LENN({!$Record.Name})", "Unknown function LENN. Check spelling."),
+    ("UPPER(Trimm({!$Record.Name}))", "Unknown function TRIMM. Check spelling."),
+    ("VLOOKUP(1, 2, 3)", "Unknown function VLOOKUP. Check spelling."),
 ])
-def test_a_formula_calling_a_function_with_the_wrong_number_of_arguments_fails(
+def test_a_formula_calling_an_unknown_function_or_with_wrong_arguments_fails(
         live, expression, message):
+    failure = refused(live, expression)
+    assert failure["problem"] == INVALID.format(message)
+
+
+def refused(live, expression) -> dict:
+    """The one componentFailure of deploying REJECT_FLOW with `expression`; nothing stored."""
     doc = deploy(live, {"flows/Reject_Bookings.flow": with_formula(expression)})
     assert doc.findtext(".//m:status", namespaces=NS) == "Failed"
     [failure] = failures(doc)
     assert failure["componentType"] == "Flow" and failure["fullName"] == "Reject_Bookings"
-    assert failure["problem"] == INVALID.format(message)
     assert failure["problemType"] == "Error" and failure["lineNumber"]
     assert not [f for f in live.org.flows() if f["name"] == "Reject_Bookings"]
+    return failure
 
 
 def test_a_formula_with_optional_and_variadic_arguments_deploys(live):
@@ -121,13 +132,62 @@ def test_a_flow_stored_before_the_check_fails_the_save_in_salesforce_words(live)
     xml = with_formula("LEN({!$Record.Name}, {!$Record.Name})").replace(
         "Bookings are closed", "Closed {!Checked}")
     live.org.deploy_flow("Reject_Bookings", xml)
-    response = requests.post(
-        f"{live.url}/services/data/v{V}/sobjects/Calendly__CalendlyAction__c",
-        json={"Name": "invitee.created", "Calendly__InviteeUuid__c": "inv-1"},
-        headers={"Authorization": f"Bearer {live.token}"})
+    response = insert_action(live)
     assert response.status_code == 400
     [error] = response.json()
     assert error["errorCode"] == "CANNOT_EXECUTE_FLOW_TRIGGER"
     assert ("Incorrect number of parameters for function 'LEN()'. Expected 1, received 2"
             in error["message"]), error["message"]
     assert "positional" not in error["message"] and "TypeError" not in error["message"]
+
+
+def test_a_flow_function_the_runtime_does_not_run_is_refused_as_not_implemented(live):
+    """HYPERLINK is a flow-formula function (FormulaFunctionAllowedType, Flow) the local runtime
+    does not run: refused, saying so and naming it, never as a typo."""
+    failure = refused(live, "HYPERLINK(&quot;https://example.com&quot;, {!$Record.Name})")
+    assert failure["problem"].startswith(
+        "The local org does not implement the flow formula function HYPERLINK()")
+    assert "Unknown function" not in failure["problem"]
+
+
+def test_an_entry_formula_calling_an_unknown_function_fails(live):
+    xml = REJECT_FLOW.format(status="Active").replace(
+        "        <object>", "        <filterFormula>ISBLANKK({!$Record.Name})</filterFormula>\n"
+                           "        <object>")
+    [failure] = failures(deploy(live, {"flows/Reject_Bookings.flow": xml}))
+    assert failure["problem"] == INVALID.format("Unknown function ISBLANKK. Check spelling.")
+
+
+def test_implemented_functions_in_any_case_still_deploy(live):
+    expression = "lower(Trim({!$Record.Name})) &amp; text(len({!$Record.Name}))"
+    doc = deploy(live, {"flows/Reject_Bookings.flow": with_formula(expression)})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)
+
+
+def insert_action(live):
+    return requests.post(
+        f"{live.url}/services/data/v{V}/sobjects/Calendly__CalendlyAction__c",
+        json={"Name": "invitee.created", "Calendly__InviteeUuid__c": "inv-1"},
+        headers={"Authorization": f"Bearer {live.token}"})
+
+
+def test_a_stored_flow_calling_an_unknown_function_fails_the_save_in_salesforce_words(live):
+    xml = with_formula("LENN({!$Record.Name})").replace("Bookings are closed", "Closed {!Checked}")
+    live.org.deploy_flow("Reject_Bookings", xml)
+    response = insert_action(live)
+    assert response.status_code == 400
+    [error] = response.json()
+    assert error["errorCode"] == "CANNOT_EXECUTE_FLOW_TRIGGER"
+    assert "Unknown function LENN. Check spelling." in error["message"], error["message"]
+
+
+def test_a_stored_flow_calling_a_function_the_runtime_lacks_answers_not_implemented(live):
+    xml = with_formula("HYPERLINK(&quot;https://example.com&quot;, {!$Record.Name})").replace(
+        "Bookings are closed", "Closed {!Checked}")
+    live.org.deploy_flow("Reject_Bookings", xml)
+    response = insert_action(live)
+    assert response.status_code == 501, response.text
+    [error] = response.json()
+    assert error["errorCode"] == "NOT_IMPLEMENTED"
+    assert error["message"].startswith(
+        "The local org does not implement the flow formula function HYPERLINK()")

@@ -2,10 +2,12 @@
 flow is saved, so the local org never stores a flow that would fail here in Python's words.
 
 A formula (`<formulas><expression>`, the start element's `<filterFormula>`) that does not parse,
-or calls a function with a number of arguments its signature does not allow, fails the Flow
-component with "field integrity exception: unknown (The formula expression is invalid: ...)".
-A function the local engine does not implement is left to the runtime, which names it when the
-flow loads: Salesforce may well have it. A Get Records `<limit>` must be a whole number of at
+calls a function flows do not have, or calls one with a number of arguments its signature does
+not allow, fails the Flow component with "field integrity exception: unknown (The formula
+expression is invalid: ...)", Salesforce's wording ("Unknown function LENN. Check spelling.").
+A function flows have that the local runtime does not run (formula_functions.py) fails it too,
+saying so: the local org cannot run the flow, which is no fault of the flow. A Get Records
+`<limit>` must be a whole number of at
 least 1, or a reference to a Number or Currency resource that is not a collection (the schema
 already refuses a number that is not one). docs/fidelity.md, "Metadata API".
 """
@@ -19,6 +21,7 @@ from localorg.schema import MD_NS
 FORMULA_PATHS = ("formulas/expression", "start/filterFormula")
 RESOURCES = ("variables", "constants", "formulas")
 NUMERIC = ("Number", "Currency")
+INVALID = "field integrity exception: unknown (The formula expression is invalid: {})"
 
 
 def _q(path: str) -> str:
@@ -31,17 +34,31 @@ def problems(root) -> list:
 
 
 def formula_problems(root) -> list:
+    return [(INVALID.format(error.message) if isinstance(error, formula.FormulaError)
+             else error.message, line) for error, line in formula_errors(root)]
+
+
+def formula_errors(root) -> list:
+    """(error, line) for each formula Salesforce would refuse (FormulaError) or the local
+    runtime cannot run (NOT_IMPLEMENTED: a Salesforce function it lacks)."""
     out = []
     for path in FORMULA_PATHS:
         for el in root.findall(_q(path)):
             try:
-                formula.parse(el.text or "")
-            except formula.UnknownFunction:
-                continue
+                names = formula.called(formula.parse(el.text or ""))
+                error = next((formula.missing_function(name) for name in names
+                              if name not in formula.FUNCTIONS), None)
             except formula.FormulaError as exc:
-                out.append(("field integrity exception: unknown (The formula expression is "
-                            f"invalid: {exc.message})", el.sourceline))
+                error = exc
+            if error is not None:
+                out.append((error, el.sourceline))
     return out
+
+
+def not_implemented(root):
+    """The first NOT_IMPLEMENTED error among the formulas, or None."""
+    return next((error for error, _ in formula_errors(root)
+                 if not isinstance(error, formula.FormulaError)), None)
 
 
 def _numeric_resources(root) -> dict:

@@ -2,10 +2,13 @@
 
 Why our own: no Python library evaluates Salesforce's formula language. Supported: literals
 (numbers, "text"/'text', TRUE/FALSE/NULL), merge fields `{!var.Field}` (resolved by the caller),
-operators `& + - * / ^ = == != <> < > <= >= && || !` and the functions in FUNCTIONS. An unknown
-function is an error naming it, raised when the formula is parsed (i.e. when the flow loads); so
-is a call with a number of arguments its signature (formula_signatures.py) does not allow, unless
-the caller parses with `check_arity=False` (a flow stored before: evaluating that call fails).
+operators `& + - * / ^ = == != <> < > <= >= && || !` and the functions in FUNCTIONS. A call with
+a number of arguments its signature (formula_signatures.py) does not allow is an error raised
+when the formula is parsed, unless the caller parses with `check_arity=False` (a flow stored
+before: evaluating that call fails). A call of a function not in FUNCTIONS parses; `called`
+lists it for the deploy check, and evaluating it fails (`missing_function`): Salesforce's
+"Unknown function" error for a name flows do not have, NOT_IMPLEMENTED for one they do
+(formula_functions.py).
 
 Null semantics follow Flow's "treat blanks as blanks": arithmetic with null gives null, `&`
 treats null as ""; a blank text compares as "" (so null <> "x" is true); any other comparison
@@ -21,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from localorg.errors import SalesforceError
+from localorg.flow.formula_functions import FLOW_FUNCTIONS, not_implemented, unknown
 from localorg.flow.formula_signatures import arity_problem
 from localorg.values import parse_datetime
 
@@ -30,11 +34,6 @@ class FormulaError(SalesforceError):
 
     def __init__(self, message):
         super().__init__("FORMULA_ERROR", message)
-
-
-class UnknownFunction(FormulaError):
-    """A function this engine does not implement (Salesforce may: the deploy check lets it
-    pass, the flow fails to load here)."""
 
 
 _TOKEN = re.compile(r"""
@@ -135,10 +134,7 @@ class Parser:
                         self.take(",")
                         args.append(self.binary(0))
                 self.take(")")
-                if upper not in FUNCTIONS:
-                    raise UnknownFunction(f"unknown function {value}() (not implemented by the "
-                                          "local org's formula engine)")
-                if self.check_arity and arity_problem(upper, len(args)):
+                if self.check_arity and upper in FUNCTIONS and arity_problem(upper, len(args)):
                     raise FormulaError(arity_problem(upper, len(args)))
                 return ("call", upper, args)
             if upper in ("TRUE", "FALSE"):
@@ -152,6 +148,23 @@ class Parser:
 def parse(text: str, check_arity=True):
     """Parse a formula; raise FormulaError naming the problem."""
     return Parser(text or "", check_arity).parse()
+
+
+def called(node) -> list:
+    """Names (upper case) of the functions a parsed formula calls, outermost first."""
+    kind = node[0]
+    if kind == "call":
+        return [node[1]] + [name for a in node[2] for name in called(a)]
+    if kind == "op":
+        return called(node[2]) + called(node[3])
+    if kind in ("neg", "not", "pos"):
+        return called(node[1])
+    return []
+
+
+def missing_function(name: str):
+    """The error of evaluating a call of `name`, a function not in FUNCTIONS."""
+    return not_implemented(name) if name in FLOW_FUNCTIONS else FormulaError(unknown(name))
 
 
 def references(node) -> list:
@@ -415,6 +428,8 @@ def evaluate(node, resolve):
             return compare_order(op, a, b)
         return _arith(op, a, b)
     name, args = node[1], node[2]
+    if name not in FUNCTIONS:
+        raise missing_function(name)
     if arity_problem(name, len(args)):
         raise FormulaError(arity_problem(name, len(args)))
     if name == "TODAY":

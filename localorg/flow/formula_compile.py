@@ -22,6 +22,7 @@ from localorg.flow.formula import (
     compare_equal,
     compare_order,
     is_blank,
+    missing_function,
     num,
     text,
     wrong_type,
@@ -128,6 +129,8 @@ def _operator(op, a, b):
 
 
 def _call(name, args):
+    if name not in FUNCTIONS:  # Salesforce's "Unknown function", or NOT_IMPLEMENTED
+        return _raise(missing_function, name)
     if arity_problem(name, len(args)):  # a formula parsed with check_arity=False
         return _fail(arity_problem(name, len(args)))
     if name == "IF":
@@ -184,8 +187,13 @@ def _case(args):
 
 
 def _fail(message):
+    return _raise(FormulaError, message)
+
+
+def _raise(error, argument):
+    """A closure raising a new `error(argument)` each time it is called."""
     def fail(resolve):
-        raise FormulaError(message)
+        raise error(argument)
     return fail
 
 
@@ -242,7 +250,7 @@ class Source:
 
     def call(self, name, args):
         """The expression of a function call, or None for a closure to do it."""
-        if arity_problem(name, len(args)):
+        if name not in FUNCTIONS or arity_problem(name, len(args)):
             return None
         if name == "TODAY":
             return self.expr(("ref", TODAY_REFERENCE))

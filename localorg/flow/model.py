@@ -4,7 +4,8 @@ Elements the runtime executes are in SUPPORTED. Every other element kind Salesfo
 (screens, action calls, waits, orchestration stages, …) is listed in `Flow.unsupported` by name
 when the flow loads, and the interpreter raises NOT_IMPLEMENTED naming it if execution reaches
 one.
-Formulas are parsed at load time, so an unknown function is reported when the flow is loaded.
+Formulas are parsed at load time, so a formula that does not parse fails the load; a call of a
+function the runtime does not run fails the interview that evaluates it (formula.py).
 The XML is read once, at load, into a tree of `Node`s (tag, text, children by tag), which
 program.py compiles into closures the first time the flow runs.
 """

@@ -295,7 +295,7 @@ class References:
             if fname in visiting:
                 return False
             dtype, parsed, scale = self.flow.formulas[fname]
-            self._stable[fname] = not _calls(parsed, VOLATILE_FUNCTIONS) and all(
+            self._stable[fname] = VOLATILE_FUNCTIONS.isdisjoint(formula.called(parsed)) and all(
                 self._stable_ref(ref, visiting + (fname,)) for ref in formula.references(parsed))
         return self._stable[fname]
 
@@ -490,15 +490,3 @@ def combine_conditions(checks, logic):
         truth = [holds_for(iv) for holds_for in checks]
         return holds(tree, truth.__getitem__)
     return by_logic
-
-
-def _calls(node, names):
-    """Whether a parsed formula calls one of the functions `names`."""
-    kind = node[0]
-    if kind == "call":
-        return node[1] in names or any(_calls(a, names) for a in node[2])
-    if kind == "op":
-        return _calls(node[2], names) or _calls(node[3], names)
-    if kind in ("neg", "not", "pos"):
-        return _calls(node[1], names)
-    return False
