@@ -283,6 +283,13 @@ def test_tooling_flow_metadata_json_round_trips_and_posts_new_versions(live):
     assert wrong.json()[0]["message"] == (
         "field integrity exception: unknown (The formula expression is invalid: Incorrect number "
         "of parameters for function 'LEN()'. Expected 1, received 0)")
+    for expression, status, code in (("LENN(1)", 400, "FIELD_INTEGRITY_EXCEPTION"),
+                                     ("HYPERLINK(1, 2)", 501, "NOT_IMPLEMENTED")):
+        refused = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers, json={
+            "FullName": "Json_Flow",
+            "Metadata": {**meta, "formulas": [{**formula, "expression": expression}]}})
+        assert (refused.status_code, refused.json()[0]["errorCode"]) == (status, code)
+        assert expression.split("(")[0] in refused.json()[0]["message"]
     unknown = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers,
                             json={"FullName": "Json_Flow", "Metadata": {"labl": "x"}})
     assert unknown.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
