@@ -7,6 +7,8 @@ still a dependency), so the check needs no import of the code itself.
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "localorg"
 MAX_LINES = 600
 
@@ -45,6 +47,12 @@ def graph() -> dict:
     return {name: imports_of(name, path, known) for name, path in known.items()}
 
 
+@pytest.fixture(scope="module")
+def edges() -> dict:
+    """graph(), read once for this module's tests (it parses every module of localorg)."""
+    return graph()
+
+
 def cycles(edges: dict) -> list:
     """Strongly connected components of more than one module (Tarjan), each sorted."""
     index, low, stack, on_stack, found = {}, {}, [], set(), []
@@ -81,13 +89,12 @@ def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
-def test_no_import_cycle_in_localorg():
-    found = cycles(graph())
+def test_no_import_cycle_in_localorg(edges):
+    found = cycles(edges)
     assert found == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
 
 
-def test_the_store_and_the_flow_runtime_do_not_import_each_other():
-    edges = graph()
+def test_the_store_and_the_flow_runtime_do_not_import_each_other(edges):
     for name, targets in edges.items():
         if name.startswith("localorg.flow"):
             assert not any(t.startswith("localorg.backend") for t in targets), name
@@ -100,11 +107,10 @@ def test_no_module_over_600_lines():
     assert {p: n for p, n in sizes.items() if n > MAX_LINES} == {}
 
 
-def test_the_emulator_core_names_no_package_of_this_project():
+def test_the_emulator_core_names_no_package_of_this_project(edges):
     """backend/, server/ and flow/ serve any package: this project's (the Calendly stand-in)
     is wired in `localorg.calendly` and passed in through `Org(packages=...)`."""
     core = ("localorg.backend", "localorg.server", "localorg.flow")
-    edges = graph()
     for name, path in modules().items():
         if name.startswith(core):
             assert "localorg.calendly" not in edges[name], name
