@@ -10,6 +10,7 @@ lxml.
 
 import functools
 import json
+import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -190,22 +191,24 @@ def _describe_data(name: str) -> dict:
 
 
 @functools.cache
-def _fields_json(name: str) -> str:
-    """The object's describe fields, each over the attributes' zero values, as JSON text:
-    decoding it makes a fresh copy of every field far sooner than `copy.deepcopy` (each new org
-    takes one of each standard object)."""
+def _object_pickle(name: str) -> bytes:
+    """The object `name` built from its describe data, pickled: unpickling makes a fresh copy
+    of it in a third of the time a new build takes (each new org takes one of each standard
+    object). Every field is built from its own decoded copy of the data, so no two fields, and
+    no two copies, share a list or dict."""
     zeros = _describe_data("_attributes")
-    return json.dumps([{**zeros, **trimmed} for trimmed in _describe_data(name)["fields"]])
+    flags = _describe_data(name)["object"]
+    odef = ObjectDef(name, flags.get("keyPrefix") or "", flags.get("label", name),
+                     flags.get("labelPlural", ""), flags=dict(flags))
+    fields = json.dumps([{**zeros, **trimmed} for trimmed in _describe_data(name)["fields"]])
+    for attrs in json.loads(fields):
+        odef.add(field_from_describe(attrs))
+    return pickle.dumps(odef)
 
 
 def object_from_data(name: str) -> ObjectDef:
     """The object `name` as described by `localorg/describes/<name>.json` (a fresh copy)."""
-    flags = _describe_data(name)["object"]
-    odef = ObjectDef(name, flags.get("keyPrefix") or "", flags.get("label", name),
-                     flags.get("labelPlural", ""), flags=dict(flags))
-    for attrs in json.loads(_fields_json(name)):
-        odef.add(field_from_describe(attrs))
-    return odef
+    return pickle.loads(_object_pickle(name))
 
 
 # Objects of a fresh local org, and the key prefixes the recorded describes leave out.
