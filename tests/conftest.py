@@ -22,7 +22,7 @@ project config, and live local orgs served over HTTPS.
 - `sf_convert_once` (every test): cci's in-process deploys convert each distinct source once;
 - `metacheck_cache` (every test): metacheck's Node tools run once per distinct input in the run,
   also in the `python -m metacheck` the tests start (metacheck/cache.py);
-- `yaml_parsed_once` (every test): each distinct YAML text is parsed once per test process.
+- `yaml_parsed_once` (every test): each distinct YAML text is parsed once per test run.
 
 A served org has `REQUESTS_CA_BUNDLE` set for the test so requests, simple-salesforce and cci
 trust it, the Metadata API polls of cci without sleeps, and `live.writes()`: the PATCHes and
@@ -163,11 +163,13 @@ def metacheck_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def yaml_parsed_once():
-    """`yaml.safe_load` parses each distinct text once per process (yaml_once.py): cci's
-    metadata map and cumulusci.yml, read again by every deploy and project config."""
+def yaml_parsed_once(tmp_path_factory):
+    """`yaml.safe_load` parses each distinct text once per run (yaml_once.py): cci's metadata
+    map and cumulusci.yml files, read again by every deploy and project config."""
+    store = _run_folder(tmp_path_factory) / "yaml"
+    store.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(yaml, "safe_load", yaml_once.remembering(yaml.safe_load))
+        patch.setattr(yaml, "safe_load", yaml_once.remembering(yaml.safe_load, store))
         yield
 
 
