@@ -47,11 +47,12 @@ demo: setup
 	$(PY) -m metacheck
 	$(PY) -m localorg.demo $(DEMO_OPTIONS)
 
-# pytest-xdist with two workers more than there are cores: the longest tests mostly wait on
+# pytest-xdist with three workers more than there are cores: the longest tests mostly wait on
 # cci commands (Metadata API polls), so spare workers keep the cores busy meanwhile (on 2
-# cores: 85 s with 3 workers, 79 s with 4, 78 s with 5; docs/performance.md). Each
+# cores: 51.5-53.5 s with 4 workers, 47.2-48.2 s with 5, 48.1-48.5 s with 6;
+# docs/performance.md). Each
 # test module runs on one worker so its module-scoped org is set up once (--dist loadscope;
 # tests/conftest.py starts the longest tests first, each on its own). The 15 slowest tests
 # are listed at the end.
 test: setup browser lint
-	$(PY) -m pytest -n $$(( $$(nproc) + 2 )) --dist loadscope --durations=15
+	$(PY) -m pytest -n $$(( $$(nproc) + 3 )) --dist loadscope --durations=15
