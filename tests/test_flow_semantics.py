@@ -154,7 +154,7 @@ def test_bulkified_per_element_and_per_call_site(org):
     ("IF(TRUE, {!x})",
      "Incorrect number of parameters for function 'IF()'. Expected 3, received 2"),
     ("CASE({!x}, &quot;a&quot;, &quot;b&quot;, &quot;c&quot;, &quot;d&quot;)",
-     "Incorrect number of parameters for function 'CASE()'. Expected 6, received 5"),
+     "Incorrect number of parameters for function 'CASE()'. Expected 4, received 5"),
     # a value of a type the function does not take
     ("LEN(5)", "Incorrect parameter type for function 'LEN()'"),
     ("LOWER(5)", "Incorrect parameter type for function 'LOWER()'"),

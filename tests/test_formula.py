@@ -167,8 +167,17 @@ def test_every_function_has_a_signature():
     ("now(1)", "Incorrect number of parameters for function 'NOW()'. Expected 0, received 1"),
     ("AND()", "Incorrect number of parameters for function 'AND()'. Expected 1, received 0"),
     ("LPAD(1)", "Incorrect number of parameters for function 'LPAD()'. Expected 2, received 1"),
+    # the "Expected" count Salesforce's formula engine reports (salesforce/formula-engine)
     ("CASE(1, 2, 3, 4, 5)",
-     "Incorrect number of parameters for function 'CASE()'. Expected 6, received 5"),
+     "Incorrect number of parameters for function 'CASE()'. Expected 4, received 5"),
+    ("CASE(1, 2, 3, 4, 5, 6, 7)",
+     "Incorrect number of parameters for function 'CASE()'. Expected 6, received 7"),
+    ('UPPER("a", "en_US", "x")',
+     "Incorrect number of parameters for function 'UPPER()'. Expected 1, received 3"),
+    ('FIND("a", "b", 1, 2)',
+     "Incorrect number of parameters for function 'FIND()'. Expected 2, received 4"),
+    ("MAX(" + ", ".join(["1"] * 256) + ")",
+     "Incorrect number of parameters for function 'MAX()'. Expected 255, received 256"),
 ])
 def test_a_call_with_the_wrong_number_of_arguments_fails_to_parse(expr, message):
     with pytest.raises(formula.FormulaError) as exc:

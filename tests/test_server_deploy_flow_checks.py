@@ -35,7 +35,7 @@ def with_formula(expression: str, data_type: str = "String") -> str:
     ("MID({!$Record.Name}, 2)",
      "Incorrect number of parameters for function 'MID()'. Expected 3, received 2"),
     ("FIND(&quot;a&quot;, {!$Record.Name}, 1, 2)",
-     "Incorrect number of parameters for function 'FIND()'. Expected 3, received 4"),
+     "Incorrect number of parameters for function 'FIND()'. Expected 2, received 4"),
     ("CASE({!$Record.Name}, &quot;a&quot;, &quot;b&quot;)",
      "Incorrect number of parameters for function 'CASE()'. Expected 4, received 3"),
     ("UPPER(LEFT({!$Record.Name}), &quot;tr&quot;)",

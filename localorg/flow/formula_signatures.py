@@ -1,7 +1,8 @@
 """How many arguments each formula function the runtime implements takes, as Salesforce
 documents it ("Use" on each function's Salesforce Help page), and Salesforce's error for a call
-with another number. The deploy check and the runtime both read this one table
-(docs/fidelity.md, "Flow runtime": formula arity).
+with another number, whose "Expected" count is the one Salesforce's formula engine reports
+(salesforce/formula-engine: the function's `validate` or argument types). The deploy check and
+the runtime both read this one table (docs/fidelity.md, "Flow runtime": formula arity).
 """
 
 ANY = None  # no upper bound: the function is variadic
@@ -28,9 +29,9 @@ SIGNATURES = {
     "LEN": (1, 1),              # LEN(text)
     "LOWER": (1, 2),            # LOWER(text, [locale])
     "LPAD": (2, 3),             # LPAD(text, padded_length[, pad_string])
-    "MAX": (1, ANY),            # MAX(number, number, ...)
+    "MAX": (1, 255),            # MAX(number, number, ...)
     "MID": (3, 3),              # MID(text, start_num, num_chars)
-    "MIN": (1, ANY),            # MIN(number, number, ...)
+    "MIN": (1, 255),            # MIN(number, number, ...)
     "MOD": (2, 2),              # MOD(number, divisor)
     "NOT": (1, 1),              # NOT(logical)
     "NOW": (0, 0),              # NOW()
@@ -51,14 +52,16 @@ SIGNATURES = {
 
 def arity_problem(name: str, count: int):
     """Salesforce's message for `name` called with `count` arguments, or None when it fits.
-    CASE takes pairs after its expression and then the else value, so an even count."""
+    A function with optional arguments (FIND, LPAD, UPPER, ...) expects its fewest whatever the
+    count; CASE takes pairs after its expression and then the else value, and its expected count
+    is the engine's `4 + ((count - 4) / 2) * 2` in Java's integer arithmetic."""
     fewest, most = SIGNATURES[name]
-    if count < fewest:
-        expected = fewest
-    elif most is not ANY and count > most:
-        expected = most
-    elif name == "CASE" and count % 2:
-        expected = count + 1
+    if name == "CASE":
+        if count >= fewest and count % 2 == 0:
+            return None
+        expected = 4 + int((count - 4) / 2) * 2
+    elif count < fewest or (most is not ANY and count > most):
+        expected = most if name in ("MAX", "MIN") and count > most else fewest
     else:
         return None
     return (f"Incorrect number of parameters for function '{name}()'. Expected {expected}, "
