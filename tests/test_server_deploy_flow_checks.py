@@ -191,3 +191,26 @@ def test_a_stored_flow_calling_a_function_the_runtime_lacks_answers_not_implemen
     assert error["errorCode"] == "NOT_IMPLEMENTED"
     assert error["message"].startswith(
         "The local org does not implement the flow formula function HYPERLINK()")
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("TEXT(MOD(LEN({!$Record.Name}), 0))", "division by zero"),
+    ("TEXT(2 ^ (LEN({!$Record.Name}) + 10000))", "the operator '^' has no result"),
+    ("TEXT(0 ^ -1)", "the operator '^' has no result"),
+    ("TEXT(ROUND(1.5, 100000))", "the function 'ROUND()' has no result"),
+    ("IF(&quot;a&quot; &lt; LEN({!$Record.Name}), &quot;x&quot;, &quot;y&quot;)",
+     "Incorrect parameter type for operator '<'"),
+    ("TEXT(TODAY() - NOW())", "Incorrect parameter type for operator '-'"),
+])
+def test_a_formula_with_no_result_faults_the_flow_never_an_internal_error(
+        live, expression, message):
+    """A formula that deploys but has no value when it runs (MOD by 0, a power out of range, a
+    comparison of a Text with a Number) fails the save as the flow's fault, not as a 500."""
+    xml = with_formula(expression).replace("Bookings are closed", "Closed {!Checked}")
+    doc = deploy(live, {"flows/Reject_Bookings.flow": xml})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)
+    response = insert_action(live)
+    assert response.status_code == 400, response.text
+    [error] = response.json()
+    assert error["errorCode"] == "CANNOT_EXECUTE_FLOW_TRIGGER"
+    assert f"formula Checked: {message}" in error["message"], error["message"]

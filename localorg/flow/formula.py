@@ -234,6 +234,15 @@ def _arith(op, a, b):
         return _PLAIN_ARITH[op](a, b)  # what the general path below does with two numbers
     if op == "+" and isinstance(a, str) and isinstance(b, str):
         return a + b
+    try:
+        return _mixed_arith(op, a, b)
+    except TypeError:  # e.g. a Date minus a Date/Time
+        raise wrong_operand(op) from None
+    except (ArithmeticError, ValueError):  # 2 ^ 10000, 0 ^ -1, a date past year 9999
+        raise no_result(f"the operator '{op}'") from None
+
+
+def _mixed_arith(op, a, b):
     if isinstance(a, date | datetime) and op in ("+", "-") and not isinstance(b, date):
         delta = timedelta(days=float(num(b)))
         if not isinstance(a, datetime):
@@ -260,7 +269,18 @@ def _round(v, digits=Decimal(0)):
     if v is None:
         return None
     q = Decimal(1).scaleb(-int(num(digits)))
-    return num(v).quantize(q, rounding=ROUND_HALF_UP)
+    try:
+        return num(v).quantize(q, rounding=ROUND_HALF_UP)
+    except ArithmeticError:  # more digits than a number holds
+        raise no_result("the function 'ROUND()'") from None
+
+
+def _mod(a, b):
+    if a is None or b is None:
+        return None
+    if num(b) == 0:
+        raise FormulaError("division by zero")
+    return num(a) % num(b)
 
 
 def _datevalue(v):
@@ -358,7 +378,7 @@ FUNCTIONS = {
     "ABS": lambda a: None if a is None else abs(num(a)),
     "FLOOR": lambda a: None if a is None else num(math.floor(num(a))),
     "CEILING": lambda a: None if a is None else num(math.ceil(num(a))),
-    "MOD": lambda a, b: None if a is None or b is None else num(a) % num(b),
+    "MOD": _mod,
     "MAX": lambda *a: max(num(x) for x in a) if None not in a else None,
     "MIN": lambda *a: min(num(x) for x in a) if None not in a else None,
     "NOW": lambda: datetime.now(UTC),
@@ -395,7 +415,10 @@ def compare_order(op, a, b):
     if a.__class__ is b.__class__ and a.__class__ in _SAME:
         return _ORDER[op](a, b)  # what _cmp_values leaves them as
     x, y = _cmp_values(a, b)
-    return _ORDER[op](x, y)
+    try:
+        return _ORDER[op](x, y)
+    except TypeError:  # e.g. a Text and a Number, a Date and a Date/Time
+        raise wrong_operand(op) from None
 
 
 def evaluate(node, resolve):
@@ -457,6 +480,17 @@ def evaluate(node, resolve):
         return FUNCTIONS[name](*values)
     except (TypeError, AttributeError):
         raise wrong_type(name) from None
+
+
+def wrong_operand(op):
+    """Operands of types the operator does not take (Salesforce refuses such a formula when it
+    is saved; the local deploy does not check types, so the runtime says so)."""
+    return FormulaError(f"Incorrect parameter type for operator '{op}'")
+
+
+def no_result(what):
+    """An operation whose result is no number (out of range or undefined)."""
+    return FormulaError(f"{what} has no result a number can hold")
 
 
 def wrong_type(name):
