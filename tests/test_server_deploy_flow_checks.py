@@ -43,7 +43,9 @@ def with_formula(expression: str, data_type: str = "String") -> str:
     # a function flows do not have: a typo, or a Salesforce function flows do not allow
     ("LENN({!$Record.Name})", "Unknown function LENN. Check spelling."),
     ("UPPER(Trimm({!$Record.Name}))", "Unknown function TRIMM. Check spelling."),
-    ("VLOOKUP(1, 2, 3)", "Unknown function VLOOKUP. Check spelling."),
+    ("VLOOKUP(1, 2, 3)", "Function VLOOKUP may not be used in this type of formula"),
+    ("TEXT(TimeValue(&quot;10:00:00.000&quot;))",
+     "Function TIMEVALUE may not be used in this type of formula"),
 ])
 def test_a_formula_calling_an_unknown_function_or_with_wrong_arguments_fails(
         live, expression, message):

@@ -34,8 +34,20 @@ FLOW_FUNCTIONS = frozenset({
 })
 
 
+# Salesforce formula functions flows do not allow (the flow considerations above; TIMENOW,
+# TIMEVALUE and ISCLONE: Salesforce's formula engine has them, the org's Flow list does not)
+NOT_IN_FLOWS = frozenset({
+    "GETRECORDIDS", "IMAGE", "INCLUDE", "ISCLONE", "PARENTGROUPVAL", "PREVGROUPVAL",
+    "REQUIRESCRIPT", "TIMENOW", "TIMEVALUE", "VLOOKUP",
+})
+
+
 def unknown(name: str) -> str:
-    """Salesforce's formula error for a function name it does not know."""
+    """Salesforce's formula error for a function flows do not have: its formula engine's
+    FunctionNotAllowedException for a Salesforce function flows do not allow, else its
+    InvalidFunctionReferenceException (salesforce/formula-engine labels.xml)."""
+    if name.upper() in NOT_IN_FLOWS:
+        return f"Function {name.upper()} may not be used in this type of formula"
     return f"Unknown function {name.upper()}. Check spelling."
 
 
