@@ -129,3 +129,38 @@ def test_requests_trusts_the_local_org_through_the_directory_only(local_org, tmp
         with pytest.raises(requests.exceptions.SSLError) as refused:
             requests.get(url, verify=str(roots_only), headers=token, timeout=30)
         assert isinstance(refused.value.args[0].reason.args[0], ssl.SSLCertVerificationError)
+
+
+
+def write_in_step(folder, pem, barrier, rounds, found=None) -> list:
+    """write_hashed_dir(folder/N, pem) for each round, started together with the other
+    process at each round; the errors it raised (also put in `found`, a queue)."""
+    errors = []
+    for number in range(rounds):
+        barrier.wait(30)
+        try:
+            cadir.write_hashed_dir(folder / str(number), pem)
+        except OSError as exc:
+            errors.append(repr(exc))
+    if found is not None:
+        found.put(errors)
+    return errors
+
+
+def test_two_starts_writing_the_directory_at_once_both_succeed(tmp_path):
+    """Two `localorg start`s of one org folder write `ca/` at the same time (each server
+    writes it at its start): neither fails, and the directory holds each certificate once."""
+    import multiprocessing
+
+    pem = open(certifi.where(), "rb").read()
+    fork = multiprocessing.get_context("fork")
+    barrier, found = fork.Barrier(2), fork.Queue()
+    other = fork.Process(target=write_in_step, args=(tmp_path, pem, barrier, 8, found))
+    other.start()
+    try:
+        mine = write_in_step(tmp_path, pem, barrier, 8)
+        assert (mine, found.get(timeout=60)) == ([], [])
+    finally:
+        other.join(60)
+    expected = len(cadir.certificates(pem))
+    assert {len(list((tmp_path / str(n)).iterdir())) for n in range(8)} == {expected}

@@ -11,7 +11,9 @@ whitespace collapsed, ASCII lower-cased), its first four bytes little-endian.
 """
 
 import base64
+import fcntl
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -116,7 +118,9 @@ def to_pem(cert: bytes) -> bytes:
 
 def write_hashed_dir(folder: Path, pem: bytes) -> Path:
     """`folder` holding each certificate of `pem` as `<subject hash>.<n>`; files of an earlier
-    set that are no longer wanted are removed, unchanged ones left as they are."""
+    set that are no longer wanted are removed, unchanged ones left as they are. The folder is
+    locked while it is written: two servers of one org folder starting at once would otherwise
+    remove each other's partial files."""
     wanted, taken = {}, {}
     for cert in certificates(pem):
         name = subject_hash(cert)
@@ -124,13 +128,18 @@ def write_hashed_dir(folder: Path, pem: bytes) -> Path:
         taken[name] = number + 1
         wanted[f"{name}.{number}"] = to_pem(cert)
     folder.mkdir(exist_ok=True)
-    for path in folder.iterdir():
-        if path.name not in wanted:
-            path.unlink()
-    for name, data in wanted.items():
-        path = folder / name
-        if not path.is_file() or path.read_bytes() != data:
-            partial = path.with_name(name + ".partial")
-            partial.write_bytes(data)
-            partial.replace(path)
+    lock = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for path in folder.iterdir():
+            if path.name not in wanted:
+                path.unlink()
+        for name, data in wanted.items():
+            path = folder / name
+            if not path.is_file() or path.read_bytes() != data:
+                partial = path.with_name(name + ".partial")
+                partial.write_bytes(data)
+                partial.replace(path)
+    finally:
+        os.close(lock)  # releases the lock
     return folder
