@@ -164,3 +164,19 @@ def test_two_starts_writing_the_directory_at_once_both_succeed(tmp_path):
         other.join(60)
     expected = len(cadir.certificates(pem))
     assert {len(list((tmp_path / str(n)).iterdir())) for n in range(8)} == {expected}
+
+
+def test_an_empty_record_of_the_roots_falls_back_to_certifi(tmp_path, monkeypatch):
+    """A shell trusting the org's own bundle, and `ca-roots.txt` empty (a start that stopped
+    while writing it): the roots are certifi's, never the files of the current folder."""
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "notes.txt").write_text("not a certificate\n")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    cert, _, bundle = ensure_certificate(home)
+    (home / "ca-roots.txt").write_text("")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.chdir(elsewhere)
+    ensure_certificate(home)
+    assert bundle.read_bytes() == open(certifi.where(), "rb").read() + b"\n" + cert.read_bytes()

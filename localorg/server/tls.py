@@ -118,7 +118,8 @@ def write_bundle(bundle_path: Path, pem: bytes) -> None:
     roots = Path(os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where())
     own = {bundle_path.resolve(), bundle_path.with_name(CA_DIR).resolve()}
     if roots.exists() and roots.resolve() in own:
-        roots = Path(origin.read_text().strip()) if origin.is_file() else Path(certifi.where())
+        recorded = origin.read_text().strip() if origin.is_file() else ""
+        roots = Path(recorded or certifi.where())  # Path("") would be the current folder
     if not roots.exists():
         roots = Path(certifi.where())
     origin.write_text(f"{roots}\n")
