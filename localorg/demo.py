@@ -63,19 +63,22 @@ def run(cmd: list, env: dict | None = None, capture: bool = False) -> str:
 def localorg(*args: str, capture: bool = False) -> None:
     """`python -m localorg ARGS`, run in this process (`localorg.cli.main`, with this process's
     environment): the commands load cci's keychain, which a new process would import CumulusCI
-    and parse its configuration for again (about 0.4 s of CPU per command). A non-zero exit is
-    a DemoFailure naming the command; `capture` keeps its messages out of the output (they go
+    and parse its configuration for again (about 0.4 s of CPU per command). A non-zero exit or
+    an error raised is a DemoFailure naming the command; `capture` keeps its messages out of the output (they go
     into the DemoFailure)."""
     from localorg import cli
 
     messages = io.StringIO()
+    command = " ".join([sys.executable, "-m", "localorg", *args][:4])
     with redirect_stderr(messages) if capture else nullcontext():
         try:
             code = cli.main(list(args))
         except SystemExit as exc:  # argparse refused the options
             code = exc.code
+        except Exception as exc:  # as a command's process would have exited non-zero
+            raise DemoFailure(f"`{command} …` failed: {type(exc).__name__}: {exc}. "
+                              f"{messages.getvalue().strip()}") from exc
     if code:
-        command = " ".join([sys.executable, "-m", "localorg", *args][:4])
         raise DemoFailure(f"`{command} …` exited with {code}. {messages.getvalue().strip()}")
 
 
@@ -139,10 +142,13 @@ def run_dev_org(env: dict, name: str = ORG_NAME) -> None:
 
 def stop_org() -> None:
     """Stops the local org (`python -m localorg stop`, in this process); an org that is not
-    running is fine, and a failure is only said (on stderr, by the command)."""
+    running is fine, and a failure is only said (on stderr)."""
     from localorg import cli
 
-    cli.main(["stop"])
+    try:
+        cli.main(["stop"])
+    except Exception as exc:  # said only: the result of the step before it stands
+        print(f"`python -m localorg stop` failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def connect(env: dict) -> Salesforce:

@@ -159,3 +159,22 @@ def test_a_failed_localorg_command_is_a_demo_failure_that_names_it(tmp_path, mon
     assert "-m localorg start …` exited with 2." in str(bad.value)
     assert "'http' is not a TCP port" in str(bad.value)
     assert not (tmp_path / "server.json").exists()
+
+
+def test_a_localorg_command_that_breaks_is_a_demo_failure_that_names_it(tmp_path, monkeypatch):
+    """An unexpected error inside an in-process `python -m localorg` command (a subprocess
+    exited non-zero) still ends the step as a DemoFailure naming the command and the error;
+    stopping the org afterwards only says what went wrong."""
+    from localorg import cli
+
+    def broken(args):
+        raise OSError("No space left on device")
+
+    monkeypatch.setenv("LOCALORG_HOME", str(tmp_path))
+    monkeypatch.setattr(cli, "start", broken)
+    with pytest.raises(DemoFailure) as failed:
+        localorg("start", "--fresh", capture=True)
+    assert "-m localorg start …` failed: OSError: No space left on device" in str(
+        failed.value)
+    monkeypatch.setattr(cli, "stop", broken)
+    stop_org()  # does not raise
