@@ -64,8 +64,8 @@ def localorg(*args: str, capture: bool = False) -> None:
     """`python -m localorg ARGS`, run in this process (`localorg.cli.main`, with this process's
     environment): the commands load cci's keychain, which a new process would import CumulusCI
     and parse its configuration for again (about 0.4 s of CPU per command). A non-zero exit or
-    an error raised is a DemoFailure naming the command; `capture` keeps its messages out of the output (they go
-    into the DemoFailure)."""
+    an error raised is a DemoFailure naming the command; `capture` keeps its messages out of
+    the output (they go into the DemoFailure)."""
     from localorg import cli
 
     messages = io.StringIO()
