@@ -50,6 +50,9 @@ def run_json(script: Path, args: list, project_dir: Path, timeout: int, tool: st
                 f"is {package} installed? run `make setup`") from None
         if "error" in payload:
             raise error(payload["error"])
+        if proc.returncode != 0:
+            raise error(f"{tool} failed (exit {proc.returncode}) after printing its result: "
+                        f"{proc.stderr.strip()[-2000:]}")
         if kept:
             partial = kept.with_suffix(".partial")
             partial.write_text(json.dumps(payload))

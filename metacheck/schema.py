@@ -86,7 +86,11 @@ class _Schema:
 def _wsdl_path() -> Path:
     """simple-salesforce's metadata.wsdl, found without importing the package (0.15-0.3 s of
     CPU in a process that has no other use for it, such as the local org's server)."""
-    return Path(find_spec("simple_salesforce").submodule_search_locations[0]) / "metadata.wsdl"
+    spec = find_spec("simple_salesforce")
+    if spec is None:
+        raise RuntimeError("simple-salesforce is not installed (its metadata.wsdl is the Metadata "
+                           "API schema): run `make setup`")
+    return Path(spec.submodule_search_locations[0]) / "metadata.wsdl"
 
 
 def _wsdl_bytes() -> bytes:

@@ -18,6 +18,7 @@ const runs = readFileSync(new URL("runs.txt", import.meta.url), "utf8").length;
 const text = readFileSync(process.argv[2], "utf8");
 const out = text === "fail" ? { error: "told to fail" } : { runs, text };
 process.stdout.write(JSON.stringify(out) + "\\n");
+if (text === "crash") throw new Error("broke after printing");
 """
 
 
@@ -64,6 +65,14 @@ def test_a_failure_is_not_kept_and_without_the_variable_nothing_is(project, monk
     os.remove(project / cache.INSTALLED)  # no package list: nothing to key the tool on
     monkeypatch.setenv(cache.ENV, str(project / "cache"))
     assert [run(project)["runs"] for _ in range(2)] == [5, 6]
+
+
+def test_a_tool_that_fails_after_printing_a_result_is_an_error_never_kept(project):
+    (project / "input.txt").write_text("crash")
+    for _ in range(2):
+        with pytest.raises(node.NodeToolUnavailable, match=r"the tool failed \(exit 1\)"):
+            run(project)
+    assert len((project / "runs.txt").read_text()) == 2
 
 
 def test_a_conversion_is_keyed_by_every_file_sf_reads(tmp_path):
