@@ -11,92 +11,20 @@ from localorg.errors import DmlError, LimitException, NotImplementedInLocalOrg
 from localorg.flow import model
 from localorg.flow.interpreter import FlowFault
 from localorg.flow.trigger import run_flow
-
-
-def flow(body, start="First", trigger=None, status="Active", name="F"):
-    start_xml = f"<connector><targetReference>{start}</targetReference></connector>"
-    if trigger:
-        obj, extra = trigger
-        start_xml += (f"<object>{obj}</object><recordTriggerType>Create</recordTriggerType>"
-                      f"<triggerType>RecordAfterSave</triggerType>{extra}")
-    return (f'<?xml version="1.0" encoding="UTF-8"?><Flow '
-            f'xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>63.0</apiVersion>'
-            f"<label>{name}</label><processType>AutoLaunchedFlow</processType>"
-            f"<start>{start_xml}</start><status>{status}</status>{body}</Flow>").encode()
-
-
-def var(name, dtype="String", coll=False, inp=False, out=False, obj=None, value=None):
-    x = (f"<variables><name>{name}</name><dataType>{dtype}</dataType>"
-         f"<isCollection>{str(coll).lower()}</isCollection><isInput>{str(inp).lower()}</isInput>"
-         f"<isOutput>{str(out).lower()}</isOutput>")
-    if obj:
-        x += f"<objectType>{obj}</objectType>"
-    if value is not None:
-        x += f"<value>{value}</value>"
-    return x + "</variables>"
-
-
-def ref(r):
-    return f"<elementReference>{r}</elementReference>"
-
-
-def s(v):
-    return f"<stringValue>{v}</stringValue>"
-
-
-def n(v):
-    return f"<numberValue>{v}</numberValue>"
-
-
-def b(v):
-    return f"<booleanValue>{str(v).lower()}</booleanValue>"
-
-
-def go(target, tag="connector"):
-    return f"<{tag}><targetReference>{target}</targetReference></{tag}>" if target else ""
-
-
-def assign(name, items, nxt=None):
-    body = "".join(f"<assignmentItems><assignToReference>{t}</assignToReference>"
-                   f"<operator>{op}</operator><value>{v}</value></assignmentItems>"
-                   for t, op, v in items)
-    return f"<assignments><name>{name}</name><label>{name}</label>{body}{go(nxt)}</assignments>"
-
-
-def filt(field, op, value):
-    return (f"<filters><field>{field}</field><operator>{op}</operator>"
-            f"<value>{value}</value></filters>")
-
-
-def lookup(name, obj, filters, out=None, first=True, nxt=None, fault=None, extra=""):
-    o = f"<outputReference>{out}</outputReference>" if out else (
-        "<storeOutputAutomatically>true</storeOutputAutomatically>")
-    return (f"<recordLookups><name>{name}</name><label>{name}</label>{go(nxt)}"
-            f"{go(fault, 'faultConnector')}{''.join(filters)}"
-            f"<getFirstRecordOnly>{str(first).lower()}</getFirstRecordOnly><object>{obj}</object>"
-            f"{o}{extra}</recordLookups>")
-
-
-def create(name, input_ref=None, obj=None, fields=(), nxt=None, fault=None, id_to=None):
-    body = f"<inputReference>{input_ref}</inputReference>" if input_ref else (
-        f"<object>{obj}</object>" + "".join(
-            f"<inputAssignments><field>{f}</field><value>{v}</value></inputAssignments>"
-            for f, v in fields))
-    if id_to:
-        body += f"<assignRecordIdToReference>{id_to}</assignRecordIdToReference>"
-    return (f"<recordCreates><name>{name}</name><label>{name}</label>{go(nxt)}"
-            f"{go(fault, 'faultConnector')}{body}</recordCreates>")
-
-
-def decision(name, rules, default=None):
-    xml = f"<decisions><name>{name}</name><label>{name}</label>{go(default, 'defaultConnector')}"
-    for rname, logic, conds, target in rules:
-        xml += f"<rules><name>{rname}</name><conditionLogic>{logic}</conditionLogic>"
-        for left, op, right in conds:
-            xml += (f"<conditions><leftValueReference>{left}</leftValueReference>"
-                    f"<operator>{op}</operator><rightValue>{right}</rightValue></conditions>")
-        xml += f"{go(target)}<label>{rname}</label></rules>"
-    return xml + "</decisions>"
+from tests.fixtures.flowxml import (
+    assign,
+    b,
+    create,
+    decision,
+    filt,
+    flow,
+    go,
+    lookup,
+    n,
+    ref,
+    s,
+    var,
+)
 
 
 @pytest.fixture
