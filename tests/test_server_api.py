@@ -290,6 +290,11 @@ def test_tooling_flow_metadata_json_round_trips_and_posts_new_versions(live):
             "Metadata": {**meta, "formulas": [{**formula, "expression": expression}]}})
         assert (refused.status_code, refused.json()[0]["errorCode"]) == (status, code)
         assert expression.split("(")[0] in refused.json()[0]["message"]
+    both = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers, json={
+        "FullName": "Json_Flow", "Metadata": {**meta, "formulas": [
+            {**formula, "expression": "HYPERLINK(LENN(1), 2)"}]}})  # the flow's fault first
+    assert (both.status_code, both.json()[0]["errorCode"]) == (400, "FIELD_INTEGRITY_EXCEPTION")
+    assert "Unknown function LENN" in both.json()[0]["message"]
     unknown = requests.post(f"{live.url}{tooling}/sobjects/Flow", headers=headers,
                             json={"FullName": "Json_Flow", "Metadata": {"labl": "x"}})
     assert unknown.json()[0]["errorCode"] == "JSON_PARSER_ERROR"

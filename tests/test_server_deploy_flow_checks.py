@@ -216,3 +216,10 @@ def test_a_formula_with_no_result_faults_the_flow_never_an_internal_error(
     [error] = response.json()
     assert error["errorCode"] == "CANNOT_EXECUTE_FLOW_TRIGGER"
     assert f"formula Checked: {message}" in error["message"], error["message"]
+
+
+def test_a_flow_fault_is_reported_before_a_function_the_runtime_lacks(live):
+    """HYPERLINK (a flow function the local runtime lacks) around LENN (no function at all):
+    the flow's own fault is what Salesforce reports, so it is the problem, not NOT_IMPLEMENTED."""
+    failure = refused(live, "HYPERLINK(LENN({!$Record.Name}), &quot;b&quot;)")
+    assert failure["problem"] == INVALID.format("Unknown function LENN. Check spelling.")

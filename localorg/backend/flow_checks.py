@@ -38,6 +38,12 @@ def formula_problems(root) -> list:
              else error.message, line) for error, line in formula_errors(root)]
 
 
+def faults(root) -> list:
+    """problems() but what the local org lacks (NOT_IMPLEMENTED): the flow's own faults."""
+    return [(INVALID.format(error.message), line) for error, line in formula_errors(root)
+            if isinstance(error, formula.FormulaError)] + limit_problems(root)
+
+
 def formula_errors(root) -> list:
     """(error, line) for each formula Salesforce would refuse (FormulaError) or the local
     runtime cannot run (NOT_IMPLEMENTED: a Salesforce function it lacks)."""
@@ -46,8 +52,11 @@ def formula_errors(root) -> list:
         for el in root.findall(_q(path)):
             try:
                 names = formula.called(formula.parse(el.text or ""))
-                error = next((formula.missing_function(name) for name in names
-                              if name not in formula.FUNCTIONS), None)
+                missing = [formula.missing_function(name) for name in names
+                           if name not in formula.FUNCTIONS]
+                # the flow's own fault (a name flows lack) before what the local org lacks
+                error = next((e for e in missing if isinstance(e, formula.FormulaError)),
+                             next(iter(missing), None))
             except formula.FormulaError as exc:
                 error = exc
             if error is not None:

@@ -160,12 +160,14 @@ def create(app, request, version, sobject):
 
 def flow_problems(org, root) -> list:
     """What a Metadata API deploy of this flow would report (unknown fields, formulas, limits);
-    raises NOT_IMPLEMENTED (501) for a formula function the local runtime cannot run."""
+    without such a fault, raises NOT_IMPLEMENTED (501) for a formula function the local runtime
+    cannot run."""
     from localorg.backend import deploy, flow_checks, flow_refs
 
-    lacking = flow_checks.not_implemented(root)
-    if lacking is not None:
-        raise lacking
-    return [problem for problem, _ in flow_refs.problems(
+    problems = [problem for problem, _ in flow_refs.problems(
         root, lambda obj, field: deploy.field_exists(org, {}, obj, field))
-        + flow_checks.problems(root)]
+        + flow_checks.faults(root)]
+    lacking = None if problems else flow_checks.not_implemented(root)
+    if lacking is not None:  # only once the flow has no fault of its own
+        raise lacking
+    return problems
