@@ -102,6 +102,7 @@ def with_limit(limit: str) -> str:
     ("<numberValue>-3</numberValue>", "numberValue -3"),
     ("<stringValue>ten</stringValue>", "stringValue ten"),
     ("<elementReference>Label_Text</elementReference>", "elementReference Label_Text"),
+    ("<elementReference>Not_Defined</elementReference>", "elementReference Not_Defined"),
 ])
 def test_a_get_records_limit_that_is_no_count_of_records_fails(live, limit, shown):
     doc = deploy(live, {"flows/Look_Up.flow": with_limit(limit)})

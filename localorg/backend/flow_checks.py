@@ -8,8 +8,8 @@ expression is invalid: ...)", Salesforce's wording ("Unknown function LENN. Chec
 A function flows have that the local runtime does not run (formula_functions.py) fails it too,
 saying so: the local org cannot run the flow, which is no fault of the flow. A Get Records
 `<limit>` must be a whole number of at
-least 1, or a reference to a Number or Currency resource that is not a collection (the schema
-already refuses a number that is not one). docs/fidelity.md, "Metadata API".
+least 1, or a reference to a Number or Currency resource that is not a collection, or to another
+name the flow defines (the schema already refuses a number that is not one). docs/fidelity.md, "Metadata API".
 """
 
 from lxml import etree
@@ -71,10 +71,14 @@ def not_implemented(root):
 
 
 def _numeric_resources(root) -> dict:
-    """Lower-case name -> whether the resource is a single Number or Currency value."""
-    return {(el.findtext(_q("name")) or "").lower():
+    """Lower-case name -> whether it is a single Number or Currency resource, for the
+    resources (variables, constants, formulas) and, as True, any other name the flow defines
+    (a screen component, an element): those are typed at run time."""
+    named = {(el.text or "").strip().lower(): True for el in root.iter(f"{{{MD_NS}}}name")}
+    return named | {
+        (el.findtext(_q("name")) or "").lower():
             el.findtext(_q("dataType")) in NUMERIC and el.findtext(_q("isCollection")) != "true"
-            for kind in RESOURCES for el in root.findall(_q(kind))}
+        for kind in RESOURCES for el in root.findall(_q(kind))}
 
 
 def limit_problems(root) -> list:
@@ -89,7 +93,7 @@ def limit_problems(root) -> list:
             ok = record_limit(raw) is not None
         elif kind == "elementReference" and "." not in raw and not raw.startswith("$"):
             numeric = _numeric_resources(root) if numeric is None else numeric
-            ok = numeric.get(raw.lower(), True)  # an unknown name is another check's business
+            ok = numeric.get(raw.lower(), False)  # a name the flow does not define: refused
         else:
             ok = kind == "elementReference"  # a record field or global: typed at run time
         if not ok:
