@@ -7,9 +7,9 @@ not allow, fails the Flow component with "field integrity exception: unknown (Th
 expression is invalid: ...)", Salesforce's wording ("Unknown function LENN. Check spelling.").
 A function flows have that the local runtime does not run (formula_functions.py) fails it too,
 saying so: the local org cannot run the flow, which is no fault of the flow. A Get Records
-`<limit>` must be a whole number of at
-least 1, or a reference to a Number or Currency resource that is not a collection, or to another
-name the flow defines (the schema already refuses a number that is not one). docs/fidelity.md, "Metadata API".
+`<limit>` must be a whole number of at least 1, or a reference to a Number or Currency resource
+that is not a collection, or to another name the flow defines (the schema already refuses a
+number that is not one). docs/fidelity.md, "Metadata API".
 """
 
 from lxml import etree
