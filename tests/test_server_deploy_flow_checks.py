@@ -224,3 +224,21 @@ def test_a_flow_fault_is_reported_before_a_function_the_runtime_lacks(live):
     the flow's own fault is what Salesforce reports, so it is the problem, not NOT_IMPLEMENTED."""
     failure = refused(live, "HYPERLINK(LENN({!$Record.Name}), &quot;b&quot;)")
     assert failure["problem"] == INVALID.format("Unknown function LENN. Check spelling.")
+
+
+@pytest.mark.parametrize("expression, shown", [
+    ("LEN({!Not_Defined})", "Not_Defined"),
+    ("{!Missing.Name} &amp; &quot;x&quot;", "Missing.Name"),
+])
+def test_a_formula_reading_a_name_the_flow_does_not_define_fails(live, expression, shown):
+    failure = refused(live, expression)
+    assert failure["problem"] == INVALID.format(f"Field {shown} does not exist. Check spelling.")
+
+
+def test_a_formula_may_read_its_resources_elements_and_globals(live):
+    """Names the flow defines (itself here, the Reject element) and globals (`$Flow`, `$Record`,
+    not validated: Flow Formula Considerations) are no fault."""
+    doc = deploy(live, {"flows/Reject_Bookings.flow": with_formula(
+        "IF(ISBLANK({!$Record.Name}), TEXT({!$Flow.CurrentDate}), &quot;x&quot;)"
+        " &amp; TEXT(ISBLANK({!Reject})) &amp; TEXT({!$Flow.Unvalidated})")})
+    assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)

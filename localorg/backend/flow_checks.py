@@ -2,9 +2,10 @@
 flow is saved, so the local org never stores a flow that would fail here in Python's words.
 
 A formula (`<formulas><expression>`, the start element's `<filterFormula>`) that does not parse,
-calls a function flows do not have, or calls one with a number of arguments its signature does
-not allow, fails the Flow component with "field integrity exception: unknown (The formula
-expression is invalid: ...)", Salesforce's wording ("Unknown function LENN. Check spelling.").
+calls a function flows do not have, calls one with a number of arguments its signature does not
+allow, or reads a merge field whose name the flow does not define (globals, `$...`, aside) fails
+the Flow component with "field integrity exception: unknown (The formula expression is invalid:
+...)", Salesforce's wording ("Unknown function LENN. Check spelling.").
 A function flows have that the local runtime does not run (formula_functions.py) fails it too,
 saying so: the local org cannot run the flow, which is no fault of the flow. A Get Records
 `<limit>` must be a whole number of at least 1, or a reference to a Number or Currency resource
@@ -22,6 +23,7 @@ FORMULA_PATHS = ("formulas/expression", "start/filterFormula")
 RESOURCES = ("variables", "constants", "formulas")
 NUMERIC = ("Number", "Currency")
 INVALID = "field integrity exception: unknown (The formula expression is invalid: {})"
+UNDEFINED = "Field {} does not exist. Check spelling."  # a merge field naming nothing
 
 
 def _q(path: str) -> str:
@@ -47,13 +49,16 @@ def faults(root) -> list:
 def formula_errors(root) -> list:
     """(error, line) for each formula Salesforce would refuse (FormulaError) or the local
     runtime cannot run (NOT_IMPLEMENTED: a Salesforce function it lacks)."""
-    out = []
+    out, defined = [], _defined_names(root)
     for path in FORMULA_PATHS:
         for el in root.findall(_q(path)):
             try:
-                names = formula.called(formula.parse(el.text or ""))
-                missing = [formula.missing_function(name) for name in names
+                parsed = formula.parse(el.text or "")
+                missing = [formula.missing_function(name) for name in formula.called(parsed)
                            if name not in formula.FUNCTIONS]
+                missing += [formula.FormulaError(UNDEFINED.format(ref.strip()))
+                            for ref in formula.references(parsed) if not ref.strip().startswith(
+                                "$") and ref.split(".")[0].strip().lower() not in defined]
                 # the flow's own fault (a name flows lack) before what the local org lacks
                 error = next((e for e in missing if isinstance(e, formula.FormulaError)),
                              next(iter(missing), None))
@@ -70,12 +75,16 @@ def not_implemented(root):
                  if not isinstance(error, formula.FormulaError)), None)
 
 
+def _defined_names(root) -> set:
+    """Every name the flow defines (resources, elements, screen components), lower case."""
+    return {(el.text or "").strip().lower() for el in root.iter(f"{{{MD_NS}}}name")}
+
+
 def _numeric_resources(root) -> dict:
     """Lower-case name -> whether it is a single Number or Currency resource, for the
     resources (variables, constants, formulas) and, as True, any other name the flow defines
     (a screen component, an element): those are typed at run time."""
-    named = {(el.text or "").strip().lower(): True for el in root.iter(f"{{{MD_NS}}}name")}
-    return named | {
+    return dict.fromkeys(_defined_names(root), True) | {
         (el.findtext(_q("name")) or "").lower():
             el.findtext(_q("dataType")) in NUMERIC and el.findtext(_q("isCollection")) != "true"
         for kind in RESOURCES for el in root.findall(_q(kind))}
