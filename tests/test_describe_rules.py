@@ -240,3 +240,30 @@ def test_upsert_keys_are_the_describes_id_lookup_fields(fresh_live):
     assert requests.patch(f"{base}/Name", json=body, headers=headers).status_code == 404
     [result] = requests.patch(f"{base}/Email", json=body, headers=headers).json()
     assert result["success"] is True and result["created"] is True
+
+
+def test_user_time_zone_is_a_restricted_picklist(fresh_sf):
+    """TimeZoneSidKey takes the Salesforce time zones only (the values of the recorded
+    Event.RecurrenceTimeZoneSidKey), on insert and on update; the other locale keys carry no
+    values (docs/fidelity.md)."""
+    fields = {f["name"]: f for f in fresh_sf.User.describe()["fields"]}
+    zone = fields["TimeZoneSidKey"]
+    assert zone["restrictedPicklist"] is True
+    values = [v["value"] for v in zone["picklistValues"]]
+    assert len(values) == 423 and {"GMT", "Europe/Paris", "America/New_York"} <= set(values)
+    assert fields["LocaleSidKey"]["picklistValues"] == []
+    admin = fresh_sf.query("SELECT Id, ProfileId FROM User")["records"][0]
+    new = {"LastName": "Moon", "Email": "moon@acme.test", "Username": "moon@acme.test.x",
+           "Alias": "moon", "ProfileId": admin["ProfileId"], "LocaleSidKey": "en_US",
+           "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US"}
+    for call in (lambda: fresh_sf.User.create({**new, "TimeZoneSidKey": "Mars/Olympus"}),
+                 lambda: fresh_sf.User.update(admin["Id"], {"TimeZoneSidKey": "Mars/Olympus"})):
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            call()
+        assert error_of(exc) == {
+            "errorCode": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "fields": ["TimeZoneSidKey"],
+            "message": "Time Zone: bad value for restricted picklist field: Mars/Olympus"}
+    moon = fresh_sf.User.create({**new, "TimeZoneSidKey": "Pacific/Kiritimati"})["id"]
+    fresh_sf.User.update(admin["Id"], {"TimeZoneSidKey": "Europe/Paris"})
+    assert fresh_sf.User.get(moon)["TimeZoneSidKey"] == "Pacific/Kiritimati"
+    assert fresh_sf.User.get(admin["Id"])["TimeZoneSidKey"] == "Europe/Paris"

@@ -110,7 +110,14 @@ def recorded_object(recorded: Path, name: str, zeros: dict) -> dict:
     }
 
 
-def manual_object(spec_path: Path, zeros: dict, global_flags: dict) -> dict:
+def recorded_values(recorded: Path, where: str) -> list:
+    """The picklistValues of `Object.Field` in the recorded describe of Object."""
+    name, field = where.split(".")
+    body = json.loads((recorded / f"GET_sobjects_{name}_describe.json").read_text())["body"]
+    return next(f["picklistValues"] for f in body["fields"] if f["name"] == field)
+
+
+def manual_object(spec_path: Path, zeros: dict, global_flags: dict, recorded: Path) -> dict:
     spec = json.loads(spec_path.read_text())
     flags = dict(spec["object"])
     source = spec["source"]
@@ -121,6 +128,11 @@ def manual_object(spec_path: Path, zeros: dict, global_flags: dict) -> dict:
     for row in spec["fields"]:
         if row == "audit":
             rows += AUDIT_ROWS
+        elif len(row) > 5 and "picklistFrom" in row[5]:
+            # the values of a recorded field with the same value set, copied as recorded
+            extra = dict(row[5])
+            extra["picklistValues"] = recorded_values(recorded, extra.pop("picklistFrom"))
+            rows.append(row[:5] + [extra])
         else:
             rows.append(row)
     return {"source": source, "assumed": spec.get("assumed", ""), "object": flags,
@@ -154,7 +166,7 @@ def build(recorded: Path) -> dict:
     out = {"_attributes": dict(sorted(zeros.items()))}
     out.update({name: recorded_object(recorded, name, zeros) for name in RECORDED_OBJECTS})
     for spec in sorted((HERE / "manual").glob("*.json")):
-        out[spec.stem] = manual_object(spec, zeros, global_flags)
+        out[spec.stem] = manual_object(spec, zeros, global_flags, recorded)
     return out
 
 
