@@ -223,3 +223,19 @@ def test_current_date_and_today_are_the_running_users_date(org, zone):
                                ("by_formula", "Assign", ref("f"))]))
     today = datetime.now(ZoneInfo(zone)).date()
     assert run(org, flow(body)) == {"today": today, "by_formula": today}
+
+
+def test_current_date_of_a_user_whose_stored_zone_is_not_salesforces_fails(org):
+    """A TimeZoneSidKey stored before the User describe restricted it (written past the DML
+    check here) fails the interview naming the value, rather than claiming NOT_IMPLEMENTED."""
+    with org.transaction() as txn:
+        user = txn.retrieve("User", txn.user_id)
+        org.db.write("User", {**user, "TimeZoneSidKey": "Mars/Olympus"}, new=False)
+    body = var("today", "Date", out=True) + assign("First", [("today", "Assign",
+                                                              ref("$Flow.CurrentDate"))])
+    with pytest.raises(FlowFault) as exc:
+        run(org, flow(body))
+    assert exc.value.message == (
+        "Flow F, element First: $Flow.CurrentDate: the running user's time zone "
+        "(TimeZoneSidKey) 'Mars/Olympus' is not a Salesforce time zone; set the User's "
+        "TimeZoneSidKey to one of the values of the User describe")

@@ -355,6 +355,11 @@ def _user_today(iv, element):
     (docs/fidelity.md, "Flow runtime")."""
     txn = iv.rt.txn
     zone = txn.retrieve("User", txn.user_id).get("TimeZoneSidKey") or "GMT"
+    known = txn.org.describe("User").field("TimeZoneSidKey").picklist_values
+    if known and zone not in known:  # stored before the User describe restricted the field
+        iv.fail(element, f"$Flow.CurrentDate: the running user's time zone (TimeZoneSidKey) "
+                         f"{zone!r} is not a Salesforce time zone; set the User's "
+                         "TimeZoneSidKey to one of the values of the User describe")
     try:
         return datetime.now(ZoneInfo(zone)).date()
     except (ZoneInfoNotFoundError, ValueError):
