@@ -4,7 +4,7 @@ a formula's function gets wrong arguments or a formula reads a variable not yet 
 
 import pytest
 from test_flow_program_memo import formula_xml
-from test_runtime import assign, flow, ref, run, var
+from test_runtime import assign, flow, ref, run, s, var
 
 from bench.governor import setup
 from localorg.calendly import local_org
@@ -70,6 +70,33 @@ def test_cast_errors_name_the_element(org, generated):
     with pytest.raises(FlowFault) as exc:
         run(org, flow(body))
     assert exc.value.message == "Flow F, element First: expected a number, got 'abc1'"
+
+
+def test_assign_to_a_record_field(org, generated):
+    """An Assign to var.Field writes the field without reading it first only where reading it
+    could neither fail nor convert: a new record, a field holding text, an unknown field and a
+    date field holding text that is no date give what the closures give."""
+    body = (var("ev", "SObject", obj="Event", inp=True, out=True) + var("c", "SObject",
+                                                                         obj="Contact", out=True)
+            + assign("First", [("c.LastName", "Assign", s("Smith")),
+                               ("c.FirstName", "Assign", s("Ann")),
+                               ("c.LastName", "Assign", s("Jones")),
+                               ("ev.Subject", "Assign", s("Call"))]))
+    event = {"attributes": {"type": "Event"}, "Subject": "old"}
+    outputs = run(org, flow(body), {"ev": event})
+    assert outputs["c"] == {"attributes": {"type": "Contact"}, "LastName": "Jones",
+                            "FirstName": "Ann"}
+    assert outputs["ev"] is event and event["Subject"] == "Call"
+    unknown = flow(var("c", "SObject", obj="Contact", inp=True)
+                   + assign("First", [("c.Nope", "Assign", s("x"))]))
+    with pytest.raises(FlowFault) as exc:
+        run(org, unknown, {"c": {"attributes": {"type": "Contact"}}}, name="G")
+    assert exc.value.message == "Flow G, element First: Contact has no field 'Nope'"
+    dated = flow(var("ev", "SObject", obj="Event", inp=True)
+                 + assign("First", [("ev.StartDateTime", "Assign", s("x"))]))
+    bad = {"attributes": {"type": "Event"}, "StartDateTime": "not a date"}
+    with pytest.raises(ValueError):
+        run(org, dated, {"ev": bad}, name="H")
 
 
 GUESTS = ['Ann Smith <g{b}-0@bench.test>, "Bob" <G{b}-1@Bench.test>; g{b}-0@bench.test',

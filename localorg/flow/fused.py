@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from localorg.conditions import And, Or
 from localorg.errors import SalesforceError
 from localorg.flow import formula
-from localorg.flow.compare import flow_equal, parse_logic
+from localorg.flow.compare import TYPED, flow_equal, parse_logic
 from localorg.flow.formula_compile import Source
 from localorg.flow.model import child, children, connector_target, text
 from localorg.flow.operators import IN_PLACE, combiner
@@ -100,7 +100,8 @@ class _Step:
 
     def __init__(self, prog, element):
         self.prog, self.element = prog, element
-        self.names = {"IN_PLACE": IN_PLACE, "IMMUTABLE": IMMUTABLE, "FE": flow_equal}
+        self.names = {"IN_PLACE": IN_PLACE, "IMMUTABLE": IMMUTABLE, "FE": flow_equal,
+                      "TYPED": TYPED}
         self.lines = []
 
     def bind(self, value):
@@ -148,6 +149,25 @@ class _Step:
             lines += [f"{pad}if new.__class__ not in IMMUTABLE:", f"{pad}    r.stable = M"]
         return lines
 
+    def field_known(self, ref):
+        """For an Assign to `var.Field`: lines writing `new` straight into the record when
+        reading the field first (field_of) would neither fail nor convert anything and the
+        setter would write that very field; the indent of the general lines, which follow as
+        the else branch (0 when `ref` is not a var.Field of this flow: no fast path)."""
+        parts = ref.strip().split(".") if isinstance(ref, str) else []
+        if len(parts) != 2 or parts[0].lower() not in self.prog.var_lows:
+            return 0
+        low, part = parts[0].lower(), self.bind(parts[1])
+        self.lines += [
+            f"T = V[{low!r}]",
+            "F = T.__class__ is dict and 'attributes' in T and "
+            f"r.rt.fields.get((T['attributes']['type'], {part}))",
+            "if F and F[1] and ((G := T.get(F[0].name)) is None or "
+            "G.__class__ is str and F[0].type not in TYPED):",
+            "    T[F[0].name] = new",
+            "else:"]
+        return 4
+
     def function(self):
         source = "def run(r):\n    V = r.vars\n    M = r.memo\n" + "\n".join(
             f"    {line}" for line in self.lines) + "\n"
@@ -161,16 +181,19 @@ def assignment_step(prog, el):
     for item in children(el.node, "assignmentItems"):
         ref, op = text(item, "assignToReference"), text(item, "operator")
         code.lines.append(f"new = {code.value(child(item, 'value'))}")
-        code.lines.append("M.clear()")
         plain = isinstance(ref, str) and ref.strip().lower() in prog.var_lows
         if op == "Assign" and plain:
-            code.lines += code.store(ref, 0)
+            code.lines += code.store(ref, 0)  # which clears the memo first
             continue
+        code.lines.append("M.clear()")
         var = prog.flow.variable(ref) if isinstance(ref, str) else None
         combine = combiner(op, bool(var and var.is_collection), el.name)
-        code.lines.append(f"new = {code.bind(combine)}(r, {code.read(ref)}, new)")
-        code.lines.append("if new is not IN_PLACE:")
-        code.lines += code.store(ref, 4)
+        pad = 0
+        if op == "Assign":
+            pad = code.field_known(ref)
+        code.lines.append(f"{' ' * pad}new = {code.bind(combine)}(r, {code.read(ref)}, new)")
+        code.lines.append(f"{' ' * pad}if new is not IN_PLACE:")
+        code.lines += code.store(ref, pad + 4)
     code.lines.append(f"return {code.bind(connector_target(el.node))}")
     return code.function()
 
