@@ -71,6 +71,11 @@ class Transaction:
             self._existing_ids = (self.org.db.removals, known)
         return known
 
+    def known_to_exist(self, record_ids):
+        """Ids a query of this transaction just read: a later statement naming them (a flow's
+        new EventRelations name the Contacts it looked up) need not look them up again."""
+        self._existing.update(record_ids)
+
     def _table(self, odef) -> FieldTable:
         table = self._tables.get(odef.name)
         if table is None:

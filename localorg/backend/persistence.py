@@ -10,6 +10,7 @@ Lookups by value (`matching_rows`) use an index per object and field, made on fi
 connection that has not registered it cannot write to `records`.
 """
 
+import functools
 import json
 import re
 import sqlite3
@@ -199,6 +200,7 @@ class Database:
             "SELECT data FROM records WHERE sobject = ? ORDER BY rowid", (sobject,))]
 
     @staticmethod
+    @functools.lru_cache(maxsize=1024)  # asked for every row a bulkified query filters
     def indexable(sobject, field) -> bool:
         """Whether `matching_rows` can look this object's field up by an index."""
         return bool(_NAME.match(sobject) and _NAME.match(field))

@@ -104,6 +104,7 @@ def select_many(txn, sobject, fields, requests):
         hits = _sort(resolver, hits, order_by)
         results.append(hits[:limit] if limit is not None else hits)
     txn.usage.count_query(len(matched))
+    txn.known_to_exist(matched)
     if all(len(p) == 1 and isinstance(p[0], str) for p in paths):  # no parent: plain fields
         names = [p[0] for p in paths]
         return [[{n: r.get(n) for n in names} for r in hits] for hits in results]
