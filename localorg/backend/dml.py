@@ -322,14 +322,17 @@ class Transaction:
 
     def _look_up_references(self, odef, records):
         """Which ids the statement's reference fields name exist: one query for all rows."""
-        wanted = set()
         is_reference = self._table(odef).is_reference
-        for record in records:
-            for key, value in record.items():
-                if isinstance(value, str) and key != "Id" and is_reference(key):
-                    # as given: a 15-character or odd-case id is looked up again by its row, a
-                    # malformed one refused there (MALFORMED_ID)
-                    wanted.add(value)
+        keys = {key for record in records for key in record}
+        if all(isinstance(key, str) for key in keys):  # each key asked once, not once a row
+            named = [key for key in keys if key != "Id" and is_reference(key)]
+            given = (record.get(key) for record in records for key in named)
+        else:
+            given = (value for record in records for key, value in record.items()
+                     if isinstance(value, str) and key != "Id" and is_reference(key))
+        # as given: a 15-character or odd-case id is looked up again by its row, a malformed
+        # one refused there (MALFORMED_ID)
+        wanted = {value for value in given if isinstance(value, str)}
         self._existing.update(self.org.db.existing(wanted - self._existing))
 
     def _after(self, op, sobject, records):

@@ -88,18 +88,20 @@ def select_many(txn, sobject, fields, requests):
         prepared.append(resolver.normalise_condition(txn, where))
     # the stored fields the query reads: selected, filtered on, sorted by
     stored = {"Id"} | {p[0][1] if isinstance(p[0], tuple) else p[0] for p in read}
-    keys = [resolver.index_key(where) for where in prepared]
+    conds = [resolver._index_cond(where) for where in prepared]
+    keys = [resolver.key_of(cond) for cond in conds]
     pools = _pools(resolver, keys, stored)
     every = None
     results, matched = [], set()
-    for (_, order_by, limit), where, key in zip(requests, prepared, keys, strict=True):
+    for (_, order_by, limit), where, key, cond in zip(requests, prepared, keys, conds,
+                                                      strict=True):
         if key is None:
             every = every if every is not None else txn.org.db.rows(resolver.odef.name)
             rows = every
         else:
             pool = pools[key[0]]
             rows = [r for _, r in sorted(hit for k in set(key[1]) for hit in pool.get(k, ()))]
-        hits = resolver.keep(where, rows, decided=key is not None)
+        hits = resolver.keep(where, rows, decided=cond)
         matched.update(r["Id"] for r in hits)
         hits = _sort(resolver, hits, order_by)
         results.append(hits[:limit] if limit is not None else hits)
@@ -198,16 +200,16 @@ class Resolver:
             self.check(f)
         return self.normalise_condition(txn, where)
 
-    def keep(self, where, rows, decided=False) -> list:
-        """The rows that satisfy a prepared condition. `decided`: the rows are those whose
-        folded field equals one of its index keys (`index_key`), so that comparison holds."""
+    def keep(self, where, rows, decided=None) -> list:
+        """The rows that satisfy a prepared condition. `decided`: its index condition
+        (`_index_cond`) when the rows are those whose folded field equals one of that
+        condition's index keys (`index_key`), so that comparison holds."""
         tests = self._plain(where)
         if tests is None:
             return [r for r in rows if evaluate(where, lambda f, r=r: self.get(r, f))]
-        if decided:
-            index_cond = self._index_cond(where)
+        if decided is not None:
             tests = [t for t, c in zip(tests, self._conds(where), strict=True)
-                     if c is not index_cond]
+                     if c is not decided]
         if not tests:
             return list(rows)
         return [r for r in rows if all(evaluate(t, r.get) for t in tests)]
@@ -232,7 +234,10 @@ class Resolver:
     def index_key(self, where):
         """(field, [folded text]) when a prepared `where` holds only for rows whose plain field
         equals one of those texts (so an index can narrow the rows first), else None."""
-        cond = self._index_cond(where)
+        return self.key_of(self._index_cond(where))
+
+    def key_of(self, cond):
+        """`index_key` of a condition's index condition (`_index_cond`)."""
         if cond is None:
             return None
         values = [cond.value] if cond.op == "=" else list(cond.value)
