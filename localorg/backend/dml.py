@@ -354,19 +354,15 @@ class Transaction:
         Fields the describe says are not createable (insert) / updateable (update) are refused
         together, in one INVALID_FIELD_FOR_INSERT_UPDATE naming each; `system` (the platform's
         own writes, e.g. lead conversion) skips that check only."""
-        table = self._table(odef)
-        field = table.field
-        fdefs = [(field(key), value) for key, value in record.items() if key != "attributes"]
-        not_writable = table.refused(creating, self._upserting)
-        refused = [] if system else [f.name for f, _ in fdefs if f.name in not_writable]
-        if refused:
+        fdefs, refused = self._table(odef).plan(tuple(record), creating, self._upserting)
+        if refused and not system:
             raise SalesforceError(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
                 f"Unable to create/update fields: {', '.join(refused)}. Please check the "
                 "security settings of this field and verify that it is read/write for your "
-                "profile or permission set.", refused)
+                "profile or permission set.", list(refused))
         normalise = self.normalise
-        return {f.name: normalise(odef, f, value) for f, value in fdefs if f.name != "Id"}
+        return {f.name: normalise(odef, f, record[key]) for key, f in fdefs if f.name != "Id"}
 
     def insert_one(self, odef, record, record_id=None):
         """Write one new record (no DML charged: the statement is counted by the caller),

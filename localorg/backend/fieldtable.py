@@ -27,6 +27,7 @@ class FieldTable:
         self._by_key = {}  # a field's name as a statement's records spell it -> FieldDef
         self._refused = {}  # (creating, upserting) -> names
         self._references = {}  # key -> whether it names a reference or id field
+        self._plans = {}  # (a record's keys, creating, upserting) -> `plan`
 
     def refused(self, creating: bool, upserting: bool) -> frozenset:
         """Names of the fields an insert (`creating`; audit fields not by an upsert) or an
@@ -55,3 +56,15 @@ class FieldTable:
         if fdef is None:
             fdef = self._by_key[key] = self._odef.field(key)
         return fdef
+
+    def plan(self, keys: tuple, creating: bool, upserting: bool):
+        """([(key, FieldDef)] of a record's `keys` but "attributes", the names of those fields
+        the record may not set (`refused`)), remembered per keys: a statement's rows repeat
+        them. INVALID_FIELD (`field`) for the first key naming no field."""
+        found = self._plans.get((keys, creating, upserting))
+        if found is None:
+            fdefs = [(key, self.field(key)) for key in keys if key != "attributes"]
+            not_writable = self.refused(creating, upserting)
+            found = self._plans[keys, creating, upserting] = (
+                fdefs, [f.name for _, f in fdefs if f.name in not_writable])
+        return found
