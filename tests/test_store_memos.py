@@ -59,6 +59,30 @@ def test_ids_reserved_before_an_inner_rollback_are_not_given_again(org):
     assert number(after) == number(before) + 3
 
 
+def test_a_failed_record_of_a_partial_statement_keeps_its_id_a_rolled_back_transaction_not(org):
+    """The id the failed record of a partial statement was given is not given again in the
+    transaction; the ids of a transaction rolled back as a whole are (docs/fidelity.md)."""
+    with org.transaction() as txn:
+        (before,) = txn.insert("Contact", [{"LastName": "A"}])
+        results = txn.insert("Contact", [{"LastName": "B"}, {"FirstName": "No last name"},
+                                         {"LastName": "C"}], all_or_none=False)
+        assert [number(r["id"]) if r["success"] else None for r in results] == [
+            number(before) + 1, None, number(before) + 3]
+        (after,) = txn.insert("Contact", [{"LastName": "D"}])
+        assert number(after) == number(before) + 4
+    with pytest.raises(RuntimeError), org.transaction() as txn:
+        (undone,) = txn.insert("Contact", [{"LastName": "E"}])
+        raise RuntimeError("roll the transaction back")
+    with org.transaction() as txn:
+        (again,) = txn.insert("Contact", [{"LastName": "F"}])
+        assert names(txn) == ["A", "B", "C", "D", "F"]
+    assert again == undone and number(again) == number(before) + 5
+
+
+def names(txn):
+    return sorted(r["LastName"] for r in txn.query("Contact", ["LastName"]))
+
+
 def test_the_sequence_reaches_the_file_when_the_transaction_commits(tmp_path):
     path = tmp_path / "org.db"
     with local_org(path).transaction() as txn:
