@@ -3,7 +3,6 @@ give: the same values, flow outputs and rows for the project's flows, and the sa
 a formula's function gets wrong arguments or a formula reads a variable not yet set up."""
 
 import pytest
-from test_flow_program_memo import formula_xml
 from test_runtime import assign, flow, ref, run, s, var
 
 from bench.governor import setup
@@ -11,6 +10,7 @@ from localorg.calendly import local_org
 from localorg.flow import model
 from localorg.flow.interpreter import FlowFault
 from localorg.flow.program import Program
+from tests.fixtures.flowxml import formula_xml
 
 
 @pytest.fixture

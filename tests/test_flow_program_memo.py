@@ -15,18 +15,12 @@ from test_runtime import assign, create, decision, filt, flow, go, lookup, n, re
 
 from localorg.calendly import local_org
 from localorg.flow import formula, references
+from tests.fixtures.flowxml import formula_xml
 
 
 @pytest.fixture
 def org():
     return local_org()
-
-
-def formula_xml(name, expression, dtype="String"):
-    expression = (expression.replace("&", "&amp;").replace('"', "&quot;")
-                  .replace("<", "&lt;").replace(">", "&gt;"))
-    return (f"<formulas><name>{name}</name><dataType>{dtype}</dataType>"
-            f"<expression>{expression}</expression></formulas>")
 
 
 def unique(prefix):
