@@ -161,7 +161,8 @@ def test_a_failed_localorg_command_is_a_demo_failure_that_names_it(tmp_path, mon
     assert not (tmp_path / "server.json").exists()
 
 
-def test_a_localorg_command_that_breaks_is_a_demo_failure_that_names_it(tmp_path, monkeypatch):
+def test_a_localorg_command_that_breaks_is_a_demo_failure_that_names_it(tmp_path, monkeypatch,
+                                                                        capsys):
     """An unexpected error inside an in-process `python -m localorg` command (a subprocess
     exited non-zero) still ends the step as a DemoFailure naming the command and the error;
     stopping the org afterwards only says what went wrong."""
@@ -177,4 +178,7 @@ def test_a_localorg_command_that_breaks_is_a_demo_failure_that_names_it(tmp_path
     assert "-m localorg start …` failed: OSError: No space left on device" in str(
         failed.value)
     monkeypatch.setattr(cli, "stop", broken)
+    capsys.readouterr()
     stop_org()  # does not raise
+    assert capsys.readouterr().err == (
+        "`python -m localorg stop` failed: OSError: No space left on device\n")
