@@ -103,6 +103,7 @@ def with_limit(limit: str) -> str:
     ("<stringValue>ten</stringValue>", "stringValue ten"),
     ("<elementReference>Label_Text</elementReference>", "elementReference Label_Text"),
     ("<elementReference>Not_Defined</elementReference>", "elementReference Not_Defined"),
+    ("<!-- none -->\n<numberValue>0</numberValue>", "numberValue 0"),
 ])
 def test_a_get_records_limit_that_is_no_count_of_records_fails(live, limit, shown):
     doc = deploy(live, {"flows/Look_Up.flow": with_limit(limit)})
@@ -122,7 +123,8 @@ def test_a_non_numeric_limit_is_refused_by_the_schema(live):
 
 
 @pytest.mark.parametrize("limit", ["<numberValue>10.0</numberValue>",
-                                   "<elementReference>How_Many</elementReference>"])
+                                   "<elementReference>How_Many</elementReference>",
+                                   "<!-- at most ten -->\n<numberValue>10</numberValue>"])
 def test_a_whole_limit_or_a_number_resource_deploys(live, limit):
     doc = deploy(live, {"flows/Look_Up.flow": with_limit(limit)})
     assert doc.findtext(".//m:status", namespaces=NS) == "Succeeded", failures(doc)

@@ -94,7 +94,9 @@ def limit_problems(root) -> list:
     out, numeric = [], None
     for lookup in root.findall(_q("recordLookups")):
         limit = lookup.find(_q("limit"))
-        value = next(iter(limit), None) if limit is not None else None
+        # its value element, comments aside (as flow/model.py reads the flow)
+        value = next((kid for kid in limit if isinstance(kid.tag, str)), None) \
+            if limit is not None else None
         if value is None:
             continue  # no limit (an empty element is nil)
         kind, raw = etree.QName(value).localname, (value.text or "").strip()
