@@ -1,5 +1,6 @@
 """`python -m localorg start|status|register|stop` in a temporary LOCALORG_HOME."""
 
+import datetime
 import json
 import os
 import stat
@@ -210,8 +211,6 @@ def test_ca_bundle_is_not_rebuilt_from_itself(tmp_path, monkeypatch):
 def certificate_until(year: int) -> bytes:
     """A self-signed certificate valid until 1 January `year` (from 2050 on, X.509 dates are
     GeneralizedTime instead of UTCTime)."""
-    import datetime
-
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -245,6 +244,21 @@ def test_the_certificate_expiry_is_read_as_cryptography_reads_it(tmp_path):
         expected = x509.load_pem_x509_certificate(pem).not_valid_after_utc
         assert tls.not_valid_after(pem) == expected
     assert [tls.not_valid_after(pem).year for pem in pems[1:5]] == [1955, 2049, 2050, 2120]
+
+
+@pytest.mark.parametrize("cut", [0, 40, 200])
+def test_a_certificate_file_cut_short_is_made_again(tmp_path, cut):
+    """A cert.pem left partly written (a start killed while writing it) is replaced at the next
+    start by a new certificate and key, as a missing one is, instead of failing to read it."""
+    import ssl
+
+    from localorg.server import tls
+
+    cert, key, _ = tls.ensure_certificate(tmp_path, bundle=False)
+    cert.write_bytes(cert.read_bytes()[:cut])
+    cert, key, _ = tls.ensure_certificate(tmp_path, bundle=False)
+    assert tls.not_valid_after(cert.read_bytes()) > datetime.datetime.now(datetime.UTC)
+    ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)  # a pair
 
 
 @pytest.mark.parametrize("port", ["99999", "-1", "http"])

@@ -39,13 +39,18 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 def ensure_certificate(folder: Path, bundle: bool = True) -> tuple[Path, Path, Path]:
-    """(cert, key, bundle) under `folder`, created when missing or expiring within a day.
+    """(cert, key, bundle) under `folder`, created when missing, unreadable or expiring within
+    a day.
     bundle=False, for a server whose clients trust its certificate alone (the in-process one
     of tests and benches): the bundle and its hashed directory are not written."""
     cert_path, key_path, bundle_path = folder / CERT, folder / KEY, folder / BUNDLE
     if cert_path.exists() and key_path.exists():
         tomorrow = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
-        if not_valid_after(cert_path.read_bytes()) > tomorrow:
+        try:
+            valid = not_valid_after(cert_path.read_bytes()) > tomorrow
+        except (IndexError, ValueError):  # no readable certificate (a write cut short): a new one
+            valid = False
+        if valid:
             if bundle:
                 write_bundle(bundle_path, cert_path.read_bytes())
             return cert_path, key_path, bundle_path
