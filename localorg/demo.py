@@ -30,7 +30,7 @@ from simple_salesforce.exceptions import SalesforceError
 
 from localorg.lead_conversion import ConversionError, convert_listed
 from localorg.server.cadir import CA_DIR
-from localorg.server.ccirun import SF_DEFAULTS
+from localorg.server.ccirun import cci_env
 from localorg.server.tls import CERT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,9 +97,7 @@ def register_env(name: str = ORG_NAME) -> dict:
     environment cci runs in: the checkout's tools first on PATH, the org's certificate
     trusted and sf's telemetry and update checks off, as `bin/cci` sets them."""
     localorg("register", "--name", name, "--no-verify", capture=True)
-    env = {**SF_DEFAULTS, **os.environ}
-    tools = [str(ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent)]
-    env["PATH"] = os.pathsep.join(tools + [env.get("PATH", "")])
+    env = cci_env(dict(os.environ), Path(sys.executable).parent)
     env["REQUESTS_CA_BUNDLE"] = str(local_home() / CA_DIR)
     return env
 

@@ -77,10 +77,11 @@ def check_local_org(name: str, env: dict) -> str | None:
     return None
 
 
-def cci_env(environ: dict) -> dict:
-    """`environ` with the checkout's tools first on PATH and SF_DEFAULTS where it has none."""
+def cci_env(environ: dict, python_bin: Path = ROOT / ".venv" / "bin") -> dict:
+    """`environ` with the checkout's tools (node_modules/.bin, then `python_bin`, which holds
+    cci) first on PATH and SF_DEFAULTS where it has none."""
     env = {**SF_DEFAULTS, **environ}
-    tools = [str(ROOT / "node_modules" / ".bin"), str(ROOT / ".venv" / "bin")]
+    tools = [str(ROOT / "node_modules" / ".bin"), str(python_bin)]
     env["PATH"] = os.pathsep.join(tools + [environ.get("PATH", "")])
     return env
 
