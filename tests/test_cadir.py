@@ -2,6 +2,7 @@
 found by OpenSSL's lookup, kept in step with the bundle."""
 
 import datetime
+import re
 import shutil
 import ssl
 import subprocess
@@ -180,3 +181,20 @@ def test_an_empty_record_of_the_roots_falls_back_to_certifi(tmp_path, monkeypatc
     monkeypatch.chdir(elsewhere)
     ensure_certificate(home)
     assert bundle.read_bytes() == open(certifi.where(), "rb").read() + b"\n" + cert.read_bytes()
+
+
+def test_roots_with_an_unreadable_certificate_are_named_and_nothing_is_written(tmp_path,
+                                                                               monkeypatch):
+    """REQUESTS_CA_BUNDLE naming a file with a certificate block that is not a certificate: the
+    start fails saying which file and what to do, and leaves the org's files as they were."""
+    home, roots = tmp_path / "home", tmp_path / "roots.pem"
+    home.mkdir()
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    _, _, bundle = ensure_certificate(home)
+    before = {p: p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()}
+    roots.write_bytes(open(certifi.where(), "rb").read()
+                      + b"-----BEGIN CERTIFICATE-----\nMIIBabc=\n-----END CERTIFICATE-----\n")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(roots))
+    with pytest.raises(ValueError, match=rf"{re.escape(str(roots))}.*REQUESTS_CA_BUNDLE"):
+        ensure_certificate(home)
+    assert {p: p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()} == before

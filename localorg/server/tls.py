@@ -127,8 +127,15 @@ def write_bundle(bundle_path: Path, pem: bytes) -> None:
         roots = Path(recorded or certifi.where())  # Path("") would be the current folder
     if not roots.exists():
         roots = Path(certifi.where())
-    origin.write_text(f"{roots}\n")
     files = sorted(p for p in roots.iterdir() if p.is_file()) if roots.is_dir() else [roots]
     bundle = b"\n".join(p.read_bytes() for p in files) + b"\n" + pem
+    try:  # first: it reads every certificate before writing any file
+        cadir.write_hashed_dir(bundle_path.with_name(CA_DIR), bundle)
+    except (IndexError, ValueError) as exc:
+        raise ValueError(
+            f"{roots} holds a CERTIFICATE block that is not a readable certificate "
+            f"({type(exc).__name__}: {exc}); it is the roots this shell trusts "
+            f"(REQUESTS_CA_BUNDLE, else certifi's bundle): repair it, or unset "
+            f"REQUESTS_CA_BUNDLE to use certifi's, then start again.") from exc
     bundle_path.write_bytes(bundle)
-    cadir.write_hashed_dir(bundle_path.with_name(CA_DIR), bundle)
+    origin.write_text(f"{roots}\n")
