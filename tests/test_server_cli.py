@@ -376,7 +376,7 @@ sys.exit(3)
 
 
 def test_the_wrapper_runs_cci_as_cci_script_would(tmp_path):
-    """`bin/cci` runs cci in its own process (`python -m localorg.server.ccirun`) as cci's
+    """`bin/cci` runs cci in its own process (`ccirun.main`, then `run_cci`) as cci's
     console script: click names the program after the script (usage and help say `cci`, not
     `python -m ...`), with the wrapper's environment, the script's folder first on sys.path and
     the script's exit code."""
