@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from localorg.server import ccireg
-from localorg.server.cadir import CA_DIR
+from localorg.server.cadir import trust_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_VERSION = "63.0"
@@ -243,7 +243,7 @@ def register(args) -> int:
     ccireg.save_org(keychain, name, org_config(state))
     if not args.no_verify:
         cci = Path(sys.executable).with_name("cci")
-        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(home() / CA_DIR)}
+        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(trust_path(home()))}
         result = subprocess.run([str(cci), "org", "info", name], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=120)
         if result.returncode != 0:

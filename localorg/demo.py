@@ -29,7 +29,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from localorg.lead_conversion import ConversionError, convert_listed
-from localorg.server.cadir import CA_DIR
+from localorg.server.cadir import trust_path
 from localorg.server.ccirun import cci_env
 from localorg.server.tls import CERT
 
@@ -98,7 +98,7 @@ def register_env(name: str = ORG_NAME) -> dict:
     trusted and sf's telemetry and update checks off, as `bin/cci` sets them."""
     localorg("register", "--name", name, "--no-verify", capture=True)
     env = cci_env(dict(os.environ), Path(sys.executable).parent)
-    env["REQUESTS_CA_BUNDLE"] = str(local_home() / CA_DIR)
+    env["REQUESTS_CA_BUNDLE"] = str(trust_path(local_home()))
     return env
 
 

@@ -198,3 +198,12 @@ def test_roots_with_an_unreadable_certificate_are_named_and_nothing_is_written(t
     with pytest.raises(ValueError, match=rf"{re.escape(str(roots))}.*REQUESTS_CA_BUNDLE"):
         ensure_certificate(home)
     assert {p: p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()} == before
+
+
+def test_a_server_started_before_the_directory_existed_is_trusted_through_its_bundle(tmp_path):
+    """An org still running from before `ca/` existed has only ca-bundle.pem: bin/cci,
+    register and the demo name that until the org is restarted, not a folder that is not there."""
+    (tmp_path / BUNDLE).write_bytes(open(certifi.where(), "rb").read())
+    assert cadir.trust_path(tmp_path) == tmp_path / BUNDLE
+    cadir.write_hashed_dir(tmp_path / CA_DIR, (tmp_path / BUNDLE).read_bytes())
+    assert cadir.trust_path(tmp_path) == tmp_path / CA_DIR

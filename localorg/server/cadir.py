@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 CA_DIR = "ca"  # beside ca-bundle.pem in the org's folder
+BUNDLE = "ca-bundle.pem"
 
 # The string types OpenSSL canonicalises (ASN1_MASK_CANON), with how each is decoded.
 TEXT_TAGS = {0x0C: "utf-8", 0x13: "latin-1", 0x14: "latin-1", 0x16: "latin-1",
@@ -25,6 +26,13 @@ TEXT_TAGS = {0x0C: "utf-8", 0x13: "latin-1", 0x14: "latin-1", 0x16: "latin-1",
 UTF8 = 0x0C
 SPACE = " \t\n\v\f\r"
 PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s+(.*?)-----END CERTIFICATE-----", re.DOTALL)
+
+
+def trust_path(home: Path) -> Path:
+    """What REQUESTS_CA_BUNDLE names for the local org in `home`: its hashed directory, or the
+    bundle file where a server started before the directory existed has written none yet."""
+    folder = home / CA_DIR
+    return folder if folder.is_dir() else home / BUNDLE
 
 
 def der(tag: int, body: bytes) -> bytes:

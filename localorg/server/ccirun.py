@@ -28,7 +28,7 @@ from pathlib import Path
 
 from localorg import cli
 from localorg.server import ccireg
-from localorg.server.cadir import CA_DIR
+from localorg.server.cadir import trust_path
 
 ROOT = ccireg.ROOT
 SF_DEFAULTS = {
@@ -65,7 +65,7 @@ def check_local_org(name: str, env: dict) -> str | None:
     home = ccireg.local_org_home(keychain, name)
     if home is None:
         return None
-    env["REQUESTS_CA_BUNDLE"] = str(home / CA_DIR)
+    env["REQUESTS_CA_BUNDLE"] = str(trust_path(home))
     state = cli.read_state(home)
     if state is None or not cli.healthy(state, cli.read_token(home), home):
         url = keychain.get_org(name).instance_url

@@ -26,7 +26,7 @@ from localorg.server import cadir
 
 CERT = "cert.pem"
 KEY = "key.pem"
-BUNDLE = "ca-bundle.pem"
+BUNDLE = cadir.BUNDLE
 CA_DIR = cadir.CA_DIR
 
 
